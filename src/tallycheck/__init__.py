@@ -1,0 +1,3 @@
+"""tallycheck: settle disputed elections with evidence."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,160 @@
+"""CSV files (comma, semicolon, tab or pipe separated), already turned into UTF-8 bytes.
+
+A fast path hands the bytes to Arrow's multi-threaded parser; it is taken only when the file has one line per row
+(no blank lines, no line breaks inside quotes) and no control characters, so that data row i is file row i + 2 and
+row numbers in problems stay exact. Anything odder goes through Python's csv module, which tracks every line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from ..problems import Problem, problem
+from .text_table import TOTAL_WORDS, TextTable
+
+DELIMITERS = (",", ";", "\t", "|")
+# Control characters a value may not hold (tab excepted). In the raw bytes, line ends are allowed: they end rows.
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_TEXT = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _first_line(data: bytes) -> bytes:
+    end = data.find(b"\n")
+    return (data if end < 0 else data[:end]).rstrip(b"\r")
+
+
+def sniff_delimiter(header_line: str, known: frozenset[str]) -> str:
+    """The separator that splits the header into the most known column names (then the most columns)."""
+    def score(d: str) -> tuple[int, int]:
+        names = [h.strip().strip('"').strip().lower() for h in header_line.split(d)]
+        return (sum(n in known for n in names), len(names))
+    return max(DELIMITERS, key=score)
+
+
+def read_csv(data: bytes, file: str, encoding: str, known_columns: frozenset[str]) -> TextTable:
+    first = _first_line(data)
+    if not first.strip(b" \t\r,;|\""):
+        return _read_slow(data, file, encoding, sniff_delimiter(_first_nonblank(data), known_columns))
+    delimiter = sniff_delimiter(first.decode("utf-8", "replace"), known_columns)
+    table = _read_fast(data, file, encoding, delimiter)
+    return table if table is not None else _read_slow(data, file, encoding, delimiter)
+
+
+def _first_nonblank(data: bytes) -> str:
+    for line in data.decode("utf-8", "replace").splitlines():
+        if line.strip(" \t,;|\""):
+            return line
+    return ""
+
+
+def _header(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter), [])
+
+
+def _read_fast(data: bytes, file: str, encoding: str, delimiter: str) -> TextTable | None:
+    if _CONTROL.search(data):
+        return None
+    header = _header(_first_line(data).decode("utf-8"), delimiter)
+    names = [f"c{i}" for i in range(len(header))]
+    bad_rows: list[object] = []
+
+    def on_invalid(row: object) -> str:
+        bad_rows.append(row)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False,
+                                             ignore_empty_lines=True, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if bad_rows or lines != table.num_rows + 1:
+        return None  # blank lines, broken rows or line breaks in quotes: let the exact reader count lines
+    columns = [pc.utf8_trim_whitespace(table.column(i).combine_chunks()) for i in range(table.num_columns)]
+    rows = np.arange(2, table.num_rows + 2, dtype=np.int64)
+    return _finish(file, header, columns, rows, encoding, [])
+
+
+def _read_slow(data: bytes, file: str, encoding: str, delimiter: str) -> TextTable:
+    text = data.decode("utf-8")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    cells: list[list[str]] = []
+    rows: list[int] = []
+    problems: list[Problem] = []
+    previous_line = 0
+    try:
+        for record in reader:
+            start = previous_line + 1
+            previous_line = reader.line_num
+            if not any(c.strip() for c in record):
+                continue  # blank line, or a spreadsheet's ",,,," line: counted, not read
+            if header is None:
+                header = record
+                continue
+            if len(record) != len(header):
+                problems.append(problem("row.field-count", file, start, None, len(record),
+                                        f"Row {start} of {file} has {len(record)} fields; the header has "
+                                        f"{len(header)}."))
+                continue
+            for j, value in enumerate(record):
+                if _CONTROL_TEXT.search(value):
+                    problems.append(problem("value.control-character", file, start, header[j].strip(),
+                                            value.encode("unicode_escape").decode("ascii"),
+                                            f"Row {start} of {file}, column {header[j].strip()}, holds a control "
+                                            f"character (a line break, NUL or similar)."))
+            cells.append(record)
+            rows.append(start)
+    except csv.Error as exc:
+        problems.append(problem("file.unreadable", file, previous_line + 1, None, None,
+                                f"{file} cannot be read as CSV near row {previous_line + 1}: {exc}."))
+    if header is None:
+        return TextTable(file, (), (), np.empty(0, np.int64), encoding,
+                         tuple(problems) + (problem("file.empty", file, None, None, None, f"{file} has no header line."),))
+    columns = [pa.array([r[j].strip() for r in cells], type=pa.string()) for j in range(len(header))]
+    return _finish(file, header, columns, np.asarray(rows, dtype=np.int64), encoding, problems)
+
+
+def _finish(file: str, header: list[str], columns: list[pa.Array], rows: np.ndarray, encoding: str,
+            problems: list[Problem]) -> TextTable:
+    # drop all-empty rows the fast reader kept (",,,," lines), then trailing total rows
+    if len(columns) and len(rows):
+        empty = np.ones(len(rows), dtype=bool)
+        for col in columns:
+            empty &= pc.equal(col, "").to_numpy(zero_copy_only=False)
+        if empty.any():
+            keep = pa.array(~empty)
+            columns = [pc.filter(c, keep) for c in columns]
+            rows = rows[~empty]
+    columns, rows, skipped = drop_total_rows(file, columns, rows)
+    return TextTable(file, tuple(h.strip().lstrip("\ufeff").strip() for h in header), tuple(columns), rows, encoding,
+                     tuple(problems) + tuple(skipped))
+
+
+def drop_total_rows(file: str, columns: list[pa.Array], rows: np.ndarray) -> tuple[list[pa.Array], np.ndarray, list[Problem]]:
+    skipped: list[Problem] = []
+    n = len(rows)
+    while n and columns:
+        first = columns[0][n - 1].as_py()
+        if first.strip().lower() not in TOTAL_WORDS:
+            break
+        skipped.append(problem("row.total-skipped", file, int(rows[n - 1]), None, first,
+                               f"Row {int(rows[n - 1])} of {file} is a total line ({first!r}); it is skipped."))
+        n -= 1
+    if skipped:
+        columns = [c.slice(0, n) for c in columns]
+        rows = rows[:n]
+    return columns, rows, skipped[::-1]
