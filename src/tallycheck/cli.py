@@ -1,4 +1,337 @@
+"""The `tallycheck` command. Thin: parse the arguments, call the core, print.
+
+Exit codes: 0 done / valid, 1 refused / problems found, 2 usage error, 3 internal error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pyarrow.csv as pacsv
 import typer
-app = typer.Typer()
-def main():
-    app()
+
+from . import __version__
+from .evidence import Store, StoreError
+from .importing import default_store, import_package, validate_package
+from .problems import has_errors
+from .terminal import (err, out, print_json, print_problems, print_rows, print_table, progress_steps,
+                       summarise_problems)
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="tallycheck: settle disputed elections with evidence.")
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class UsageProblem(Exception):
+    """The command line asks for something that cannot be: exit code 2 with a message."""
+
+
+PackageArg = Annotated[Path, typer.Argument(help="The election package folder.", show_default=False)]
+StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="Snapshot store [default: PACKAGE/.tallycheck].")]
+VersionOpt = Annotated[Optional[str], typer.Option("--version", "-V", help="Snapshot version name (v2) or hash; default: latest.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+EncodingOpt = Annotated[Optional[str], typer.Option(
+    "--encoding", help="Encoding of files without a byte-order mark, e.g. cp1256 or cp1252 (default: UTF-8).")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
+
+
+def _package(path: Path) -> Path:
+    if not path.is_dir():
+        raise UsageProblem(f"{path} is not a folder. An election package is a folder of files: see docs/format.md.")
+    return path
+
+
+def _store(package: Path, store: Path | None) -> Store:
+    return Store(store if store is not None else default_store(package))
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        out.print(f"tallycheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
+                                                help="Show the version and exit.")] = False) -> None:
+    """tallycheck: settle disputed elections with evidence."""
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the package to (must not exist or be empty).")],
+    shape: Annotated[str, typer.Option(help="Shape of the election.")] = "iraq-2021",
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 1,
+    stations: Annotated[Optional[int], typer.Option(help="Number of polling stations (default: as in the shape).")] = None,
+    candidates: Annotated[Optional[int], typer.Option(help="At most this many candidates per general contest.")] = None,
+    fraud: Annotated[str, typer.Option(help="Injected fraud: stuffing=R,moved=R,rounded=R (shares of stations).")] = "",
+    errors: Annotated[float, typer.Option(help="Share of stations with clerical errors (sheets that do not add up).")] = 0.0,
+    names: Annotated[str, typer.Option(help="Candidate names: latin or arabic.")] = "latin",
+) -> None:
+    """Write a synthetic election package, with injected fraud labelled under truth/."""
+    from .synth import SHAPES, generate as synth_generate, parse_fraud_spec
+
+    if shape not in SHAPES:
+        raise UsageProblem(f"Unknown shape {shape!r}; known: {', '.join(SHAPES)}.")
+    try:
+        spec = parse_fraud_spec(fraud) if fraud else None
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+    with progress_steps() as step:
+        try:
+            g = synth_generate(shape=shape, seed=seed, out=out_dir, stations=stations, candidates_per_contest=candidates,
+                               fraud=spec, errors=errors, names=names, progress=lambda s, d, t: step(s))
+        except FileExistsError as exc:
+            raise UsageProblem(f"{out_dir} exists and is not empty: choose a new folder ({exc}).") from None
+        except ValueError as exc:
+            raise UsageProblem(str(exc)) from None
+    out.print(f"Wrote {out_dir}: {g.stations:,} stations, {g.candidates:,} candidates, {g.seats} seats, "
+              f"{g.results_rows:,} result rows.")
+
+
+@app.command()
+def validate(package: PackageArg, encoding: EncodingOpt = None, strict: StrictOpt = False, json: JsonOpt = False) -> None:
+    """Check every rule of the package without storing anything."""
+    with progress_steps(not json) as step:
+        check = validate_package(_package(package), encoding=encoding, strict=strict, progress=step)
+    problems = check.validation.problems
+    refused = check.validation.data is None
+    if json:
+        print_json({"valid": not refused, "problems": [p.to_dict() for p in problems]})
+    else:
+        print_problems(problems)
+        verdict = "refused" if refused else "valid"
+        err.print(f"{package}: {verdict} ({summarise_problems(problems)}).")
+    raise typer.Exit(EXIT_PROBLEMS if refused else EXIT_OK)
+
+
+@app.command("import")
+def import_(package: PackageArg, store: StoreOpt = None, encoding: EncodingOpt = None, strict: StrictOpt = False,
+            json: JsonOpt = False) -> None:
+    """Check the package and store it as a new immutable snapshot version (all or nothing)."""
+    pkg = _package(package)
+    with progress_steps(not json) as step:
+        result = import_package(pkg, store, encoding=encoding, strict=strict, progress=step)
+    problems = result.problems
+    if json:
+        body: dict = {"imported": not result.refused, "problems": [p.to_dict() for p in problems]}
+        if result.outcome:
+            v = result.outcome.version
+            body.update(version=v.name, created=result.outcome.created, snapshot_sha256=v.snapshot_sha256)
+        print_json(body)
+    else:
+        print_problems(problems)
+        if result.outcome is None:
+            err.print(f"Import refused: {summarise_problems(problems)}. Nothing was written.")
+        else:
+            v = result.outcome.version
+            if result.outcome.created:
+                out.print(f"Imported {package} as {v.name} ({summarise_problems(problems)}).")
+            else:
+                out.print(f"Nothing to do: the files are identical to {v.name}.")
+            out.print(f"snapshot sha256 {v.snapshot_sha256}")
+    raise typer.Exit(EXIT_PROBLEMS if result.refused else EXIT_OK)
+
+
+@app.command()
+def verify(package: PackageArg, store: StoreOpt = None, json: JsonOpt = False) -> None:
+    """Recompute every snapshot hash from the stored rows and check the chain of versions."""
+    from .evidence.verify import changed_inputs, verify_store
+
+    st = _store(_package(package), store)
+    if not st.versions():
+        raise UsageProblem(f"No snapshot in {st.root}: run `tallycheck import {package}` first.")
+    result = verify_store(st)
+    latest = st.latest()
+    changed = changed_inputs(package, latest) if latest else []
+    if json:
+        print_json({"ok": result.ok, "checks": [{"version": c.version, "ok": c.ok, "message": c.message}
+                                                 for c in result.checks], "package_files_changed_since_latest": changed})
+    else:
+        for c in result.checks:
+            (out if c.ok else err).print(("ok   " if c.ok else "FAIL ") + c.message)
+        if changed:
+            out.print(f"Note: these package files differ from those {latest.name} was imported from: "
+                      f"{', '.join(changed)}. Import them to make a new version.")
+        out.print("Store verified." if result.ok else "Store does NOT verify.")
+    raise typer.Exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
+
+
+@app.command()
+def versions(package: Annotated[Path, typer.Argument(help="The election package folder.")] = Path("."),
+             store: StoreOpt = None, json: JsonOpt = False) -> None:
+    """List the snapshot versions of a package."""
+    st = _store(_package(package), store)
+    vs = st.versions()
+    if json:
+        print_json([{"version": v.name, "created": v.created, "snapshot_sha256": v.snapshot_sha256,
+                     "parent": v.parent, "warnings": v.warnings, "results_rows": v.rows("results"),
+                     "inputs": v.manifest.get("inputs", [])} for v in vs])
+        return
+    if not vs:
+        err.print(f"No snapshot in {st.root}: run `tallycheck import` first.")
+        return
+    print_rows(("version", "created", "snapshot sha256", "stations", "result rows", "warnings"),
+               [(v.name, v.created, v.snapshot_sha256, v.rows("stations"), v.rows("results"), v.warnings) for v in vs])
+
+
+@app.command()
+def diff(v1: Annotated[str, typer.Argument(help="The earlier version (name or hash).")],
+         v2: Annotated[str, typer.Argument(help="The later version (name or hash).")],
+         package: Annotated[Path, typer.Option("--package", "-p", help="The election package folder.")] = Path("."),
+         store: StoreOpt = None, json: JsonOpt = False,
+         limit: Annotated[int, typer.Option(help="Rows shown per table on a terminal.")] = 50) -> None:
+    """What changed between two versions, per station and candidate, and per candidate in total."""
+    from .evidence.diff import diff_versions
+
+    st = _store(_package(package), store)
+    d = diff_versions(st, v1, v2)
+    if json:
+        print_json({"from": d.old.name, "to": d.new.name, "results": d.results.to_pylist(),
+                    "sheets": d.sheets.to_pylist(), "stations": d.stations.to_pylist(), "totals": d.totals.to_pylist()})
+        return
+    out.print(f"{d.old.name} → {d.new.name}: {d.results.num_rows:,} result rows, {d.sheets.num_rows:,} sheets and "
+              f"{d.stations.num_rows:,} stations changed.")
+    if d.totals.num_rows:
+        print_table(d.totals, title="Totals per candidate that changed", limit=limit)
+    if d.results.num_rows:
+        print_table(d.results, title="Per station and candidate", limit=limit)
+    if d.sheets.num_rows:
+        print_table(d.sheets, title="Sheets", limit=limit)
+    if d.stations.num_rows:
+        print_table(d.stations, title="Stations", limit=limit)
+
+
+class TabulateBy(str, Enum):
+    contest = "contest"
+    candidate = "candidate"
+    list = "list"
+    party = "party"
+    area = "area"
+    party_area = "party-area"
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def tabulate(package: PackageArg, store: StoreOpt = None, version: VersionOpt = None,
+             by: Annotated[TabulateBy, typer.Option(help="What to total by.")] = TabulateBy.contest,
+             level: Annotated[Optional[str], typer.Option(help="Only areas of this level (e.g. governorate).")] = None,
+             contest: Annotated[Optional[str], typer.Option(help="Only this contest.")] = None,
+             format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+             out_file: Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+             ) -> None:
+    """Totals per contest, candidate, list, party or area, with turnout."""
+    import pyarrow.compute as pc
+
+    from .tabulate import tabulate as run_tabulate
+
+    data = _store(_package(package), store).load(version)
+    table = run_tabulate(data).by(by.value)
+    if level and "level" in table.column_names:
+        table = table.filter(pc.equal(table.column("level"), level))
+    if contest and "contest_id" in table.column_names:
+        table = table.filter(pc.equal(table.column("contest_id"), contest))
+    if format is OutputFormat.csv:
+        target = out_file if out_file else sys.stdout.buffer
+        pacsv.write_csv(table, target, pacsv.WriteOptions(quoting_style="needed"))
+    elif format is OutputFormat.json:
+        if out_file:
+            import json as _json
+            out_file.write_text(_json.dumps(table.to_pylist(), ensure_ascii=False, indent=1), "utf-8")
+        else:
+            print_json(table.to_pylist())
+    else:
+        print_table(table, title=f"{data.election.name}: by {by.value}")
+
+
+@app.command()
+def report(package: PackageArg, store: StoreOpt = None, version: VersionOpt = None,
+           out_file: Annotated[Optional[Path], typer.Option("--out", help="HTML file to write [default: PACKAGE/report.html].")] = None,
+           ) -> None:
+    """Write a standalone HTML report (works offline)."""
+    path = _write_report(_package(package), _store(package, store), version, out_file)
+    out.print(f"Report written to {path}")
+
+
+def _write_report(package: Path, st: Store, version: str | None, out_file: Path | None) -> Path:
+    from .report import build_report
+    from .tabulate import tabulate as run_tabulate
+
+    v = st.resolve(version)
+    data = st.load(v.name)
+    return build_report(data, run_tabulate(data), out=out_file or package / "report.html", version=v,
+                        problems=st.problems(v.name))
+
+
+@app.command()
+def demo(out_dir: Annotated[Path, typer.Option("--out", help="Working folder for the demo.")] = Path("demo-out"),
+         seed: Annotated[int, typer.Option(help="Random seed.")] = 2021,
+         stations: Annotated[Optional[int], typer.Option(help="Polling stations (default: Iraq's ~55,000).")] = None,
+         ) -> None:
+    """Generate an Iraq-shaped election with injected fraud, import, validate, tabulate and report on it."""
+    import shutil
+    import time
+
+    from .synth import FraudSpec, generate as synth_generate
+    from .tabulate import tabulate as run_tabulate
+
+    package = out_dir / "iraq-2021-synthetic"
+    if package.exists():
+        shutil.rmtree(package)  # the demo owns this folder; a user's own data never lives there
+    out_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    with progress_steps() as step:
+        step("generating an Iraq-shaped election")
+        g = synth_generate(shape="iraq-2021", seed=seed, out=package, stations=stations,
+                           fraud=FraudSpec(stuffing=0.02, moved=0.02, rounded=0.01), errors=0.005, names="latin",
+                           progress=lambda s, d, t: step(s))
+        out.print(f"1. Generated {g.stations:,} stations, {g.candidates:,} candidates, {g.seats} seats "
+                  f"({g.results_rows:,} result rows) in {package}")
+        result = import_package(package, progress=step)
+        if result.outcome is None:
+            print_problems(result.problems)
+            raise typer.Exit(EXIT_PROBLEMS)
+        v = result.outcome.version
+        out.print(f"2. Imported and validated as {v.name} with {summarise_problems(result.problems)}; "
+                  f"snapshot sha256 {v.snapshot_sha256}")
+        st = Store(default_store(package))
+        data = st.load(v.name)
+        step("tabulating")
+        tab = run_tabulate(data)
+        national = tab.areas.filter(tab.areas.column("parent").to_pylist() and
+                                    __import__("pyarrow.compute").compute.equal(tab.areas.column("parent"), ""))
+        for r in national.to_pylist():
+            out.print(f"3. Tabulated: {r['name']}: {r['registered']:,} registered, {r['ballots_cast']:,} ballots cast, "
+                      f"turnout {r['turnout']:.1%}")
+        step("writing the report")
+        from .report import build_report
+        path = build_report(data, tab, out=out_dir / "report.html", version=v, problems=st.problems(v.name))
+    out.print(f"4. Report: {path.resolve()}")
+    out.print(f"Done in {time.perf_counter() - t0:.1f} s. Verify the evidence with: tallycheck verify {package}")
+
+
+def main() -> None:
+    try:
+        app()
+    except UsageProblem as exc:
+        err.print(f"Error: {exc}")
+        sys.exit(EXIT_USAGE)
+    except StoreError as exc:
+        err.print(f"Error: {exc}")
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception:  # a bug, not the user's fault: say so and keep the trace
+        err.print("Internal error: this is a bug in tallycheck; please report it with the trace below.")
+        traceback.print_exc(file=sys.stderr)
+        sys.exit(EXIT_INTERNAL)
