@@ -4,6 +4,9 @@ Turnout is ballots cast over registered voters, counted only over stations that 
 displaced-persons and security-forces stations have none), so it never exceeds what the registers allow.
 Where a station serves several contests (a general and a minority ballot), area totals count the station's
 largest sheet: every voter there received that ballot.
+
+The result rows (tens of millions nationally) are reduced once, by integer codes, to votes per (area, choice);
+everything else is computed from that small table and from the sheets.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .model import ElectionData
+
+VIEWS = ("contest", "candidate", "list", "party", "area", "party-area")
+INDEPENDENT = "(independent)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,188 +38,217 @@ class Tabulation:
                 "area": self.areas, "party-area": self.party_areas}[name]
 
 
-VIEWS = ("contest", "candidate", "list", "party", "area", "party-area")
+def _np(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return a.to_numpy(zero_copy_only=False)
 
 
-def _turnout(cast: np.ndarray, registered: np.ndarray) -> pa.Array:
+def _ints(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return _np(pc.fill_null(a, 0)).astype(np.int64)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> pa.Array:
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(registered > 0, cast / np.maximum(registered, 1), np.nan)
-    return pa.array(t, type=pa.float64(), from_pandas=True)
+        r = np.where(den > 0, num / np.maximum(den, 1), np.nan)
+    return pa.array(r, type=pa.float64(), from_pandas=True)
 
 
-def _share(votes: np.ndarray, base: np.ndarray) -> pa.Array:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.where(base > 0, votes / np.maximum(base, 1), np.nan)
-    return pa.array(s, type=pa.float64(), from_pandas=True)
+def _codes(values: pa.Array | pa.ChunkedArray, ids: pa.Array) -> np.ndarray:
+    """Position of each value in ids (-1 if absent), looking up each run of equal values once."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    n = len(values)
+    if n == 0:
+        return np.empty(0, np.int64)
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    if n > 1:
+        change[1:] = _np(pc.not_equal(values.slice(1), values.slice(0, n - 1)))
+    starts = np.flatnonzero(change)
+    run_codes = _np(pc.fill_null(pc.index_in(pc.take(values, pa.array(starts)), value_set=ids), -1)).astype(np.int64)
+    return np.repeat(run_codes, np.diff(np.append(starts, n)))
 
 
-def _sum_by(table: pa.Table, keys: list[str], values: list[str]) -> pa.Table:
-    if table.num_rows == 0:
-        return pa.table({**{k: pa.array([], pa.string()) for k in keys}, **{f"{v}_sum": pa.array([], pa.int64()) for v in values}})
-    return table.group_by(keys, use_threads=False).aggregate([(v, "sum") for v in values])
-
-
-def _station_frame(data: ElectionData) -> pa.Table:
-    """Per sheet: the station's register (null where none) next to the sheet's totals."""
-    sheets = data.table("sheets")
-    stations = data.table("stations").select(["station_id", "area", "registered", "centre_id"])
-    return sheets.join(stations, "station_id", join_type="left outer")
+def _group_sum(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact integer sums of values per distinct key (hash aggregation in Arrow, no floats)."""
+    if len(keys) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    g = pa.table({"k": keys, "v": values}).group_by("k", use_threads=False).aggregate([("v", "sum")])
+    return _np(g.column("k")).astype(np.int64), _np(g.column("v_sum")).astype(np.int64)
 
 
 def tabulate(data: ElectionData) -> Tabulation:
-    contests = data.table("contests")
+    contests = data.table("contests").sort_by("contest_id")
+    stations = data.table("stations")
+    sheets = data.table("sheets")
     results = data.table("results")
-    frame = _station_frame(data)
-    has_reg = pc.is_valid(frame.column("registered"))
-    frame = frame.append_column("cast_with_register", pc.if_else(has_reg, frame.column("ballots_cast"), 0))
-    frame = frame.append_column("registered_n", pc.fill_null(frame.column("registered"), 0))
-    frame = frame.append_column("one", pa.array(np.ones(frame.num_rows, np.int64)))
-    per_contest = _sum_by(frame, ["contest_id"], ["ballots_cast", "invalid", "blank", "cast_with_register",
-                                                  "registered_n", "one"])
-    votes_by_contest = _sum_by(results.select(["contest_id", "votes"]), ["contest_id"], ["votes"])
-    pairs = results.select(["contest_id", "station_id"]).group_by(["contest_id", "station_id"], use_threads=False).aggregate([])
-    reporting = pairs.group_by(["contest_id"], use_threads=False).aggregate([("station_id", "count")]) \
-        .rename_columns(["contest_id", "n_sum"])
-    ct = (contests.select(["contest_id", "name", "seats", "area", "women_seats", "group"])
-          .join(per_contest, "contest_id", join_type="left outer")
-          .join(votes_by_contest, "contest_id", join_type="left outer")
-          .join(reporting, "contest_id", join_type="left outer")
-          .sort_by("contest_id"))
+    cands = data.table("candidates")
+    lists = data.table("lists")
+    areas_t = data.table("areas")
 
-    def n(t: pa.Table, c: str) -> np.ndarray:
-        return pc.fill_null(t.column(c), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    # -- choices: candidates first, then lists (list-only votes) -------------------------------------------------
+    n_c, n_l = cands.num_rows, lists.num_rows
+    cand_code = _codes(results.column("candidate_id"), cands.column("candidate_id").combine_chunks())
+    list_only = _np(pc.equal(results.column("candidate_id"), "")) if results.num_rows else np.zeros(0, bool)
+    choice = cand_code
+    if list_only.any():
+        list_code = _codes(results.column("list_id"), lists.column("list_id").combine_chunks())
+        choice = np.where(list_only, n_c + list_code, cand_code)
+    votes = _ints(results.column("votes"))
+    # station -> area, so the same pass gives votes per (area, choice) for the party map
+    station_ids = stations.column("station_id").combine_chunks()
+    station_code = _codes(results.column("station_id"), station_ids)
+    area_ids = sorted(set(_np(stations.column("area")).tolist()) | set(_np(areas_t.column("area_id")).tolist()))
+    area_index = pa.array(area_ids, type=pa.string())
+    station_area = _np(pc.fill_null(pc.index_in(stations.column("area"), value_set=area_index), -1)).astype(np.int64)
+    row_area = station_area[station_code] if len(station_code) else np.empty(0, np.int64)
+    n_choices = n_c + n_l + 1
+    keys, sums = _group_sum(row_area * n_choices + choice, votes)
+    area_of_key, choice_of_key = keys // n_choices, keys % n_choices
+    choice_votes = np.zeros(n_choices, np.int64)
+    np.add.at(choice_votes, choice_of_key, sums)  # small: one entry per (area, choice)
 
+    # -- contests -------------------------------------------------------------------------------------------------
+    choice_contest = np.array(_np(cands.column("contest_id")).tolist() + _np(lists.column("contest_id")).tolist() + [""],
+                              dtype=object)
+    contest_ids = _np(contests.column("contest_id")).tolist()
+    cpos = {c: i for i, c in enumerate(contest_ids)}
+    valid = np.zeros(len(contest_ids), np.int64)
+    for ch, v in enumerate(choice_votes):
+        if v and choice_contest[ch] in cpos:
+            valid[cpos[choice_contest[ch]]] += v
+    sheet_reg = pa.table({"station_id": station_ids, "reg": stations.column("registered")})
+    sh = sheets.join(sheet_reg, "station_id", join_type="left outer")
+    has_reg = _np(pc.is_valid(sh.column("reg"))) if sh.num_rows else np.zeros(0, bool)
+    sh_contest = _np(pc.fill_null(pc.index_in(sh.column("contest_id"), value_set=pa.array(contest_ids, pa.string())), -1))
+    cast, inv, blank, reg = (_ints(sh.column(c)) for c in ("ballots_cast", "invalid", "blank", "reg"))
+
+    def per_contest(x: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(contest_ids), np.int64)
+        ok = sh_contest >= 0
+        np.add.at(out, sh_contest[ok], x[ok])
+        return out
+
+    reporting = np.zeros(len(contest_ids), np.int64)
+    if results.num_rows:  # a station reports a contest when it has result rows for it (rows come grouped)
+        rc = _np(pc.fill_null(pc.index_in(results.column("contest_id"), value_set=pa.array(contest_ids, pa.string())), -1))
+        pair = station_code * max(len(contest_ids), 1) + rc
+        starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+        np.add.at(reporting, rc[starts][rc[starts] >= 0], 1)
     contests_out = pa.table({
-        "contest_id": ct.column("contest_id"), "name": ct.column("name"), "seats": ct.column("seats"),
-        "area": ct.column("area"), "group": ct.column("group"),
-        "sheets": n(ct, "one_sum"), "stations_reporting": n(ct, "n_sum"),
-        "registered": n(ct, "registered_n_sum"), "ballots_cast": n(ct, "ballots_cast_sum"),
-        "invalid": n(ct, "invalid_sum"), "blank": n(ct, "blank_sum"), "valid_votes": n(ct, "votes_sum"),
-        "turnout": _turnout(n(ct, "cast_with_register_sum"), n(ct, "registered_n_sum")),
+        "contest_id": contests.column("contest_id"), "name": contests.column("name"), "seats": contests.column("seats"),
+        "area": contests.column("area"), "group": contests.column("group"),
+        "sheets": per_contest(np.ones(len(cast), np.int64)), "stations_reporting": reporting,
+        "registered": per_contest(np.where(has_reg, reg, 0)), "ballots_cast": per_contest(cast),
+        "invalid": per_contest(inv), "blank": per_contest(blank), "valid_votes": valid,
+        "turnout": _ratio(per_contest(np.where(has_reg, cast, 0)), per_contest(np.where(has_reg, reg, 0))),
     })
-    valid_of = dict(zip(contests_out.column("contest_id").to_pylist(), n(contests_out, "valid_votes").tolist()))
 
-    # choices: candidates and list-only votes
-    by_choice = _sum_by(results.select(["contest_id", "candidate_id", "list_id", "votes"]),
-                        ["contest_id", "candidate_id", "list_id"], ["votes"])
-    cands = data.table("candidates").select(["candidate_id", "name", "party", "gender", "list_id"]) \
-        .rename_columns(["candidate_id", "name", "party", "gender", "cand_list"])
-    ch = by_choice.join(cands, "candidate_id", join_type="left outer")
-    lists = data.table("lists").select(["list_id", "name"]).rename_columns(["list_id", "list_name"])
-    ch = ch.join(lists, "list_id", join_type="left outer")
-    name = pc.if_else(pc.equal(ch.column("candidate_id"), ""), ch.column("list_name"), ch.column("name"))
-    votes = n(ch, "votes_sum")
-    base = np.array([valid_of.get(c, 0) for c in ch.column("contest_id").to_pylist()], dtype=np.int64)
-    choices = pa.table({
-        "contest_id": ch.column("contest_id"), "candidate_id": ch.column("candidate_id"),
-        "list_id": pc.if_else(pc.equal(ch.column("list_id"), ""), pc.fill_null(ch.column("cand_list"), ""),
-                              ch.column("list_id")),
-        "name": pc.fill_null(name, ""), "party": pc.fill_null(ch.column("party"), ""),
-        "gender": pc.fill_null(ch.column("gender"), ""), "votes": votes, "share": _share(votes, base),
-    })
-    # candidates with no votes at all still belong in the table: a zero is a result
-    all_cands = data.table("candidates").select(["contest_id", "candidate_id", "list_id", "name", "party", "gender"])
-    missing = all_cands.filter(pc.invert(pc.is_in(all_cands.column("candidate_id"), value_set=choices.column("candidate_id"))))
-    if missing.num_rows:
-        choices = pa.concat_tables([choices, missing.append_column("votes", pa.array(np.zeros(missing.num_rows, np.int64)))
-                                    .append_column("share", pa.array(np.zeros(missing.num_rows)))])
-    choices = choices.sort_by([("contest_id", "ascending"), ("votes", "descending"), ("candidate_id", "ascending"),
-                               ("list_id", "ascending")])
-    cid = choices.column("contest_id").to_numpy(zero_copy_only=False)
-    rank = np.ones(len(cid), np.int64)
-    for i in range(1, len(cid)):
-        rank[i] = rank[i - 1] + 1 if cid[i] == cid[i - 1] else 1
-    choices = choices.append_column("rank", pa.array(rank))
+    # -- candidates and list-only votes ---------------------------------------------------------------------------
+    valid_of = dict(zip(contest_ids, valid.tolist()))
+    cand_votes = choice_votes[:n_c]
+    ch_cand = pa.table({
+        "contest_id": cands.column("contest_id"), "candidate_id": cands.column("candidate_id"),
+        "list_id": cands.column("list_id"), "name": cands.column("name"), "party": cands.column("party"),
+        "gender": cands.column("gender"), "votes": cand_votes})
+    ch_list = pa.table({
+        "contest_id": lists.column("contest_id"), "candidate_id": pa.array([""] * n_l, pa.string()),
+        "list_id": lists.column("list_id"), "name": lists.column("name"), "party": pa.array([""] * n_l, pa.string()),
+        "gender": pa.array([""] * n_l, pa.string()), "votes": choice_votes[n_c:n_c + n_l]})
+    # a list appears as a choice only where it received list-only votes
+    ch_list = ch_list.filter(pc.greater(ch_list.column("votes"), 0)) if n_l else ch_list
+    choices = pa.concat_tables([ch_cand, ch_list]).sort_by(
+        [("contest_id", "ascending"), ("votes", "descending"), ("candidate_id", "ascending"), ("list_id", "ascending")])
+    cv = _ints(choices.column("votes"))
+    base = np.array([valid_of.get(c, 0) for c in _np(choices.column("contest_id")).tolist()], np.int64)
+    cid = _np(choices.column("contest_id"))
+    starts = np.flatnonzero(np.r_[True, cid[1:] != cid[:-1]]) if len(cid) else np.empty(0, np.int64)
+    rank = np.arange(len(cid)) - np.repeat(starts, np.diff(np.append(starts, len(cid)))) + 1
+    choices = choices.append_column("share", _ratio(cv, base)).append_column("rank", pa.array(rank.astype(np.int64)))
 
-    # lists: list-only votes plus the personal votes of the list's candidates
-    lv = _sum_by(choices.filter(pc.not_equal(choices.column("list_id"), "")).select(["list_id", "votes"]),
-                 ["list_id"], ["votes"])
-    lonly = _sum_by(choices.filter(pc.equal(choices.column("candidate_id"), "")).select(["list_id", "votes"]),
-                    ["list_id"], ["votes"]).rename_columns(["list_id", "list_only_votes"])
-    lt = data.table("lists").join(lv, "list_id", join_type="left outer").join(lonly, "list_id", join_type="left outer") \
-        .sort_by("list_id")
-    lists_out = pa.table({"contest_id": lt.column("contest_id"), "list_id": lt.column("list_id"),
-                          "name": lt.column("name"), "votes": n(lt, "votes_sum"),
-                          "list_only_votes": n(lt, "list_only_votes")})
+    # -- lists: list-only votes plus the personal votes of the list's candidates -----------------------------------
+    list_ids = _np(lists.column("list_id")).tolist()
+    lpos = {x: i for i, x in enumerate(list_ids)}
+    personal = np.zeros(n_l, np.int64)
+    for lid, v in zip(_np(cands.column("list_id")).tolist(), cand_votes.tolist()):
+        if lid in lpos:
+            personal[lpos[lid]] += v
+    list_only_votes = choice_votes[n_c:n_c + n_l]
+    lists_out = pa.table({"contest_id": lists.column("contest_id"), "list_id": lists.column("list_id"),
+                          "name": lists.column("name"), "votes": personal + list_only_votes,
+                          "list_only_votes": list_only_votes})
 
-    # parties, nationally
-    cands_full = choices.filter(pc.not_equal(choices.column("candidate_id"), ""))
-    party_col = pc.if_else(pc.equal(cands_full.column("party"), ""), "(independent)", cands_full.column("party"))
-    pt = pa.table({"party": party_col, "votes": cands_full.column("votes"),
-                   "candidates": pa.array(np.ones(cands_full.num_rows, np.int64)),
-                   "women": pa.array(pc.equal(cands_full.column("gender"), "F").to_numpy(zero_copy_only=False)
-                                     .astype(np.int64))})
-    pg = _sum_by(pt, ["party"], ["votes", "candidates", "women"])
-    total_valid = int(np.sum(n(contests_out, "valid_votes")))
-    pv = n(pg, "votes_sum")
-    parties = pa.table({"party": pg.column("party"), "candidates": n(pg, "candidates_sum"),
-                        "women_candidates": n(pg, "women_sum"), "votes": pv,
-                        "share": _share(pv, np.full(len(pv), total_valid))}) \
-        .sort_by([("votes", "descending"), ("party", "ascending")])
+    # -- parties, nationally ----------------------------------------------------------------------------------------
+    party_of = [p or INDEPENDENT for p in _np(cands.column("party")).tolist()]
+    women = _np(pc.equal(cands.column("gender"), "F")).astype(np.int64) if n_c else np.zeros(0, np.int64)
+    pvotes: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for p, v, w in zip(party_of, cand_votes.tolist(), women.tolist()):
+        acc = pvotes[p]
+        acc[0] += v
+        acc[1] += 1
+        acc[2] += w
+    total_valid = int(valid.sum())
+    names = sorted(pvotes, key=lambda p: (-pvotes[p][0], p))
+    pv = np.array([pvotes[p][0] for p in names], np.int64)
+    parties = pa.table({"party": pa.array(names, pa.string()),
+                        "candidates": pa.array([pvotes[p][1] for p in names], pa.int64()),
+                        "women_candidates": pa.array([pvotes[p][2] for p in names], pa.int64()),
+                        "votes": pv, "share": _ratio(pv, np.full(len(pv), total_valid))})
 
-    areas_out, party_areas = _areas(data, frame)
+    areas_out, party_areas = _areas(data, sh, has_reg, cast, reg, area_ids, area_of_key, choice_of_key, sums,
+                                    party_of, n_c)
     return Tabulation(contests_out, choices, lists_out, parties, areas_out, party_areas)
 
 
-def _ancestors(data: ElectionData) -> tuple[dict[str, list[str]], dict[str, tuple[str, str, str]]]:
-    areas = data.table("areas").to_pylist()
-    info = {a["area_id"]: (a["name"], a["level"], a["parent"]) for a in areas}
+def _area_tree(areas: pa.Table) -> tuple[dict[str, list[str]], dict[str, tuple[str, str, str]]]:
+    info = {a["area_id"]: (a["name"], a["level"], a["parent"]) for a in areas.to_pylist()}
     chains: dict[str, list[str]] = {}
-
-    def chain(a: str) -> list[str]:
-        if a in chains:
-            return chains[a]
-        out, seen, cur = [], set(), a
+    for start in info:
+        out, seen, cur = [], set(), start
         while cur and cur not in seen:
             seen.add(cur)
             out.append(cur)
             cur = info.get(cur, ("", "", ""))[2]
-        chains[a] = out
-        return out
-
-    for a in list(info):
-        chain(a)
+        chains[start] = out
     return chains, info
 
 
-def _areas(data: ElectionData, frame: pa.Table) -> tuple[pa.Table, pa.Table]:
-    # one row per station: its largest sheet (the ballot every voter there received)
-    per_station = frame.group_by(["station_id", "area"], use_threads=False).aggregate([
-        ("ballots_cast", "max"), ("cast_with_register", "max"), ("registered_n", "max")])
+def _areas(data: ElectionData, sh: pa.Table, has_reg: np.ndarray, cast: np.ndarray, reg: np.ndarray,
+           area_ids: list[str], area_of_key: np.ndarray, choice_of_key: np.ndarray, sums: np.ndarray,
+           party_of: list[str], n_c: int) -> tuple[pa.Table, pa.Table]:
     stations = data.table("stations")
-    leaf = per_station.group_by(["area"], use_threads=False).aggregate([
-        ("ballots_cast_max", "sum"), ("cast_with_register_max", "sum"), ("registered_n_max", "sum")])
-    station_count = stations.group_by(["area"], use_threads=False).aggregate([("station_id", "count")])
-    chains, info = _ancestors(data)
+    chains, info = _area_tree(data.table("areas"))
+    # one value per station: its largest sheet (the ballot every voter there received)
+    per_station = pa.table({"station_id": sh.column("station_id"), "cast": cast,
+                            "cast_reg": np.where(has_reg, cast, 0)}) \
+        .group_by("station_id", use_threads=False).aggregate([("cast", "max"), ("cast_reg", "max")])
+    st = stations.select(["station_id", "area", "registered"]).join(per_station, "station_id", join_type="left outer")
+    leaf = pa.table({"area": st.column("area"), "stations": np.ones(st.num_rows, np.int64),
+                     "registered": _ints(st.column("registered")), "cast": _ints(st.column("cast_max")),
+                     "cast_reg": _ints(st.column("cast_reg_max"))}) \
+        .group_by("area", use_threads=False).aggregate([(c, "sum") for c in ("stations", "registered", "cast", "cast_reg")])
     totals: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(4, np.int64))
-    counts = dict(zip(station_count.column("area").to_pylist(), station_count.column("station_id_count").to_pylist()))
     for row in leaf.to_pylist():
+        vec = np.array([row["stations_sum"], row["registered_sum"], row["cast_sum"], row["cast_reg_sum"]], np.int64)
         for a in chains.get(row["area"], [row["area"]]):
-            totals[a] += np.array([row["ballots_cast_max_sum"], row["cast_with_register_max_sum"],
-                                   row["registered_n_max_sum"], 0], np.int64)
-    for a, c in counts.items():
-        for anc in chains.get(a, [a]):
-            totals[anc][3] += c
+            totals[a] += vec
     ids = sorted(totals)
     arr = np.array([totals[a] for a in ids], np.int64).reshape(-1, 4)
+    blank = ("", "", "")
     areas_out = pa.table({
-        "area_id": ids, "name": [info.get(a, (a, "", ""))[0] for a in ids],
-        "level": [info.get(a, ("", "", ""))[1] for a in ids], "parent": [info.get(a, ("", "", ""))[2] for a in ids],
-        "stations": arr[:, 3], "registered": arr[:, 2], "ballots_cast": arr[:, 0],
-        "turnout": _turnout(arr[:, 1], arr[:, 2]),
+        "area_id": pa.array(ids, pa.string()), "name": [info.get(a, (a, "", ""))[0] for a in ids],
+        "level": [info.get(a, blank)[1] for a in ids], "parent": [info.get(a, blank)[2] for a in ids],
+        "stations": arr[:, 0], "registered": arr[:, 1], "ballots_cast": arr[:, 2], "turnout": _ratio(arr[:, 3], arr[:, 1]),
     })
-    # party votes per area, rolled up the same way
-    res = data.table("results").select(["station_id", "candidate_id", "votes"])
-    res = res.filter(pc.not_equal(res.column("candidate_id"), ""))
-    res = res.join(data.table("candidates").select(["candidate_id", "party"]), "candidate_id")
-    res = res.join(stations.select(["station_id", "area"]), "station_id")
-    pa_leaf = _sum_by(res.select(["area", "party", "votes"]), ["area", "party"], ["votes"]).to_pylist()
+    # party votes per area, rolled up through the area tree (list-only votes have no party here)
     pv: dict[tuple[str, str], int] = defaultdict(int)
-    for row in pa_leaf:
-        party = row["party"] or "(independent)"
-        for a in chains.get(row["area"], [row["area"]]):
-            pv[(a, party)] += row["votes_sum"]
+    for a, ch, v in zip(area_of_key.tolist(), choice_of_key.tolist(), sums.tolist()):
+        if ch >= n_c or a < 0:
+            continue
+        for anc in chains.get(area_ids[a], [area_ids[a]]):
+            pv[(anc, party_of[ch])] += v
     keys = sorted(pv, key=lambda k: (k[0], -pv[k], k[1]))
-    party_areas = pa.table({"area_id": [k[0] for k in keys], "level": [info.get(k[0], ("", "", ""))[1] for k in keys],
-                            "party": [k[1] for k in keys], "votes": pa.array([pv[k] for k in keys], pa.int64())})
+    party_areas = pa.table({"area_id": pa.array([k[0] for k in keys], pa.string()),
+                            "level": pa.array([info.get(k[0], blank)[1] for k in keys], pa.string()),
+                            "party": pa.array([k[1] for k in keys], pa.string()),
+                            "votes": pa.array([pv[k] for k in keys], pa.int64())})
     return areas_out, party_areas

@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,18 +163,24 @@ class Store:
     def write(self, data: ElectionData, election_document: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]],
               problems: Sequence[Problem], *, encodings: Mapping[str, str] | None = None,
               digests: Digests | None = None) -> WriteOutcome:
-        digests = digests or compute_digests(data, election_document)
         with self._locked():
             latest = self.latest()
-            if latest is not None and latest.snapshot_sha256 == digests.snapshot:
-                return WriteOutcome(latest, False)
             number = latest.number + 1 if latest else 1
             name = f"v{number}"
             self.versions_dir.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=self.versions_dir))
             try:
-                for spec in TABLES:
-                    pq.write_table(data.tables[spec.name], tmp / f"{spec.name}.parquet", compression="zstd")
+                # Hashing and Parquet encoding both run outside the GIL: overlap them on two cores.
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    pending = pool.submit(compute_digests, data, election_document) if digests is None else None
+                    for spec in TABLES:
+                        pq.write_table(data.tables[spec.name], tmp / f"{spec.name}.parquet",
+                                       **_parquet_options(data.tables[spec.name]))
+                    digests = pending.result() if pending is not None else digests
+                assert digests is not None
+                if latest is not None and latest.snapshot_sha256 == digests.snapshot:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    return WriteOutcome(latest, False)
                 (tmp / ELECTION).write_bytes(canonical_json(election_document))
                 (tmp / PROBLEMS).write_text(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=1),
                                             "utf-8")
@@ -204,6 +211,14 @@ class Store:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
         return WriteOutcome(VersionInfo(name, number, final, manifest), True)
+
+
+def _parquet_options(table: pa.Table) -> dict[str, Any]:
+    """Snappy, and dictionary encoding only for columns with few distinct values (ids of contests, candidates):
+    a dictionary of a million station ids overflows Parquet's dictionary page and costs more than it saves."""
+    low = [f.name for f in table.schema if f.name in ("contest_id", "candidate_id", "list_id", "area", "party",
+                                                       "gender", "group", "kind", "level", "parent")]
+    return {"compression": "snappy", "use_dictionary": low or False}
 
 
 def _fsync_dir(path: Path) -> None:

@@ -18,6 +18,7 @@ _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890
 _GROUPED = re.compile(r"[0-9]{1,3}(?:([,٬' \u00a0\u202f])[0-9]{3})(?:\1[0-9]{3})*")
 _PLAIN = re.compile(r"[0-9]+")
 _TRAILING_ZERO_DECIMAL = re.compile(r"([0-9]+)\.0+")
+_INT64_MAX = 2**63 - 1
 
 
 def parse_count(text: str) -> int | None:
@@ -27,10 +28,13 @@ def parse_count(text: str) -> int | None:
     if m:
         s = m.group(1)
     if _PLAIN.fullmatch(s):
-        return int(s)
-    if _GROUPED.fullmatch(s):
-        return int(re.sub(r"[^0-9]", "", s))
-    return None
+        digits = s.lstrip("0") or "0"
+    elif _GROUPED.fullmatch(s):
+        digits = re.sub(r"[^0-9]", "", s).lstrip("0") or "0"
+    else:
+        return None
+    # beyond a 64-bit integer (or int()'s digit limit) no count is meant: refuse rather than overflow
+    return int(digits) if len(digits) <= 19 and int(digits) <= _INT64_MAX else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +49,8 @@ def parse_counts(cells: pa.Array) -> ParsedCounts:
     none = np.empty(0, dtype=np.int64)
     try:
         values = pc.cast(cells, pa.int64())
-        if len(values) == 0 or pc.min(values).as_py() >= 0:
-            # Arrow accepts a leading '+'; that is still a count, so nothing to refuse
+        if len(values) == 0 or pc.all(pc.ascii_is_decimal(cells)).as_py():
+            # only plain digits: Arrow's cast alone also takes '-0' and hex ('0x10'), which parse_count refuses
             return ParsedCounts(values, none, none)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
