@@ -2,8 +2,10 @@
 
 Turnout is ballots cast over registered voters, counted only over stations that have a register (special,
 displaced-persons and security-forces stations have none), so it never exceeds what the registers allow.
-Where a station serves several contests (a general and a minority ballot), area totals count the station's
-largest sheet: every voter there received that ballot.
+Where a station serves several contests, area totals count each voter once: the sum of the station's sheets
+when each voter casts one ballot for one of the contests (`one_ballot_per_voter = true` in the law, as in Iraq,
+where a voter picks a general or a minority candidate), else the station's largest sheet (every voter received
+each contest's ballot).
 
 The result rows (tens of millions nationally) are reduced once, by integer codes, to votes per (area, choice);
 everything else is computed from that small table and from the sheets.
@@ -212,15 +214,31 @@ def _area_tree(areas: pa.Table) -> tuple[dict[str, list[str]], dict[str, tuple[s
     return chains, info
 
 
+def one_ballot_per_voter(data: ElectionData) -> bool:
+    return bool(data.election.law.params.get("one_ballot_per_voter", False))
+
+
+def station_ballots(data: ElectionData) -> pa.Table:
+    """Per station: registered (null without a register) and ballots cast, each voter counted once."""
+    sheets = data.table("sheets")
+    agg = "sum" if one_ballot_per_voter(data) else "max"
+    per = sheets.select(["station_id", "ballots_cast"]).group_by("station_id", use_threads=False) \
+        .aggregate([("ballots_cast", agg)]).rename_columns(["station_id", "ballots_cast"])
+    st = data.table("stations").select(["station_id", "centre_id", "area", "registered", "kind"])
+    return st.join(per, "station_id", join_type="left outer").sort_by("station_id")
+
+
 def _areas(data: ElectionData, sh: pa.Table, has_reg: np.ndarray, cast: np.ndarray, reg: np.ndarray,
            area_ids: list[str], area_of_key: np.ndarray, choice_of_key: np.ndarray, sums: np.ndarray,
            party_of: list[str], n_c: int) -> tuple[pa.Table, pa.Table]:
     stations = data.table("stations")
     chains, info = _area_tree(data.table("areas"))
-    # one value per station: its largest sheet (the ballot every voter there received)
+    # one value per station, each voter counted once (see the module's docstring)
+    agg = "sum" if one_ballot_per_voter(data) else "max"
     per_station = pa.table({"station_id": sh.column("station_id"), "cast": cast,
                             "cast_reg": np.where(has_reg, cast, 0)}) \
-        .group_by("station_id", use_threads=False).aggregate([("cast", "max"), ("cast_reg", "max")])
+        .group_by("station_id", use_threads=False).aggregate([("cast", agg), ("cast_reg", agg)]) \
+        .rename_columns(["station_id", "cast_max", "cast_reg_max"])
     st = stations.select(["station_id", "area", "registered"]).join(per_station, "station_id", join_type="left outer")
     leaf = pa.table({"area": st.column("area"), "stations": np.ones(st.num_rows, np.int64),
                      "registered": _ints(st.column("registered")), "cast": _ints(st.column("cast_max")),

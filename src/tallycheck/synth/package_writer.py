@@ -1,0 +1,123 @@
+"""Writing a synthetic election package (docs/format.md) all or nothing.
+
+The files go into a hidden sibling folder that is renamed to the requested name at the end, so a crash or an
+interrupt leaves no half-written package, and an existing non-empty folder is never touched. CSV files are
+UTF-8 without a byte-order mark, with `\\n` line ends, the exact column names of docs/format.md, and quotes
+only where a value needs them. The large tables are streamed chunk by chunk through pyarrow; their values are
+identifiers and counts, which never need quotes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+SHEET_COLUMNS = ("station_id", "contest_id", "ballots_cast", "invalid", "blank", "ballots_received",
+                 "ballots_unused", "ballots_spoiled")
+RESULT_COLUMNS = ("station_id", "contest_id", "candidate_id", "votes")
+STATION_COLUMNS = ("station_id", "centre_id", "area", "registered", "kind")
+TRUTH_STATION_COLUMNS = ("station_id", "contest_id", "label", "favoured_candidate_id", "votes_added",
+                         "votes_moved")
+_WRITE_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="none", batch_size=1 << 16)
+
+
+def check_free(out: Path) -> None:
+    """Refuse anything but a missing or empty folder: a user's data is never overwritten."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise FileExistsError(f"{out} exists and is not a folder; choose a new folder for the election "
+                              "package.")
+    if out.is_dir() and any(out.iterdir()):
+        raise FileExistsError(f"{out} is not empty; choose a new or empty folder for the election package.")
+
+
+@contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """A fresh sibling folder to write into; renamed to `out` when the block ends without an exception."""
+    check_free(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = out.parent / f".{out.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
+    stage.mkdir()
+    try:
+        yield stage
+        check_free(out)
+        if out.is_dir():
+            out.rmdir()
+        stage.rename(out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def write_small_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    path.write_bytes(buffer.getvalue().encode("utf-8"))
+
+
+def toml_string(value: str) -> str:
+    # JSON's escapes (\" \\ \n \uXXXX ...) are all valid in a TOML basic string
+    return json.dumps(value, ensure_ascii=False)
+
+
+def write_election_toml(path: Path, name: str, date: str, country: str, law: str,
+                        source: Sequence[tuple[str, object]]) -> None:
+    def value(v: object) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return str(v)
+        return toml_string(str(v))
+
+    lines = [
+        "# Synthetic data written by tallycheck.synth: NOT the results of any real election.",
+        f"name = {toml_string(name)}",
+        f"date = {date}",
+        f"country = {toml_string(country)}",
+        "",
+        "[law]",
+        f"name = {toml_string(law)}",
+        "# each voter casts one ballot, for a general or a minority contest: a station's ballots are its sheets' sum",
+        "one_ballot_per_voter = true",
+        "",
+        "[source]",
+        *(f"{key} = {value(v)}" for key, v in source),
+    ]
+    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
+
+
+class StreamedTable:
+    """A CSV file written in chunks of pyarrow columns (identifiers and counts only)."""
+
+    def __init__(self, path: Path, columns: Sequence[str]):
+        self.columns = tuple(columns)
+        self.rows = 0
+        self._file = pa.OSFile(str(path), "wb")
+        self._file.write((",".join(self.columns) + "\n").encode("utf-8"))
+
+    def write(self, *arrays: pa.Array | np.ndarray) -> None:
+        table = pa.table([a if isinstance(a, (pa.Array, pa.ChunkedArray)) else pa.array(a) for a in arrays],
+                         names=list(self.columns))
+        if table.num_rows:
+            pacsv.write_csv(table, self._file, _WRITE_OPTIONS)
+        self.rows += table.num_rows
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def optional_counts(values: np.ndarray) -> pa.Array:
+    """Counts with -1 written as an empty cell."""
+    return pa.array(values, mask=values < 0)
