@@ -308,9 +308,7 @@ def demo(out_dir: Annotated[Path, typer.Option("--out", help="Working folder for
         data = st.load(v.name)
         step("tabulating")
         tab = run_tabulate(data)
-        national = tab.areas.filter(tab.areas.column("parent").to_pylist() and
-                                    __import__("pyarrow.compute").compute.equal(tab.areas.column("parent"), ""))
-        for r in national.to_pylist():
+        for r in (r for r in tab.areas.to_pylist() if not r["parent"]):  # the top of the area tree
             out.print(f"3. Tabulated: {r['name']}: {r['registered']:,} registered, {r['ballots_cast']:,} ballots cast, "
                       f"turnout {r['turnout']:.1%}")
         step("writing the report")
