@@ -46,6 +46,18 @@ def _package(path: Path) -> Path:
     return path
 
 
+def _encoding(name: str | None) -> str | None:
+    """A misspelt --encoding is the user's to fix (exit 2), not a bug (exit 3)."""
+    import codecs
+
+    if name is not None:
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            raise UsageProblem(f"Unknown encoding {name!r}. Try cp1256, cp1252, utf-8 or utf-16.") from None
+    return name
+
+
 def _store(package: Path, store: Path | None) -> Store:
     return Store(store if store is not None else default_store(package))
 
@@ -98,7 +110,7 @@ def generate(
 def validate(package: PackageArg, encoding: EncodingOpt = None, strict: StrictOpt = False, json: JsonOpt = False) -> None:
     """Check every rule of the package without storing anything."""
     with progress_steps(not json) as step:
-        check = validate_package(_package(package), encoding=encoding, strict=strict, progress=step)
+        check = validate_package(_package(package), encoding=_encoding(encoding), strict=strict, progress=step)
     problems = check.validation.problems
     refused = check.validation.data is None
     if json:
@@ -116,7 +128,7 @@ def import_(package: PackageArg, store: StoreOpt = None, encoding: EncodingOpt =
     """Check the package and store it as a new immutable snapshot version (all or nothing)."""
     pkg = _package(package)
     with progress_steps(not json) as step:
-        result = import_package(pkg, store, encoding=encoding, strict=strict, progress=step)
+        result = import_package(pkg, store, encoding=_encoding(encoding), strict=strict, progress=step)
     problems = result.problems
     if json:
         body: dict = {"imported": not result.refused, "problems": [p.to_dict() for p in problems]}

@@ -31,7 +31,7 @@ _RULES = (
     Rule("file.unreadable", E, "the file cannot be parsed (broken XLSX, TOML syntax, CSV quoting)"),
     Rule("file.empty", E, "the file has no header line"),
     Rule("file.column-missing", E, "a required column is absent"),
-    Rule("file.column-duplicate", E, "two columns have the same name"),
+    Rule("file.column-duplicate", E, "a column tallycheck reads appears twice in the header"),
     Rule("file.column-ignored", W, "a column tallycheck does not know is ignored"),
     Rule("row.field-count", E, "a row has more or fewer fields than the header"),
     Rule("row.total-skipped", W, "a trailing total row is skipped: it is a sum, not a station"),

@@ -62,6 +62,12 @@ def to_utf8(data: bytes, file: str, encoding: str | None = None) -> Decoded:
 
 
 def _check_utf8(body: bytes, file: str, name: str, offset: int = 0, original: bytes | None = None) -> Decoded:
+    if body[:200].count(0) > 20:  # ASCII text in UTF-16 without a BOM is "valid UTF-8" full of NULs: say what it is
+        return Decoded(None, name, problem(
+            "file.undecodable", file, 1, None, body[:8].hex(" "),
+            "The file looks like UTF-16 without a byte-order mark (every other byte is 00). Save it as UTF-8, or as "
+            "UTF-16 with a byte-order mark (Excel: \"Unicode Text\"); --encoding utf-16-le (or utf-16-be) reads it "
+            "only if every file of the package is in that encoding."))
     if body.isascii():  # the common case, checked at memory speed
         return Decoded(body, name, None)
     try:
@@ -69,10 +75,7 @@ def _check_utf8(body: bytes, file: str, name: str, offset: int = 0, original: by
     except UnicodeDecodeError as exc:
         bad = body[exc.start:exc.start + 4]
         row = _row_of(body, exc.start)
-        hint = SUGGESTION
-        if body[:200].count(0) > 20:
-            hint = ("The file looks like UTF-16 without a byte-order mark: name it with --encoding utf-16-le "
-                    "or --encoding utf-16-be.")
+        hint = SUGGESTION  # (UTF-16 without a BOM is caught above)
         return Decoded(None, name, problem(
             "file.undecodable", file, row, None, bad[: exc.end - exc.start].hex(" "),
             f"Bytes {bad[: exc.end - exc.start].hex(' ')} in row {row} are not UTF-8. {hint}"))

@@ -128,12 +128,15 @@ def type_table(text: TextTable, spec: TableSpec) -> tuple[TypedTable, list[Probl
     if not text.header:
         return empty, problems
     index: dict[str, int] = {}
+    seen: set[str] = set()
     for j, name in enumerate(text.header):
         key = name.lower()
-        if key in index or (key in spec.column_names and key in index):
+        if key in seen and key in spec.column_names:  # an ignored column may repeat; one that is read may not
             problems.append(problem("file.column-duplicate", file, 1, name, name,
                                     f"Column {name} appears twice in the header of {file}."))
-        elif key in spec.column_names:
+            continue
+        seen.add(key)
+        if key in spec.column_names:
             index[key] = j
         elif key:
             problems.append(problem("file.column-ignored", file, 1, name, name,

@@ -50,7 +50,13 @@ class ElectionRead:
 
 
 def read_election_toml(data: bytes) -> ElectionRead:
-    text = data.decode("utf-8-sig", errors="strict") if data else ""
+    try:
+        text = data.decode("utf-8-sig", errors="strict") if data else ""
+    except UnicodeDecodeError as exc:  # TOML is UTF-8 by definition: refuse, naming where, instead of crashing
+        row, bad = data.count(b"\n", 0, exc.start) + 1, data[exc.start:exc.end].hex(" ")
+        return ElectionRead(None, {}, (problem("file.undecodable", FILE, row, None, bad,
+                                                f"Bytes {bad} in row {row} of {FILE} are not UTF-8; TOML files must "
+                                                f"be saved as UTF-8."),))
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -60,6 +66,16 @@ def read_election_toml(data: bytes) -> ElectionRead:
     return election_from_document(to_json_value(raw))
 
 
+def _field(error: Any) -> str | None:
+    """The dotted key a schema error is about; for a missing key, the key that is missing (e.g. `name`)."""
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        m = re.match(r"'([^']+)' is a required property", error.message)
+        if m:
+            path.append(m.group(1))
+    return ".".join(path) or None
+
+
 def election_from_document(doc: dict[str, Any]) -> ElectionRead:
     """The election from its JSON form (as read from election.toml, or as stored in a snapshot)."""
     from jsonschema import Draft202012Validator
@@ -67,7 +83,7 @@ def election_from_document(doc: dict[str, Any]) -> ElectionRead:
     errors = sorted(Draft202012Validator(election_schema()).iter_errors(doc), key=lambda e: list(e.absolute_path))
     if errors:
         return ElectionRead(None, doc, tuple(
-            problem("election.schema", FILE, None, ".".join(str(p) for p in e.absolute_path) or None,
+            problem("election.schema", FILE, None, _field(e),
                     None if isinstance(e.instance, (dict, list)) else e.instance,
                     f"{FILE}: {'.'.join(str(p) for p in e.absolute_path) or 'top level'}: {e.message}.")
             for e in errors))
