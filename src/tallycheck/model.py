@@ -72,7 +72,8 @@ def _c(name: str, kind: ColumnKind, required: bool = False, nullable: bool = Fal
 
 ID, TEXT, COUNT, GENDER = ColumnKind.ID, ColumnKind.TEXT, ColumnKind.COUNT, ColumnKind.GENDER
 
-# The package's tables in the order they are read, checked and hashed (docs/format.md).
+# The package's tables in the order they are read, checked and hashed (docs/format.md). Candidate and list ids
+# are scoped by contest (commissions often number candidates by ballot position), so their keys include it.
 TABLES: tuple[TableSpec, ...] = (
     TableSpec("areas", False, (_c("area_id", ID, True), _c("name", TEXT, True), _c("parent", ID), _c("level", TEXT)),
               ("area_id",)),
@@ -82,11 +83,11 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("seat_areas", False, (_c("contest_id", ID, True), _c("area", ID, True), _c("seats", COUNT, True)),
               ("contest_id", "area")),
     TableSpec("lists", False, (_c("list_id", ID, True), _c("contest_id", ID, True), _c("name", TEXT, True)),
-              ("list_id",)),
+              ("contest_id", "list_id")),
     TableSpec("candidates", True, (_c("candidate_id", ID, True), _c("contest_id", ID, True), _c("name", TEXT, True),
                                    _c("party", TEXT), _c("gender", GENDER), _c("group", TEXT), _c("area", ID),
                                    _c("list_id", ID)),
-              ("candidate_id",)),
+              ("contest_id", "candidate_id")),
     TableSpec("stations", True, (_c("station_id", ID, True), _c("centre_id", ID, True), _c("area", ID, True),
                                  _c("registered", COUNT, nullable=True), _c("kind", TEXT)),
               ("station_id",)),

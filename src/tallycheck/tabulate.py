@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .choices import ballot_choices, lookup
 from .model import ElectionData
 
 VIEWS = ("contest", "candidate", "list", "party", "area", "party-area")
@@ -54,22 +55,6 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> pa.Array:
     return pa.array(r, type=pa.float64(), from_pandas=True)
 
 
-def _codes(values: pa.Array | pa.ChunkedArray, ids: pa.Array) -> np.ndarray:
-    """Position of each value in ids (-1 if absent), looking up each run of equal values once."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    n = len(values)
-    if n == 0:
-        return np.empty(0, np.int64)
-    change = np.empty(n, dtype=bool)
-    change[0] = True
-    if n > 1:
-        change[1:] = _np(pc.not_equal(values.slice(1), values.slice(0, n - 1)))
-    starts = np.flatnonzero(change)
-    run_codes = _np(pc.fill_null(pc.index_in(pc.take(values, pa.array(starts)), value_set=ids), -1)).astype(np.int64)
-    return np.repeat(run_codes, np.diff(np.append(starts, n)))
-
-
 def _group_sum(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Exact integer sums of values per distinct key (hash aggregation in Arrow, no floats)."""
     if len(keys) == 0:
@@ -89,16 +74,19 @@ def tabulate(data: ElectionData) -> Tabulation:
 
     # -- choices: candidates first, then lists (list-only votes) -------------------------------------------------
     n_c, n_l = cands.num_rows, lists.num_rows
-    cand_code = _codes(results.column("candidate_id"), cands.column("candidate_id").combine_chunks())
-    list_only = _np(pc.equal(results.column("candidate_id"), "")) if results.num_rows else np.zeros(0, bool)
-    choice = cand_code
-    if list_only.any():
-        list_code = _codes(results.column("list_id"), lists.column("list_id").combine_chunks())
-        choice = np.where(list_only, n_c + list_code, cand_code)
+    contest_index = pa.array(sorted(_np(contests.column("contest_id")).tolist(), key=lambda v: v.encode("utf-8")),
+                             type=pa.string())
+    ballots = ballot_choices(contest_index, cands, lists)
+    choice_pos, _, _ = ballots.choice_of(lookup(results.column("contest_id"), contest_index),
+                                         results.column("candidate_id"), results.column("list_id")) \
+        if results.num_rows else (np.empty(0, np.int64),) * 3
+    # in the candidates-then-lists numbering used below; n_c + n_l stands for "no known choice" (never in a
+    # validated snapshot)
+    choice = np.where(choice_pos >= 0, ballots.source_row[np.maximum(choice_pos, 0)], n_c + n_l)
     votes = _ints(results.column("votes"))
     # station -> area, so the same pass gives votes per (area, choice) for the party map
     station_ids = stations.column("station_id").combine_chunks()
-    station_code = _codes(results.column("station_id"), station_ids)
+    station_code = lookup(results.column("station_id"), station_ids)
     area_ids = sorted(set(_np(stations.column("area")).tolist()) | set(_np(areas_t.column("area_id")).tolist()))
     area_index = pa.array(area_ids, type=pa.string())
     station_area = _np(pc.fill_null(pc.index_in(stations.column("area"), value_set=area_index), -1)).astype(np.int64)

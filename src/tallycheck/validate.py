@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .choices import Ballots, ballot_choices, lookup
 from .ingest.package import PackageFiles, TypedTable
 from .model import TABLES, ElectionData
 from .problems import Problem, has_errors, problem
@@ -32,27 +33,7 @@ def _np(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return a.to_numpy(zero_copy_only=False)
 
 
-def _ranks(values: pa.Array | pa.ChunkedArray, sorted_ids: pa.Array) -> np.ndarray:
-    """Index of each value in sorted_ids, -1 where absent.
-
-    Result files come grouped by station, so most columns are long runs of one value: looking up each run once
-    instead of each row makes the lookup of a 15M-row column cost little more than one comparison pass.
-    """
-    n = len(values)
-    if n == 0:
-        return np.empty(0, np.int64)
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if n > 4096:
-        change = np.empty(n, dtype=bool)
-        change[0] = True
-        change[1:] = _np(pc.not_equal(values.slice(1), values.slice(0, n - 1)))
-        starts = np.flatnonzero(change)
-        if len(starts) * 4 < n:
-            run_values = pc.take(values, pa.array(starts))
-            run_ranks = _np(pc.fill_null(pc.index_in(run_values, value_set=sorted_ids), -1)).astype(np.int64)
-            return np.repeat(run_ranks, np.diff(np.append(starts, n)))
-    return _np(pc.fill_null(pc.index_in(values, value_set=sorted_ids), -1)).astype(np.int64)
+_ranks = lookup  # index of each value in sorted ids, -1 where absent
 
 
 class _Checker:
@@ -65,27 +46,31 @@ class _Checker:
         self.problems.append(problem(*args))  # type: ignore[arg-type]
 
     # -- identifiers ------------------------------------------------------------------------------------------
-    def unique_ids(self, name: str) -> pa.Array:
-        """Sort a single-key table, report duplicate ids, and return its sorted distinct ids."""
+    def unique_keys(self, name: str) -> pa.Array:
+        """Sort a table by its key, report duplicate keys, and return the sorted distinct values of the key's last
+        column (for a single-key table: its sorted distinct ids)."""
         tt = self.t[name]
-        key = tt.spec.key[0]
+        keys = tt.spec.key
         if tt.table.num_rows == 0:
             self.sorted[name] = tt.table
             return pa.array([], type=pa.string())
-        order = pc.sort_indices(tt.table, sort_keys=[(key, "ascending")])
-        ids = pc.take(tt.table.column(key), order).combine_chunks()
+        order = pc.sort_indices(tt.table, sort_keys=[(k, "ascending") for k in keys])
         ordered = _np(order)
-        ids_np = _np(ids)
-        dup = np.flatnonzero(ids_np[1:] == ids_np[:-1]) + 1
-        first_row: dict[str, int] = {}
-        for i in dup:
-            value = ids_np[i]
+        cols = [_np(pc.take(tt.table.column(k), order)) for k in keys]
+        same = np.ones(len(ordered) - 1, dtype=bool)
+        for col in cols:
+            same &= col[1:] == col[:-1]
+        first_row: dict[tuple[str, ...], int] = {}
+        last = keys[-1]
+        for i in np.flatnonzero(same) + 1:
+            value = tuple(col[i] for col in cols)
             first = first_row.setdefault(value, tt.row(ordered[i - 1]))
             row = tt.row(ordered[i])
-            self.add("id.duplicate", tt.file, row, key, value,
-                     f"{key} {value!r} in row {row} of {tt.file} was already given in row {first}.")
+            scope = "".join(f" in {k} {v!r}" for k, v in zip(keys[:-1], value[:-1]))
+            self.add("id.duplicate", tt.file, row, last, value[-1],
+                     f"{last} {value[-1]!r}{scope} in row {row} of {tt.file} was already given in row {first}.")
         self.sorted[name] = pc.take(tt.table, order)
-        return pa.array(np.unique(ids_np), type=pa.string()) if len(dup) else ids
+        return pa.array(sorted(set(cols[-1].tolist()), key=lambda v: v.encode("utf-8")), type=pa.string())
 
     def references(self, tt: TypedTable, column: str, target_ids: pa.Array, target: str,
                    optional: bool = False) -> np.ndarray:
@@ -107,11 +92,11 @@ def validate_files(files: PackageFiles) -> Validation:
     c = _Checker(files)
     t = files.tables
     have_areas = t["areas"].file is not None
-    area_ids = c.unique_ids("areas")
-    contest_ids = c.unique_ids("contests")
-    list_ids = c.unique_ids("lists")
-    candidate_ids = c.unique_ids("candidates")
-    station_ids = c.unique_ids("stations")
+    area_ids = c.unique_keys("areas")
+    contest_ids = c.unique_keys("contests")
+    c.unique_keys("lists")
+    c.unique_keys("candidates")
+    station_ids = c.unique_keys("stations")
 
     if have_areas:
         c.references(t["areas"], "parent", area_ids, "areas.csv", optional=True)
@@ -121,21 +106,19 @@ def validate_files(files: PackageFiles) -> Validation:
         c.references(t["seat_areas"], "area", area_ids, "areas.csv")
     _check_contest_seats(c, contest_ids)
     c.references(t["lists"], "contest_id", contest_ids, "contests.csv")
-    cand_contest = c.references(t["candidates"], "contest_id", contest_ids, "contests.csv")
-    cand_list = c.references(t["candidates"], "list_id", list_ids, "lists.csv", optional=True)
-    _check_candidate_lists(c, cand_contest, cand_list, contest_ids)
+    c.references(t["candidates"], "contest_id", contest_ids, "contests.csv")
+    _check_candidate_lists(c)
+    ballots = ballot_choices(contest_ids, c.sorted["candidates"], c.sorted["lists"])
 
     sheets_key, sheet_order = _check_sheets(c, station_ids, contest_ids)
-    results_order, results_sheet_key, votes = _check_results(c, station_ids, contest_ids, candidate_ids, list_ids)
+    results_order, results_sheet_key, votes = _check_results(c, station_ids, contest_ids, ballots)
     _check_arithmetic(c, station_ids, contest_ids, sheets_key, sheet_order, results_sheet_key, votes)
     if have_areas:
         _check_station_areas(c)
 
-    order = {spec.name: i for i, spec in enumerate(TABLES)}
     file_order = {f"{spec.name}{ext}": i for i, spec in enumerate(TABLES) for ext in (".csv", ".xlsx")}
     problems = sorted([*files.problems, *c.problems],
                       key=lambda p: (file_order.get(p.file, -1), p.row or 0, p.column or "", p.rule))
-    del order
     if has_errors(problems) or files.election is None:
         return Validation(None, tuple(problems))
     tables = dict(c.sorted)
@@ -187,19 +170,26 @@ def _check_contest_seats(c: _Checker, contest_ids: pa.Array) -> None:
                   f"fills {seats[contest]}.")
 
 
-def _check_candidate_lists(c: _Checker, cand_contest: np.ndarray, cand_list: np.ndarray, contest_ids: pa.Array) -> None:
+def _check_candidate_lists(c: _Checker) -> None:
+    """A candidate's list must be a list of the candidate's own contest (list ids are scoped by contest)."""
     cands, lists = c.t["candidates"], c.t["lists"]
-    if lists.table.num_rows == 0 or not (cand_list >= 0).any():
+    if cands.table.num_rows == 0:
         return
-    list_sorted = c.sorted["lists"]
-    list_contest = _ranks(list_sorted.column("contest_id"), contest_ids)
-    on_list = np.flatnonzero(cand_list >= 0)
-    mismatch = on_list[(cand_contest[on_list] >= 0) & (list_contest[cand_list[on_list]] != cand_contest[on_list])]
-    for i in mismatch:
-        r = cands.table.slice(int(i), 1).to_pylist()[0]
-        c.add("candidate.list-contest", cands.file, cands.row(i), "list_id", r["list_id"],
-              f"Candidate {r['candidate_id']!r} (row {cands.row(i)} of {cands.file}) runs in contest "
-              f"{r['contest_id']!r} on list {r['list_id']!r}, which belongs to another contest.")
+    pairs = set(zip(_np(lists.table.column("contest_id")).tolist(), _np(lists.table.column("list_id")).tolist()))
+    anywhere = {lid for _, lid in pairs}
+    contest = _np(cands.table.column("contest_id")).tolist()
+    list_id = _np(cands.table.column("list_id")).tolist()
+    cid = _np(cands.table.column("candidate_id")).tolist()
+    for i, (k, lid) in enumerate(zip(contest, list_id)):
+        if not lid or (k, lid) in pairs:
+            continue
+        if lid in anywhere:
+            c.add("candidate.list-contest", cands.file, cands.row(i), "list_id", lid,
+                  f"Candidate {cid[i]!r} (row {cands.row(i)} of {cands.file}) runs in contest {k!r} on list "
+                  f"{lid!r}, which belongs to another contest.")
+        else:
+            c.add("id.unknown", cands.file, cands.row(i), "list_id", lid,
+                  f"list_id {lid!r} in row {cands.row(i)} of {cands.file} is not in lists.csv.")
 
 
 def _check_sheets(c: _Checker, station_ids: pa.Array, contest_ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -219,8 +209,8 @@ def _check_sheets(c: _Checker, station_ids: pa.Array, contest_ids: pa.Array) -> 
     return key, order
 
 
-def _check_results(c: _Checker, station_ids: pa.Array, contest_ids: pa.Array, candidate_ids: pa.Array,
-                   list_ids: pa.Array) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+def _check_results(c: _Checker, station_ids: pa.Array, contest_ids: pa.Array,
+                   ballots: Ballots) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     res = c.t["results"]
     tab = res.table
     n = tab.num_rows
@@ -233,56 +223,26 @@ def _check_results(c: _Checker, station_ids: pa.Array, contest_ids: pa.Array, ca
         c.add("results.choice", res.file, res.row(i), "candidate_id", None,
               f"Row {res.row(i)} of {res.file} names {'both a candidate and a list' if both else 'neither a candidate nor a list'}; "
               f"give exactly one of candidate_id and list_id.")
-    # Choices: candidates, then list-only votes, numbered in canonical (contest_id, candidate_id, list_id) order.
-    cands, lists = c.sorted["candidates"], c.sorted["lists"]
-    choice = pa.table({
-        "contest_id": pa.concat_arrays([cands.column("contest_id").combine_chunks(), lists.column("contest_id").combine_chunks()]),
-        "candidate_id": pa.concat_arrays([cands.column("candidate_id").combine_chunks(),
-                                          pa.array([""] * lists.num_rows, type=pa.string())]),
-        "list_id": pa.concat_arrays([pa.array([""] * cands.num_rows, type=pa.string()),
-                                     lists.column("list_id").combine_chunks()]),
-    })
-    choice_order = _np(pc.sort_indices(choice, sort_keys=[("contest_id", "ascending"), ("candidate_id", "ascending"),
-                                                          ("list_id", "ascending")])) if choice.num_rows else np.empty(0, np.int64)
-    rank_of_choice = np.empty(len(choice_order), np.int64)
-    rank_of_choice[choice_order] = np.arange(len(choice_order))
-    choice_contest = _ranks(choice.column("contest_id"), contest_ids)
-    n_cands = cands.num_rows
-    cand_rank = np.full(n, -1, np.int64)
-    if has_cand.any():
-        idx = np.flatnonzero(has_cand)
-        r = _ranks(tab.column("candidate_id"), candidate_ids) if len(idx) == n else \
-            _ranks(pc.take(tab.column("candidate_id"), pa.array(idx)), candidate_ids)
-        cand_rank[idx] = r
-        for i in idx[r < 0]:
-            value = tab.column("candidate_id")[int(i)].as_py()
-            c.add("id.unknown", res.file, res.row(i), "candidate_id", value,
-                  f"candidate_id {value!r} in row {res.row(i)} of {res.file} is not in candidates.csv.")
-    choice_idx = np.where(cand_rank >= 0, cand_rank, -1)
-    only_list = has_list & ~has_cand
-    if only_list.any():
-        idx = np.flatnonzero(only_list)
-        r = _ranks(pc.take(tab.column("list_id"), pa.array(idx)), list_ids)
-        choice_idx[idx] = np.where(r >= 0, r + n_cands, -1)
-        for i in idx[r < 0]:
-            value = tab.column("list_id")[int(i)].as_py()
-            c.add("id.unknown", res.file, res.row(i), "list_id", value,
-                  f"list_id {value!r} in row {res.row(i)} of {res.file} is not in lists.csv.")
-    valid_choice = choice_idx >= 0
-    # no candidates and no lists (e.g. candidates.csv unreadable): no choice is valid, and nothing to index
-    wrong = np.flatnonzero(valid_choice & (k_rank >= 0) &
-                           (choice_contest[np.where(valid_choice, choice_idx, 0)] != k_rank)) \
-        if len(choice_contest) else np.empty(0, np.int64)
-    for i in wrong:
-        r = tab.slice(int(i), 1).to_pylist()[0]
-        who = f"candidate {r['candidate_id']!r}" if r["candidate_id"] else f"list {r['list_id']!r}"
-        c.add("results.not-on-ballot", res.file, res.row(i), "candidate_id" if r["candidate_id"] else "list_id",
-              r["candidate_id"] or r["list_id"],
-              f"Row {res.row(i)} of {res.file}: {who} is not on the ballot of contest {r['contest_id']!r}.")
+    choice, cand_code, list_code = ballots.choice_of(k_rank, tab.column("candidate_id"), tab.column("list_id")) \
+        if n else (np.empty(0, np.int64),) * 3
+    single = has_cand != has_list
+    for i in np.flatnonzero(single & (choice < 0)):
+        column = "candidate_id" if has_cand[i] else "list_id"
+        value = tab.column(column)[int(i)].as_py()
+        if (cand_code[i] if has_cand[i] else list_code[i]) < 0:
+            table = "candidates.csv" if has_cand[i] else "lists.csv"
+            c.add("id.unknown", res.file, res.row(i), column, value,
+                  f"{column} {value!r} in row {res.row(i)} of {res.file} is not in {table}.")
+        elif k_rank[i] >= 0:
+            contest = tab.column("contest_id")[int(i)].as_py()
+            who = "candidate" if has_cand[i] else "list"
+            c.add("results.not-on-ballot", res.file, res.row(i), column, value,
+                  f"Row {res.row(i)} of {res.file}: {who} {value!r} is not on the ballot of contest {contest!r}.")
+    valid_choice = single & (choice >= 0)
+    choice_idx = choice
     ok = valid_choice & (s_rank >= 0) & (k_rank >= 0)
-    ok[wrong] = False
-    n_choices = max(len(choice_order), 1)
-    key = np.where(ok, s_rank * n_choices + rank_of_choice[np.where(valid_choice, choice_idx, 0)] if len(choice_order) else -1, -1)
+    n_choices = max(len(ballots), 1)
+    key = np.where(ok, s_rank * n_choices + choice_idx, -1)
     order = None if (n == 0 or np.all(key[1:] > key[:-1])) else np.argsort(key, kind="stable")
     skey = key if order is None else key[order]
     for j in np.flatnonzero((skey[1:] == skey[:-1]) & (skey[1:] >= 0)) + 1:
