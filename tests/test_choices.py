@@ -46,3 +46,11 @@ def test_scoped_ids_keep_their_errors(tmp_path: Path) -> None:
         ("id.unknown", "results.csv", 17, "candidate_id"),
         ("id.duplicate", "candidates.csv", 9, "candidate_id"),
     }
+
+
+def test_an_unreadable_table_is_not_buried_under_its_references(tmp_path: Path) -> None:
+    # candidates.csv without its contest_id column cannot be read: that one error is the news, not one
+    # id.unknown or results.not-on-ballot per result row
+    pkg = make_package(tmp_path / "pkg", candidates="candidate_id,name\n1,Ali Hassan\n", results=RESULTS)
+    problems = problems_of(pkg)
+    assert where(problems) == {("file.column-missing", "candidates.csv", 1, "contest_id")}

@@ -284,8 +284,8 @@ def test_encoding_recorded_in_manifest(tmp_path: Path) -> None:
     package = make_package(tmp_path / "pkg", candidates=odd("candidates.cp1256.csv"))
     outcome = imported(package, encoding="cp1256")
     assert outcome.version.manifest["encodings"]["candidates.csv"] == "cp1256"
-    # the named encoding applies to every file without a byte-order mark (ASCII reads the same in all)
-    assert outcome.version.manifest["encodings"]["results.csv"] == "cp1256"
+    # a file that is valid UTF-8 stays UTF-8 whatever --encoding names (docs/format.md, "Encodings")
+    assert outcome.version.manifest["encodings"]["results.csv"] == "utf-8"
 
 
 def test_fixture_bytes_are_what_they_claim() -> None:
@@ -299,3 +299,12 @@ def test_fixture_bytes_are_what_they_claim() -> None:
     assert "Muñoz".encode("cp1252") in odd("candidates.cp1252.csv")
     assert b"\xff" in odd("candidates.undecodable.csv")
     assert odd("results.xlsx-as.csv").startswith(b"PK\x03\x04")
+
+
+def test_mixed_package_keeps_utf8_files_under_a_named_legacy_encoding(tmp_path: Path) -> None:
+    """--encoding cp1256 for one legacy file must not garble a UTF-8 Arabic file beside it."""
+    utf8 = tiny_text("candidates").replace("Ali Hassan", "علي حسن")
+    package = make_package(tmp_path / "pkg", candidates=utf8)
+    outcome = imported(package, encoding="cp1256")
+    names = Store(outcome.version.path.parent.parent).load().tables["candidates"].column("name").to_pylist()
+    assert "علي حسن" in names

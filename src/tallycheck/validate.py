@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from .choices import Ballots, ballot_choices, lookup
 from .ingest.package import PackageFiles, TypedTable
 from .model import TABLES, ElectionData
-from .problems import Problem, has_errors, problem
+from .problems import Problem, Severity, has_errors, problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,11 @@ class _Checker:
         self.t = files.tables
         self.problems: list[Problem] = []
         self.sorted: dict[str, pa.Table] = {}
+        # Tables that could not be read at all: references to them are not checked, or one unreadable
+        # candidates.csv would bury its own error under an id.unknown for every result row.
+        self.unreadable = {spec.name for spec in TABLES
+                           if any(p.severity is Severity.ERROR and p.rule.startswith("file.")
+                                  and p.file.rsplit(".", 1)[0] == spec.name for p in files.problems)}
 
     def add(self, *args: object) -> None:
         self.problems.append(problem(*args))  # type: ignore[arg-type]
@@ -76,6 +81,8 @@ class _Checker:
                    optional: bool = False) -> np.ndarray:
         values = tt.table.column(column)
         ranks = _ranks(values, target_ids)
+        if target.rsplit(".", 1)[0] in self.unreadable:
+            return ranks
         bad = np.flatnonzero(ranks < 0)
         if optional and len(bad):
             bad = bad[_np(values)[bad] != ""]
@@ -226,7 +233,8 @@ def _check_results(c: _Checker, station_ids: pa.Array, contest_ids: pa.Array,
     choice, cand_code, list_code = ballots.choice_of(k_rank, tab.column("candidate_id"), tab.column("list_id")) \
         if n else (np.empty(0, np.int64),) * 3
     single = has_cand != has_list
-    for i in np.flatnonzero(single & (choice < 0)):
+    unchecked = c.unreadable & {"candidates", "lists"}
+    for i in np.flatnonzero(single & (choice < 0)) if not unchecked else ():
         column = "candidate_id" if has_cand[i] else "list_id"
         value = tab.column(column)[int(i)].as_py()
         if (cand_code[i] if has_cand[i] else list_code[i]) < 0:
@@ -255,7 +263,9 @@ def _check_results(c: _Checker, station_ids: pa.Array, contest_ids: pa.Array,
               f"{'candidate ' + repr(r['candidate_id']) if r['candidate_id'] else 'list ' + repr(r['list_id'])} "
               f"of row {res.row(first)}.")
     n_contests = max(len(contest_ids), 1)
-    sheet_key = np.where(ok, s_rank * n_contests + k_rank, -1)
+    # with candidates or lists unreadable the votes still belong to their sheets: check the arithmetic anyway
+    for_sheets = ok if not unchecked else (s_rank >= 0) & (k_rank >= 0)
+    sheet_key = np.where(for_sheets, s_rank * n_contests + k_rank, -1)
     votes = _np(pc.fill_null(tab.column("votes"), 0)).astype(np.int64) if n else np.empty(0, np.int64)
     if order is not None:
         sheet_key, votes = sheet_key[order], votes[order]

@@ -204,6 +204,7 @@ class Store:
                     with open(f, "rb") as fh:
                         os.fsync(fh.fileno())
                     f.chmod(0o444)  # a snapshot is evidence: nobody edits it in place
+                tmp.chmod(0o755)  # mkdtemp makes it private; a snapshot is evidence meant to be read by all
                 final = self.versions_dir / name
                 os.rename(tmp, final)
                 _fsync_dir(self.versions_dir)

@@ -51,6 +51,11 @@ def to_utf8(data: bytes, file: str, encoding: str | None = None) -> Decoded:
             codecs.lookup(encoding)
         except LookupError:
             raise ValueError(f"Unknown encoding {encoding!r}. Try cp1256, cp1252, utf-8 or utf-16.") from None
+        name = codecs.lookup(encoding).name
+        if not name.startswith(("utf-16", "utf-32")) and _is_utf8(data):
+            # A package may mix files: the UTF-8 ones stay UTF-8. Legacy Arabic or accented text is (almost)
+            # never valid UTF-8, while decoding UTF-8 as CP1256 would garble it without a word.
+            return Decoded(data, "utf-8", None)
         try:
             return Decoded(data.decode(encoding).encode("utf-8"), encoding, None)
         except UnicodeDecodeError as exc:
@@ -59,6 +64,16 @@ def to_utf8(data: bytes, file: str, encoding: str | None = None) -> Decoded:
                 f"Bytes {data[exc.start:exc.end].hex(' ')} in row {_row_of(data, exc.start)} are not valid "
                 f"{encoding}."))
     return _check_utf8(data, file, "utf-8")
+
+
+def _is_utf8(data: bytes) -> bool:
+    if data.isascii():
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _check_utf8(body: bytes, file: str, name: str, offset: int = 0, original: bytes | None = None) -> Decoded:
