@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .evidence import Store, WriteOutcome
 from .ingest.package import PackageFiles, read_package_files
+from .model import ElectionData
 from .problems import Problem, escalate
 from .validate import Validation, validate_files
 
@@ -22,6 +23,7 @@ def default_store(package: Path) -> Path:
 class ImportResult:
     outcome: WriteOutcome | None  # None: refused, nothing written
     problems: tuple[Problem, ...]
+    data: ElectionData | None = None  # the election as stored (for work that follows in the same process)
 
     @property
     def refused(self) -> bool:
@@ -57,4 +59,4 @@ def import_package(package: Path, store: Path | None = None, *, encoding: str | 
         validation.data, files.election_document,
         [{"file": f.name, "sha256": f.sha256, "bytes": f.size} for f in files.inputs],
         validation.problems, encodings=files.encodings)
-    return ImportResult(outcome, validation.problems)
+    return ImportResult(outcome, validation.problems, validation.data)

@@ -14,6 +14,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 
@@ -157,11 +158,21 @@ class ElectoralList:
 
 
 @dataclass(frozen=True, slots=True)
+class ResultCodes:
+    """Indexes of the result rows that validation has already computed, so tabulation need not look up tens of
+    millions of identifiers again. Derived data: never stored, never hashed."""
+
+    station: np.ndarray  # per result row: index into the stations table
+    choice: np.ndarray  # per result row: position in `choices.ballot_choices` order
+
+
+@dataclass(frozen=True, slots=True)
 class ElectionData:
     """One election: its metadata and every package table, typed, in canonical (key) order."""
 
     election: Election
     tables: Mapping[str, pa.Table]
+    codes: ResultCodes | None = field(default=None, compare=False, repr=False)
 
     def table(self, name: str) -> pa.Table:
         return self.tables[name]

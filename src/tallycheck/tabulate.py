@@ -56,9 +56,18 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> pa.Array:
 
 
 def _group_sum(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact integer sums of values per distinct key (hash aggregation in Arrow, no floats)."""
+    """Exact integer sums of values per distinct key (no floats): dense numpy bins when the key space is small,
+    Arrow's hash aggregation otherwise."""
     if len(keys) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
+    top = int(keys.max()) + 1
+    if top <= 32_000_000:
+        out = np.zeros(top, np.int64)
+        np.add.at(out, keys, values)
+        seen = np.zeros(top, bool)
+        seen[keys] = True
+        k = np.flatnonzero(seen)
+        return k.astype(np.int64), out[k]
     g = pa.table({"k": keys, "v": values}).group_by("k", use_threads=False).aggregate([("v", "sum")])
     return _np(g.column("k")).astype(np.int64), _np(g.column("v_sum")).astype(np.int64)
 
@@ -77,16 +86,19 @@ def tabulate(data: ElectionData) -> Tabulation:
     contest_index = pa.array(sorted(_np(contests.column("contest_id")).tolist(), key=lambda v: v.encode("utf-8")),
                              type=pa.string())
     ballots = ballot_choices(contest_index, cands, lists)
-    choice_pos, _, _ = ballots.choice_of(lookup(results.column("contest_id"), contest_index),
-                                         results.column("candidate_id"), results.column("list_id")) \
-        if results.num_rows else (np.empty(0, np.int64),) * 3
+    if data.codes is not None:  # validation looked every row up already
+        choice_pos = data.codes.choice
+    else:
+        choice_pos, _, _ = ballots.choice_of(lookup(results.column("contest_id"), contest_index),
+                                             results.column("candidate_id"), results.column("list_id")) \
+            if results.num_rows else (np.empty(0, np.int64),) * 3
     # in the candidates-then-lists numbering used below; n_c + n_l stands for "no known choice" (never in a
     # validated snapshot)
     choice = np.where(choice_pos >= 0, ballots.source_row[np.maximum(choice_pos, 0)], n_c + n_l)
     votes = _ints(results.column("votes"))
     # station -> area, so the same pass gives votes per (area, choice) for the party map
     station_ids = stations.column("station_id").combine_chunks()
-    station_code = lookup(results.column("station_id"), station_ids)
+    station_code = data.codes.station if data.codes is not None else lookup(results.column("station_id"), station_ids)
     area_ids = sorted(set(_np(stations.column("area")).tolist()) | set(_np(areas_t.column("area_id")).tolist()))
     area_index = pa.array(area_ids, type=pa.string())
     station_area = _np(pc.fill_null(pc.index_in(stations.column("area"), value_set=area_index), -1)).astype(np.int64)
@@ -106,11 +118,18 @@ def tabulate(data: ElectionData) -> Tabulation:
     for ch, v in enumerate(choice_votes):
         if v and choice_contest[ch] in cpos:
             valid[cpos[choice_contest[ch]]] += v
-    sheet_reg = pa.table({"station_id": station_ids, "reg": stations.column("registered")})
-    sh = sheets.join(sheet_reg, "station_id", join_type="left outer")
-    has_reg = _np(pc.is_valid(sh.column("reg"))) if sh.num_rows else np.zeros(0, bool)
-    sh_contest = _np(pc.fill_null(pc.index_in(sh.column("contest_id"), value_set=pa.array(contest_ids, pa.string())), -1))
-    cast, inv, blank, reg = (_ints(sh.column(c)) for c in ("ballots_cast", "invalid", "blank", "reg"))
+    # each sheet's station register, by index (sheets and stations are both in station order)
+    sh = sheets
+    sheet_station = lookup(sheets.column("station_id"), station_ids)
+    station_has_reg = _np(pc.is_valid(stations.column("registered"))) if stations.num_rows else np.zeros(0, bool)
+    station_reg = _ints(stations.column("registered"))
+    known_station = sheet_station >= 0
+    has_reg = np.where(known_station, station_has_reg[np.maximum(sheet_station, 0)], False) \
+        if len(station_reg) else np.zeros(len(sheet_station), bool)
+    reg = np.where(known_station, station_reg[np.maximum(sheet_station, 0)], 0) \
+        if len(station_reg) else np.zeros(len(sheet_station), np.int64)
+    sh_contest = lookup(sh.column("contest_id"), pa.array(contest_ids, pa.string()))
+    cast, inv, blank = (_ints(sh.column(c)) for c in ("ballots_cast", "invalid", "blank"))
 
     def per_contest(x: np.ndarray) -> np.ndarray:
         out = np.zeros(len(contest_ids), np.int64)
@@ -120,7 +139,8 @@ def tabulate(data: ElectionData) -> Tabulation:
 
     reporting = np.zeros(len(contest_ids), np.int64)
     if results.num_rows:  # a station reports a contest when it has result rows for it (rows come grouped)
-        rc = _np(pc.fill_null(pc.index_in(results.column("contest_id"), value_set=pa.array(contest_ids, pa.string())), -1))
+        # the contest of each row's choice (ballot_choices numbers contests in this same sorted order)
+        rc = np.where(choice_pos >= 0, ballots.contest[np.maximum(choice_pos, 0)], -1)
         pair = station_code * max(len(contest_ids), 1) + rc
         starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
         np.add.at(reporting, rc[starts][rc[starts] >= 0], 1)
@@ -184,8 +204,8 @@ def tabulate(data: ElectionData) -> Tabulation:
                         "women_candidates": pa.array([pvotes[p][2] for p in names], pa.int64()),
                         "votes": pv, "share": _ratio(pv, np.full(len(pv), total_valid))})
 
-    areas_out, party_areas = _areas(data, sh, has_reg, cast, reg, area_ids, area_of_key, choice_of_key, sums,
-                                    party_of, n_c)
+    areas_out, party_areas = _areas(data, sheet_station, station_area, has_reg, cast, area_ids, area_of_key,
+                                    choice_of_key, sums, party_of, n_c)
     return Tabulation(contests_out, choices, lists_out, parties, areas_out, party_areas)
 
 
@@ -216,24 +236,30 @@ def station_ballots(data: ElectionData) -> pa.Table:
     return st.join(per, "station_id", join_type="left outer").sort_by("station_id")
 
 
-def _areas(data: ElectionData, sh: pa.Table, has_reg: np.ndarray, cast: np.ndarray, reg: np.ndarray,
-           area_ids: list[str], area_of_key: np.ndarray, choice_of_key: np.ndarray, sums: np.ndarray,
-           party_of: list[str], n_c: int) -> tuple[pa.Table, pa.Table]:
+def _areas(data: ElectionData, sheet_station: np.ndarray, station_area: np.ndarray, has_reg: np.ndarray,
+           cast: np.ndarray, area_ids: list[str], area_of_key: np.ndarray, choice_of_key: np.ndarray,
+           sums: np.ndarray, party_of: list[str], n_c: int) -> tuple[pa.Table, pa.Table]:
     stations = data.table("stations")
     chains, info = _area_tree(data.table("areas"))
+    n_st = stations.num_rows
     # one value per station, each voter counted once (see the module's docstring)
-    agg = "sum" if one_ballot_per_voter(data) else "max"
-    per_station = pa.table({"station_id": sh.column("station_id"), "cast": cast,
-                            "cast_reg": np.where(has_reg, cast, 0)}) \
-        .group_by("station_id", use_threads=False).aggregate([("cast", agg), ("cast_reg", agg)]) \
-        .rename_columns(["station_id", "cast_max", "cast_reg_max"])
-    st = stations.select(["station_id", "area", "registered"]).join(per_station, "station_id", join_type="left outer")
-    leaf = pa.table({"area": st.column("area"), "stations": np.ones(st.num_rows, np.int64),
-                     "registered": _ints(st.column("registered")), "cast": _ints(st.column("cast_max")),
-                     "cast_reg": _ints(st.column("cast_reg_max"))}) \
-        .group_by("area", use_threads=False).aggregate([(c, "sum") for c in ("stations", "registered", "cast", "cast_reg")])
+    st_cast = np.zeros(n_st, np.int64)
+    st_cast_reg = np.zeros(n_st, np.int64)
+    ok = sheet_station >= 0
+    at = np.add.at if one_ballot_per_voter(data) else np.maximum.at
+    at(st_cast, sheet_station[ok], cast[ok])
+    at(st_cast_reg, sheet_station[ok], np.where(has_reg, cast, 0)[ok])
+    st_reg = _ints(stations.column("registered"))
+    n_areas = len(area_ids)
+    leaf = np.zeros((n_areas, 4), np.int64)  # stations, registered, cast, cast at stations with a register
+    known = station_area >= 0
+    for j, values in enumerate((np.ones(n_st, np.int64), st_reg, st_cast, st_cast_reg)):
+        np.add.at(leaf[:, j], station_area[known], values[known])
+    leaf_rows = [{"area": area_ids[a], "stations_sum": int(leaf[a, 0]), "registered_sum": int(leaf[a, 1]),
+                  "cast_sum": int(leaf[a, 2]), "cast_reg_sum": int(leaf[a, 3])}
+                 for a in np.flatnonzero(leaf[:, 0] > 0)]
     totals: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(4, np.int64))
-    for row in leaf.to_pylist():
+    for row in leaf_rows:
         vec = np.array([row["stations_sum"], row["registered_sum"], row["cast_sum"], row["cast_reg_sum"]], np.int64)
         for a in chains.get(row["area"], [row["area"]]):
             totals[a] += vec

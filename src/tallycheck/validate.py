@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from .choices import Ballots, ballot_choices, lookup
 from .ingest.package import PackageFiles, TypedTable
-from .model import TABLES, ElectionData
+from .model import TABLES, ElectionData, ResultCodes
 from .problems import Problem, Severity, has_errors, problem
 
 
@@ -41,6 +41,7 @@ class _Checker:
         self.t = files.tables
         self.problems: list[Problem] = []
         self.sorted: dict[str, pa.Table] = {}
+        self.codes: ResultCodes | None = None
         # Tables that could not be read at all: references to them are not checked, or one unreadable
         # candidates.csv would bury its own error under an id.unknown for every result row.
         self.unreadable = {spec.name for spec in TABLES
@@ -52,30 +53,35 @@ class _Checker:
 
     # -- identifiers ------------------------------------------------------------------------------------------
     def unique_keys(self, name: str) -> pa.Array:
-        """Sort a table by its key, report duplicate keys, and return the sorted distinct values of the key's last
-        column (for a single-key table: its sorted distinct ids)."""
+        """Sort a table by its key (byte-wise, as Arrow compares strings), report duplicate keys, and return the
+        sorted distinct values of the key's last column (for a single-key table: its sorted distinct ids)."""
         tt = self.t[name]
         keys = tt.spec.key
-        if tt.table.num_rows == 0:
+        n = tt.table.num_rows
+        if n == 0:
             self.sorted[name] = tt.table
             return pa.array([], type=pa.string())
         order = pc.sort_indices(tt.table, sort_keys=[(k, "ascending") for k in keys])
-        ordered = _np(order)
-        cols = [_np(pc.take(tt.table.column(k), order)) for k in keys]
-        same = np.ones(len(ordered) - 1, dtype=bool)
+        table = pc.take(tt.table, order)
+        cols = [table.column(k).combine_chunks() for k in keys]
+        same = np.ones(n - 1, dtype=bool)
         for col in cols:
-            same &= col[1:] == col[:-1]
+            same &= _np(pc.equal(col.slice(1), col.slice(0, n - 1)))
+        ordered = _np(order)
         first_row: dict[tuple[str, ...], int] = {}
         last = keys[-1]
         for i in np.flatnonzero(same) + 1:
-            value = tuple(col[i] for col in cols)
+            value = tuple(col[int(i)].as_py() for col in cols)
             first = first_row.setdefault(value, tt.row(ordered[i - 1]))
             row = tt.row(ordered[i])
             scope = "".join(f" in {k} {v!r}" for k, v in zip(keys[:-1], value[:-1]))
             self.add("id.duplicate", tt.file, row, last, value[-1],
                      f"{last} {value[-1]!r}{scope} in row {row} of {tt.file} was already given in row {first}.")
-        self.sorted[name] = pc.take(tt.table, order)
-        return pa.array(sorted(set(cols[-1].tolist()), key=lambda v: v.encode("utf-8")), type=pa.string())
+        self.sorted[name] = table
+        if len(keys) == 1:
+            return cols[0].filter(pa.array(np.r_[True, ~same])) if same.any() else cols[0]
+        distinct = pc.unique(cols[-1])
+        return pc.take(distinct, pc.sort_indices(distinct))
 
     def references(self, tt: TypedTable, column: str, target_ids: pa.Array, target: str,
                    optional: bool = False) -> np.ndarray:
@@ -134,7 +140,7 @@ def validate_files(files: PackageFiles) -> Validation:
     tables["results"] = t["results"].table.take(pa.array(results_order)) if results_order is not None \
         else t["results"].table
     tables = {spec.name: tables[spec.name] for spec in TABLES}
-    return Validation(ElectionData(files.election, tables), tuple(problems))
+    return Validation(ElectionData(files.election, tables, c.codes), tuple(problems))
 
 
 def _sorted_by(table: pa.Table, keys: tuple[str, ...]) -> pa.Table:
@@ -268,7 +274,8 @@ def _check_results(c: _Checker, station_ids: pa.Array, contest_ids: pa.Array,
     sheet_key = np.where(for_sheets, s_rank * n_contests + k_rank, -1)
     votes = _np(pc.fill_null(tab.column("votes"), 0)).astype(np.int64) if n else np.empty(0, np.int64)
     if order is not None:
-        sheet_key, votes = sheet_key[order], votes[order]
+        sheet_key, votes, s_rank, choice = sheet_key[order], votes[order], s_rank[order], choice[order]
+    c.codes = ResultCodes(s_rank, choice)
     return order, sheet_key, votes
 
 
@@ -356,7 +363,8 @@ def _check_arithmetic(c: _Checker, station_ids: pa.Array, contest_ids: pa.Array,
 def _check_station_areas(c: _Checker) -> None:
     """A station may serve a contest only inside the contest's area (areas.csv gives the tree)."""
     areas = c.t["areas"].table
-    parent = dict(zip(_np(areas.column("area_id")), _np(areas.column("parent")))) if areas.num_rows else {}
+    parent = dict(zip(_np(areas.column("area_id")).tolist(), _np(areas.column("parent")).tolist())) \
+        if areas.num_rows else {}
 
     def ancestors(a: str) -> set[str]:
         seen: set[str] = set()
@@ -368,19 +376,27 @@ def _check_station_areas(c: _Checker) -> None:
     sheets = c.t["sheets"]
     if sheets.table.num_rows == 0:
         return
-    station_area = dict(zip(_np(c.t["stations"].table.column("station_id")), _np(c.t["stations"].table.column("area"))))
-    contest_area = dict(zip(_np(c.t["contests"].table.column("contest_id")), _np(c.t["contests"].table.column("area"))))
-    pairs = pa.table({"s": sheets.table.column("station_id"), "c": sheets.table.column("contest_id")})
-    s_np, c_np = _np(pairs.column("s")), _np(pairs.column("c"))
-    verdict: dict[tuple[str, str], bool] = {}
-    for i in range(len(s_np)):
-        sa, ca = station_area.get(s_np[i]), contest_area.get(c_np[i])
-        if sa is None or ca is None:
-            continue
-        k = (sa, ca)
-        if k not in verdict:
-            verdict[k] = ca in ancestors(sa)
-        if not verdict[k]:
-            c.add("station.outside-area", sheets.file, sheets.row(i), "contest_id", c_np[i],
-                  f"Station {s_np[i]!r} lies in area {sa!r}, outside contest {c_np[i]!r}'s area {ca!r} "
-                  f"(row {sheets.row(i)} of {sheets.file}).")
+    stations, contests = c.sorted["stations"], c.sorted["contests"]
+    if stations.num_rows == 0 or contests.num_rows == 0:
+        return
+    area_index = pc.unique(pa.concat_arrays([stations.column("area").combine_chunks(),
+                                             contests.column("area").combine_chunks()]))
+    station_area = _ranks(stations.column("area"), area_index)
+    contest_area = _ranks(contests.column("area"), area_index)
+    s_rank = _ranks(sheets.table.column("station_id"), stations.column("station_id").combine_chunks())
+    k_rank = _ranks(sheets.table.column("contest_id"), contests.column("contest_id").combine_chunks())
+    known = (s_rank >= 0) & (k_rank >= 0)
+    n_areas = max(len(area_index), 1)
+    pair = np.where(known, station_area[np.maximum(s_rank, 0)] * n_areas + contest_area[np.maximum(k_rank, 0)], -1)
+    names = area_index.to_pylist()
+    bad_pairs = [p for p in np.unique(pair[pair >= 0]).tolist()
+                 if names[p % n_areas] not in ancestors(names[p // n_areas])]
+    if not bad_pairs:
+        return
+    for i in np.flatnonzero(np.isin(pair, bad_pairs)):
+        sid = sheets.table.column("station_id")[int(i)].as_py()
+        cid = sheets.table.column("contest_id")[int(i)].as_py()
+        sa, ca = names[pair[i] // n_areas], names[pair[i] % n_areas]
+        c.add("station.outside-area", sheets.file, sheets.row(i), "contest_id", cid,
+              f"Station {sid!r} lies in area {sa!r}, outside contest {cid!r}'s area {ca!r} "
+              f"(row {sheets.row(i)} of {sheets.file}).")

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from ..model import TableSpec
 
@@ -35,17 +36,33 @@ def _value_bytes(arr: pa.Array) -> memoryview:
     return memoryview(buffers[2])[offsets[0]: offsets[-1]]
 
 
-def encoded_rows(table: pa.Table) -> Iterable[memoryview]:
+_WRITE = pacsv.WriteOptions(include_header=False, delimiter=FIELD_SEP, quoting_style="none", eol=ROW_END,
+                            batch_size=1 << 16)
+
+
+def encoded_rows(table: pa.Table) -> Iterable[bytes | memoryview]:
     """The canonical bytes of the table's rows, batch by batch, without a header."""
     for batch in table.to_batches(max_chunksize=_BATCH):
-        cols = []
-        for col in batch.columns:
-            text = col if pa.types.is_string(col.type) or pa.types.is_large_string(col.type) else pc.cast(col, pa.string())
-            cols.append(pc.fill_null(text, ""))
-        line = pc.binary_join_element_wise(*cols, FIELD_SEP)
-        # joining each row with an empty string appends exactly one row end
-        line = pc.binary_join_element_wise(line, pa.scalar("", pa.string()), ROW_END)
-        yield _value_bytes(line)
+        # Arrow's CSV writer with these separators and no quoting writes exactly the canonical encoding, in C++;
+        # it refuses a value holding a quote, and such (rare) batches are joined column by column instead.
+        out = pa.BufferOutputStream()
+        try:
+            pacsv.write_csv(batch, out, _WRITE)
+        except pa.ArrowInvalid:
+            yield _joined(batch)
+            continue
+        yield out.getvalue()
+
+
+def _joined(batch: pa.RecordBatch) -> memoryview:
+    cols = []
+    for col in batch.columns:
+        text = col if pa.types.is_string(col.type) or pa.types.is_large_string(col.type) else pc.cast(col, pa.string())
+        cols.append(pc.fill_null(text, ""))
+    line = pc.binary_join_element_wise(*cols, FIELD_SEP)
+    # joining each row with an empty string appends exactly one row end
+    line = pc.binary_join_element_wise(line, pa.scalar("", pa.string()), ROW_END)
+    return _value_bytes(line)
 
 
 def header_bytes(spec: TableSpec) -> bytes:

@@ -38,12 +38,13 @@ def sniff_delimiter(header_line: str, known: frozenset[str]) -> str:
     return max(DELIMITERS, key=score)
 
 
-def read_csv(data: bytes, file: str, encoding: str, known_columns: frozenset[str]) -> TextTable:
+def read_csv(data: bytes, file: str, encoding: str, known_columns: frozenset[str],
+             count_columns: frozenset[str] = frozenset()) -> TextTable:
     first = _first_line(data)
     if not first.strip(b" \t\r,;|\""):
         return _read_slow(data, file, encoding, sniff_delimiter(_first_nonblank(data), known_columns))
     delimiter = sniff_delimiter(first.decode("utf-8", "replace"), known_columns)
-    table = _read_fast(data, file, encoding, delimiter)
+    table = _read_fast(data, file, encoding, delimiter, count_columns)
     return table if table is not None else _read_slow(data, file, encoding, delimiter)
 
 
@@ -80,7 +81,8 @@ def _scan(col: pa.Array) -> tuple[bool, bool]:
     return control, high < 0x80
 
 
-def _read_fast(data: bytes, file: str, encoding: str, delimiter: str) -> TextTable | None:
+def _read_fast(data: bytes, file: str, encoding: str, delimiter: str,
+               count_columns: frozenset[str] = frozenset()) -> TextTable | None:
     header = _header(_first_line(data).decode("utf-8"), delimiter)
     names = [f"c{i}" for i in range(len(header))]
     bad_rows: list[object] = []
@@ -110,8 +112,11 @@ def _read_fast(data: bytes, file: str, encoding: str, delimiter: str) -> TextTab
         control, ascii_only = _scan(col)
         if control:
             return None  # the exact reader names the row and column
-        # the ASCII trim is three times faster than the Unicode one, which also removes no-break spaces
-        columns.append(pc.ascii_trim_whitespace(col) if ascii_only else pc.utf8_trim_whitespace(col))
+        if header[i].strip().lower() in count_columns:
+            columns.append(col)  # counts are trimmed as they are parsed
+        else:
+            # the ASCII trim is three times faster than the Unicode one, which also removes no-break spaces
+            columns.append(pc.ascii_trim_whitespace(col) if ascii_only else pc.utf8_trim_whitespace(col))
     rows = np.arange(2, table.num_rows + 2, dtype=np.int64)
     return _finish(file, header, columns, rows, encoding, [])
 
@@ -159,7 +164,7 @@ def _read_slow(data: bytes, file: str, encoding: str, delimiter: str) -> TextTab
 def _finish(file: str, header: list[str], columns: list[pa.Array], rows: np.ndarray, encoding: str,
             problems: list[Problem]) -> TextTable:
     # drop all-empty rows the fast reader kept (",,,," lines), then trailing total rows
-    if len(columns) and len(rows):
+    if len(columns) and len(rows) and pc.any(pc.equal(columns[0], "")).as_py():
         empty = np.ones(len(rows), dtype=bool)
         for col in columns:
             empty &= pc.equal(col, "").to_numpy(zero_copy_only=False)

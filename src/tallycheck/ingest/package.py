@@ -118,7 +118,8 @@ def read_text_table(data: bytes, file: str, encoding: str | None, spec: TableSpe
     if not decoded.utf8[:4096].strip() and not decoded.utf8.strip():
         return TextTable(file, (), (), np.empty(0, np.int64), decoded.encoding,
                          (problem("file.empty", file, None, None, None, f"{file} is empty: no header line."),))
-    return read_csv(decoded.utf8, file, decoded.encoding, frozenset(spec.column_names))
+    counts = frozenset(c.name for c in spec.columns if c.kind is ColumnKind.COUNT)
+    return read_csv(decoded.utf8, file, decoded.encoding, frozenset(spec.column_names), counts)
 
 
 def type_table(text: TextTable, spec: TableSpec) -> tuple[TypedTable, list[Problem]]:
