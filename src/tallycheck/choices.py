@@ -28,8 +28,6 @@ def lookup(values: pa.Array | pa.ChunkedArray, sorted_values: pa.Array) -> np.nd
     n = len(values)
     if n == 0:
         return np.empty(0, np.int64)
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
     if n > 4096:
         change = np.empty(n, dtype=bool)
         change[0] = True

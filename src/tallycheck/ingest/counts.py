@@ -44,20 +44,20 @@ class ParsedCounts:
     malformed: np.ndarray  # indices of cells that are not counts
 
 
-def _only_ascii_digits(cells: pa.Array) -> bool:
+def _only_ascii_digits(cells: pa.Array | pa.ChunkedArray) -> bool:
     """Every byte of every cell is 0-9 (two SIMD reductions over the value bytes; no cell is empty after a cast)."""
-    if isinstance(cells, pa.ChunkedArray):
-        cells = cells.combine_chunks()
-    if cells.type == pa.large_string():
-        offsets = np.frombuffer(cells.buffers()[1], dtype=np.int64)
-    else:
-        offsets = np.frombuffer(cells.buffers()[1], dtype=np.int32)
-    offsets = offsets[cells.offset: cells.offset + len(cells) + 1]
-    data = cells.buffers()[2]
-    if data is None or offsets[-1] == offsets[0]:
-        return False
-    used = np.frombuffer(data, dtype=np.uint8)[offsets[0]: offsets[-1]]
-    return int(used.min()) >= 0x30 and int(used.max()) <= 0x39
+    for chunk in (cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]):
+        if len(chunk) == 0:
+            continue
+        width = np.int64 if chunk.type == pa.large_string() else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset: chunk.offset + len(chunk) + 1]
+        data = chunk.buffers()[2]
+        if data is None or offsets[-1] == offsets[0]:
+            return False
+        used = np.frombuffer(data, dtype=np.uint8)[offsets[0]: offsets[-1]]
+        if int(used.min()) < 0x30 or int(used.max()) > 0x39:
+            return False
+    return True
 
 
 def parse_counts(cells: pa.Array) -> ParsedCounts:

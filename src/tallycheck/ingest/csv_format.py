@@ -69,16 +69,33 @@ def _value_bytes(col: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return (np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)), offsets
 
 
-def _scan(col: pa.Array) -> tuple[bool, bool]:
-    """(holds a control character, is all ASCII), from one pass over the value bytes."""
-    values, offsets = _value_bytes(col)
-    used = values[offsets[0]: offsets[-1]] if len(offsets) else values[:0]
-    if not len(used):
-        return False, True
-    low, high = int(used.min()), int(used.max())  # SIMD reductions: the common clean column costs two passes
-    control = low < 0x20 and bool(np.count_nonzero((used < 0x20) & (used != 0x09)))
-    control = control or (high >= 0x7F and bool(np.count_nonzero(used == 0x7F)))
-    return control, high < 0x80
+def _scan(col: pa.Array | pa.ChunkedArray) -> tuple[bool, bool, bool]:
+    """(holds a control character, is all ASCII, may need trimming), chunk by chunk over the value bytes."""
+    control, ascii_only, trim = False, True, False
+    for chunk in (col.chunks if isinstance(col, pa.ChunkedArray) else [col]):
+        values, offsets = _value_bytes(chunk)
+        used = values[offsets[0]: offsets[-1]] if len(offsets) else values[:0]
+        if not len(used):
+            continue
+        low, high = int(used.min()), int(used.max())  # SIMD reductions: a clean column costs two passes
+        control |= low < 0x20 and bool(np.count_nonzero((used < 0x20) & (used != 0x09)))
+        control |= high >= 0x7F and bool(np.count_nonzero(used == 0x7F))
+        ascii_only &= high < 0x80
+        if not trim:
+            # first and last byte of every value (an empty value reads a neighbour's: at worst a needless trim)
+            first = values.take(np.minimum(offsets[:-1], len(values) - 1))
+            last = values.take(np.maximum(offsets[1:] - 1, 0))
+            trim = bool(_TRIM_FIRST[first].any() or _TRIM_LAST[last].any())
+    return control, ascii_only, trim
+
+
+# Bytes that may start or end whitespace: ASCII space and tab, and the UTF-8 lead and last bytes of the Unicode
+# spaces (U+00A0, U+1680, U+2000-U+200A, U+2028/9, U+202F, U+205F, U+3000). A hit only means "trim to be sure".
+_TRIM_FIRST = np.zeros(256, dtype=bool)
+_TRIM_FIRST[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0xC2, 0xE1, 0xE2, 0xE3]] = True
+_TRIM_LAST = np.zeros(256, dtype=bool)
+_TRIM_LAST[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0xA0, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88,
+            0x89, 0x8A, 0xA8, 0xA9, 0xAF, 0x9F]] = True
 
 
 def _read_fast(data: bytes, file: str, encoding: str, delimiter: str,
@@ -108,11 +125,11 @@ def _read_fast(data: bytes, file: str, encoding: str, delimiter: str,
         return None  # blank lines, broken rows or line breaks in quotes: let the exact reader count lines
     columns = []
     for i in range(table.num_columns):
-        col = table.column(i).combine_chunks()
-        control, ascii_only = _scan(col)
+        col = table.column(i)  # chunked as parsed: combining 15M values would only copy them
+        control, ascii_only, trim = _scan(col)
         if control:
             return None  # the exact reader names the row and column
-        if header[i].strip().lower() in count_columns:
+        if header[i].strip().lower() in count_columns or not trim:
             columns.append(col)  # counts are trimmed as they are parsed
         else:
             # the ASCII trim is three times faster than the Unicode one, which also removes no-break spaces
