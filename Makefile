@@ -21,7 +21,8 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow || [ $$? -eq 5 ]
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_ingest.py --stations 55041 --repeat 3
+	$(BIN)/python bench/bench_ingest.py --stations 1000000 --candidates 15 --no-minorities --repeat 2
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis
