@@ -17,7 +17,6 @@ import typer
 from . import __version__
 from .evidence import Store, StoreError
 from .importing import default_store, import_package, validate_package
-from .problems import has_errors
 from .terminal import (err, out, print_json, print_problems, print_rows, print_table, progress_steps,
                        summarise_problems)
 

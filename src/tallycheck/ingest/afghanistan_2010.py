@@ -29,11 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import secrets
-import shutil
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -41,6 +37,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
+from ..package_folder import check_free, staged_folder
 
 SOURCE_REPOSITORY = "https://github.com/colincookman/afghanistan_election_results_2018"
 SOURCE_COMMIT = "39bbb90620319c91c4105e57f7ae0f1db3a525c7"
@@ -104,7 +102,7 @@ def write_package(source_dir: Path, out: Path, provinces: Sequence[str] | None =
     """
     source_dir, out = Path(source_dir), Path(out)
     stems = _select(source_dir, provinces)
-    _check_free(out)  # before the work, not only after it
+    check_free(out)  # before the work, not only after it
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
@@ -116,7 +114,7 @@ def write_package(source_dir: Path, out: Path, provinces: Sequence[str] | None =
             "SELECT station_id FROM station WHERE ballots_cast IS NULL ORDER BY station_id").fetchall())
     finally:
         con.close()
-    with _staged_folder(out) as stage:
+    with staged_folder(out) as stage:
         _write_election_toml(stage / "election.toml", stems)
         _write_small_csv(stage / "areas.csv", tables["areas"])
         _write_small_csv(stage / "contests.csv", tables["contests"])
@@ -302,32 +300,6 @@ def _to_table(result: pa.Table | pa.RecordBatchReader) -> pa.Table:
 
 
 # -- writing ---------------------------------------------------------------------------------------------
-
-def _check_free(out: Path) -> None:
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
-        raise FileExistsError(f"{out} exists and is not a folder; choose a new folder for the election "
-                              "package.")
-    if out.is_dir() and any(out.iterdir()):
-        raise FileExistsError(f"{out} is not empty; choose a new or empty folder for the election package.")
-
-
-@contextmanager
-def _staged_folder(out: Path) -> Iterator[Path]:
-    """A fresh sibling folder to write into, renamed to `out` at the end: a failure leaves nothing behind."""
-    _check_free(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = out.parent / f".{out.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
-    stage.mkdir()
-    try:
-        yield stage
-        _check_free(out)
-        if out.is_dir():
-            out.rmdir()
-        stage.rename(out)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-
 
 def _write_small_csv(path: Path, table: pa.Table) -> None:
     """Tables with names: quoted only where a value needs it (csv module), UTF-8, `\\n` line ends."""

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import __version__
+from ..package_folder import check_free, staged_folder
 from . import iraq_2021 as facts
 from .fraud import LABELS, FraudSpec, Label, choose_labels, falsify
 from .names import NameScript
@@ -22,9 +23,7 @@ from .package_writer import (
     STATION_COLUMNS,
     TRUTH_STATION_COLUMNS,
     StreamedTable,
-    check_free,
     optional_counts,
-    staged_folder,
     write_election_toml,
     write_small_csv,
 )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..model import Area
 from . import iraq_2021 as facts
 from .names import Culture, NameScript, person_name, small_party_names
 from .parties import (
@@ -28,14 +29,6 @@ from .seeding import rng_for
 MIN_CANDIDATES_PER_CONTEST = 6  # the largest district has 5 seats; SNTV needs more candidates than seats
 # GAP: women drew fewer votes on average (57 of 97 elected women won without the quota)
 WOMEN_VOTE_FACTOR = 0.75
-
-
-@dataclass(frozen=True, slots=True)
-class Area:
-    area_id: str
-    name: str
-    parent: str
-    level: str
 
 
 @dataclass(frozen=True, slots=True)
