@@ -313,3 +313,20 @@ def test_station_files_candidate_ids_that_are_not_candidate_codes() -> None:
             if r["CandidateID"] != code:
                 found[stem][int(r["Candidate"])] = (r["CandidateID"], code)
     assert found == CANDIDATE_ID_MISMATCHES
+
+
+def test_convert_command_writes_an_importable_package(tmp_path: Path) -> None:
+    """`tallycheck convert afghanistan-2010 SRC --out DIR --province badghis`, then import: warnings, no errors."""
+    from typer.testing import CliRunner
+
+    from tallycheck.cli import app
+
+    if not SOURCE.is_dir():
+        pytest.skip(f"real data not found at {SOURCE}")
+    out = tmp_path / "af"
+    r = CliRunner().invoke(app, ["convert", "afghanistan-2010", str(SOURCE), "--out", str(out), "--province", "badghis"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["import", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["convert", "afghanistan-2010", str(SOURCE), "--out", str(out)])
+    assert r.exit_code != 0  # the folder is taken: refused, nothing overwritten

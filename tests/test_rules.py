@@ -175,7 +175,9 @@ RULE_CASES: dict[str, list[tuple[str, dict, tuple[str, int | None, str | None], 
          ("results.csv", 16, "list_id"), "L1"),
     ],
     "results.no-sheet": [
-        ("sheet-missing", {"sheets": _drop_lines("sheets", "0200102")}, ("results.csv", None, None), "0200102/D2"),
+        # the group's first result row: tiny's results.csv holds 0200102/D2 in rows 13-15
+        ("sheet-missing", {"sheets": _drop_lines("sheets", "0200102")}, ("results.csv", 13, "station_id"),
+         "0200102/D2"),
     ],
     "sheet.arithmetic": [
         ("cast-off-by-one", {"sheets": _replace("sheets", "0100101,D1,160,", "0100101,D1,161,")},
@@ -268,3 +270,12 @@ def test_every_rule_is_documented() -> None:
 def test_documented_rules_table_matches_catalogue() -> None:
     documented = _documented_rules()
     assert documented == {r.id: (r.severity.value, r.summary) for r in RULES.values()}
+
+
+def test_no_sheet_names_a_row_of_the_file_even_when_rows_come_unsorted(tmp_path: Path) -> None:
+    lines = tiny_text("results").splitlines()
+    shuffled = "\n".join([lines[0], *reversed(lines[1:])]) + "\n"
+    # reversed, 0200102's rows sit at file rows 2-4 (candidates 007, 006, 005); canonical order starts at 005
+    pkg = make_package(tmp_path / "pkg", results=shuffled, sheets=_drop_lines("sheets", "0200102"))
+    found = [p for p in problems_of(pkg) if p.rule == "results.no-sheet"]
+    assert [(p.file, p.row, p.column) for p in found] == [("results.csv", 4, "station_id")]

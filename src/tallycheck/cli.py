@@ -105,6 +105,33 @@ def generate(
               f"{g.results_rows:,} result rows.")
 
 
+ADAPTERS = {"afghanistan-2010": "IEC station results of the 2010 Wolesi Jirga election (SNTV with women's seats)"}
+
+
+@app.command()
+def convert(
+    source: Annotated[str, typer.Argument(help=f"What to convert: {', '.join(ADAPTERS)}.", show_default=False)],
+    source_dir: Annotated[Path, typer.Argument(help="The folder of the published files.", show_default=False)],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the package to (must not exist or be empty).")],
+    province: Annotated[Optional[list[str]], typer.Option(help="Only these station files (repeatable).")] = None,
+) -> None:
+    """Turn a commission's published files into an election package (then `tallycheck import` it)."""
+    if source not in ADAPTERS:
+        raise UsageProblem(f"Unknown source {source!r}; known: {', '.join(f'{k} ({v})' for k, v in ADAPTERS.items())}.")
+    from .ingest.afghanistan_2010 import SourceDataError, write_package
+
+    try:
+        summary = write_package(source_dir, out_dir, province or None)
+    except SourceDataError as exc:  # before ValueError, of which it is one
+        err.print(f"The source files are not as expected: {exc}")
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    except (FileExistsError, FileNotFoundError, ValueError) as exc:
+        raise UsageProblem(str(exc)) from None
+    out.print(f"Wrote {out_dir}: {summary.contests} contests, {summary.candidates:,} candidates, "
+              f"{summary.stations:,} stations, {summary.results:,} result rows "
+              f"({len(summary.stations_without_total):,} stations without a published total get no sheet).")
+
+
 @app.command()
 def validate(package: PackageArg, encoding: EncodingOpt = None, strict: StrictOpt = False, json: JsonOpt = False) -> None:
     """Check every rule of the package without storing anything."""

@@ -125,7 +125,7 @@ def validate_files(files: PackageFiles) -> Validation:
 
     sheets_key, sheet_order = _check_sheets(c, station_ids, contest_ids)
     results_order, results_sheet_key, votes = _check_results(c, station_ids, contest_ids, ballots)
-    _check_arithmetic(c, station_ids, contest_ids, sheets_key, sheet_order, results_sheet_key, votes)
+    _check_arithmetic(c, station_ids, contest_ids, sheets_key, sheet_order, results_sheet_key, votes, results_order)
     if have_areas:
         _check_station_areas(c)
 
@@ -280,15 +280,17 @@ def _check_results(c: _Checker, station_ids: pa.Array, contest_ids: pa.Array,
 
 
 def _check_arithmetic(c: _Checker, station_ids: pa.Array, contest_ids: pa.Array, sheets_key: np.ndarray,
-                      sheet_order: np.ndarray, results_sheet_key: np.ndarray, votes: np.ndarray) -> None:
+                      sheet_order: np.ndarray, results_sheet_key: np.ndarray, votes: np.ndarray,
+                      results_order: np.ndarray | None) -> None:
     """Sheet totals against the votes (exact integer sums), ballots, and registered voters."""
     sheets, res = c.t["sheets"], c.t["results"]
     # votes per (station, contest): results are sorted by that key, so each group is one contiguous run
     valid = results_sheet_key >= 0
     rk, rv = results_sheet_key[valid], votes[valid]
+    source = np.flatnonzero(valid)  # position in results_sheet_key of each rk entry
     if len(rk) and not np.all(rk[1:] >= rk[:-1]):
         o = np.argsort(rk, kind="stable")
-        rk, rv = rk[o], rv[o]
+        rk, rv, source = rk[o], rv[o], source[o]
     starts = np.flatnonzero(np.r_[True, rk[1:] != rk[:-1]]) if len(rk) else np.empty(0, np.int64)
     group_keys = rk[starts]
     group_votes = np.add.reduceat(rv, starts) if len(rk) else np.empty(0, np.int64)
@@ -345,8 +347,11 @@ def _check_arithmetic(c: _Checker, station_ids: pa.Array, contest_ids: pa.Array,
         for g in np.flatnonzero(orphan):
             k = int(group_keys[g])
             station, contest = station_ids[k // n_contests].as_py(), contest_ids[k % n_contests].as_py()
-            c.add("results.no-sheet", res.file, None, None, f"{station}/{contest}",
-                  f"Results are given for station {station!r} and contest {contest!r}, but sheets has no row for them.")
+            j = int(source[starts[g]])
+            row = res.row(int(results_order[j]) if results_order is not None else j)  # the group's first row
+            c.add("results.no-sheet", res.file, row, "station_id", f"{station}/{contest}",
+                  f"Results are given for station {station!r} and contest {contest!r} (from row {row} of "
+                  f"{res.file}), but sheets has no row for them.")
     served = np.zeros(len(station_ids), bool)
     served[s_rank[s_rank >= 0]] = True
     if len(group_keys):
