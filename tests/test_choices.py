@@ -54,3 +54,29 @@ def test_an_unreadable_table_is_not_buried_under_its_references(tmp_path: Path) 
     pkg = make_package(tmp_path / "pkg", candidates="candidate_id,name\n1,Ali Hassan\n", results=RESULTS)
     problems = problems_of(pkg)
     assert where(problems) == {("file.column-missing", "candidates.csv", 1, "contest_id")}
+
+
+def test_dense_and_binary_search_lookups_agree() -> None:
+    """The dense code table (small ballots) and the binary search (huge ones) name the same choice for every row,
+    including unknown ids, ids of another contest, and list-only votes."""
+    import numpy as np
+    import pyarrow as pa
+
+    from tallycheck.choices import ballot_choices, lookup
+
+    rng = np.random.default_rng(7)
+    contests = pa.array(["A", "B", "C"])
+    cands = pa.table({"candidate_id": [str(i) for i in range(1, 7)] * 2 + ["x"],
+                      "contest_id": ["A"] * 6 + ["B"] * 6 + ["C"]})
+    lists = pa.table({"list_id": ["L1", "L2", "L1"], "contest_id": ["A", "A", "C"]})
+    ballots = ballot_choices(contests, cands, lists)
+    n = 5000
+    contest_col = pa.array(rng.choice(["A", "B", "C", "Z"], n).tolist())
+    cand = rng.choice(["1", "2", "6", "7", "x", ""], n)
+    lst = np.where(cand == "", rng.choice(["L1", "L2", "L9"], n), "")
+    rank = lookup(contest_col, contests)
+    dense = ballots.choice_of(rank, pa.array(cand.tolist()), pa.array(lst.tolist()))
+    sparse = ballots.choice_of(rank, pa.array(cand.tolist()), pa.array(lst.tolist()), dense_limit=0)
+    for a, b in zip(dense, sparse):
+        assert np.array_equal(a, b)
+    assert (dense[0] >= 0).any() and (dense[0] < 0).any()

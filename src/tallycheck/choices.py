@@ -69,15 +69,25 @@ class Ballots:
         return (contest * a + cand) * l + lst
 
     def choice_of(self, contest_rank: np.ndarray, candidate_col: pa.Array | pa.ChunkedArray,
-                  list_col: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  list_col: pa.Array | pa.ChunkedArray, dense_limit: int = 50_000_000
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per row: the choice index (-1 if not on that contest's ballot), and the rows' candidate and list value
         codes (-1 where the identifier exists in no contest at all)."""
         cand = lookup(candidate_col, self.candidate_values)
-        lst = lookup(list_col, self.list_values)
+        lst = lookup(list_col, self.list_values) if len(self.list_values) > 1 else np.zeros(len(cand), np.int64)
         known = (contest_rank >= 0) & (cand >= 0) & (lst >= 0)
-        code = np.where(known, self._code(contest_rank, cand, lst), -1)
-        pos = np.searchsorted(self.codes, code)
-        pos = np.minimum(pos, max(len(self.codes) - 1, 0))
+        code = self._code(np.where(known, contest_rank, 0), np.where(known, cand, 0), np.where(known, lst, 0))
+        space = len(self.contest_ids) * len(self.candidate_values) * len(self.list_values)
+        if space == 0 or len(self.codes) == 0:
+            return np.full(len(cand), -1, dtype=np.int64), cand, lst
+        valid_codes = self.codes < space  # choices of unknown contests carry an out-of-range code
+        if space <= dense_limit:
+            # a dense table from code to choice: one gather instead of a binary search per row
+            table = np.full(space, -1, dtype=np.int64)
+            table[self.codes[valid_codes][::-1]] = np.flatnonzero(valid_codes)[::-1]  # first of duplicates wins
+            found = table[code]
+            return np.where(known, found, -1), cand, lst
+        pos = np.minimum(np.searchsorted(self.codes, code), max(len(self.codes) - 1, 0))
         found = known & (len(self.codes) > 0)
         if len(self.codes):
             found &= self.codes[pos] == code
