@@ -286,8 +286,11 @@ def _check_arithmetic(c: _Checker, station_ids: pa.Array, contest_ids: pa.Array,
     sheets, res = c.t["sheets"], c.t["results"]
     # votes per (station, contest): results are sorted by that key, so each group is one contiguous run
     valid = results_sheet_key >= 0
-    rk, rv = results_sheet_key[valid], votes[valid]
-    source = np.flatnonzero(valid)  # position in results_sheet_key of each rk entry
+    if valid.all():  # the usual case: no copies of 15M-row arrays
+        rk, rv, source = results_sheet_key, votes, np.arange(len(votes))
+    else:
+        rk, rv = results_sheet_key[valid], votes[valid]
+        source = np.flatnonzero(valid)  # position in results_sheet_key of each rk entry
     if len(rk) and not np.all(rk[1:] >= rk[:-1]):
         o = np.argsort(rk, kind="stable")
         rk, rv, source = rk[o], rv[o], source[o]
