@@ -105,7 +105,12 @@ def generate(
               f"{g.results_rows:,} result rows.")
 
 
-ADAPTERS = {"afghanistan-2010": "IEC station results of the 2010 Wolesi Jirga election (SNTV with women's seats)"}
+ADAPTERS = {
+    "afghanistan-2010": "IEC station results of the 2010 Wolesi Jirga election (SNTV with women's seats)",
+    "uganda-2011": "Uganda presidential election 2011, station results (UEDP)",
+    "uganda-2016": "Uganda presidential election 2016, station results (UEDP)",
+    "uganda-2021": "Uganda presidential election 2021, station results (UEDP)",
+}
 
 
 @app.command()
@@ -113,23 +118,34 @@ def convert(
     source: Annotated[str, typer.Argument(help=f"What to convert: {', '.join(ADAPTERS)}.", show_default=False)],
     source_dir: Annotated[Path, typer.Argument(help="The folder of the published files.", show_default=False)],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the package to (must not exist or be empty).")],
-    province: Annotated[Optional[list[str]], typer.Option(help="Only these station files (repeatable).")] = None,
+    province: Annotated[Optional[list[str]], typer.Option(
+        help="afghanistan-2010 only: only these station files (repeatable).")] = None,
 ) -> None:
     """Turn a commission's published files into an election package (then `tallycheck import` it)."""
     if source not in ADAPTERS:
         raise UsageProblem(f"Unknown source {source!r}; known: {', '.join(f'{k} ({v})' for k, v in ADAPTERS.items())}.")
-    from .ingest.afghanistan_2010 import SourceDataError, write_package
+    if source == "afghanistan-2010":
+        from .ingest import afghanistan_2010 as adapter
 
+        def write() -> object:
+            return adapter.write_package(source_dir, out_dir, province or None)
+    else:
+        from .ingest import uganda_uedp as adapter  # type: ignore[no-redef]
+
+        if province:
+            raise UsageProblem("--province applies to afghanistan-2010 only.")
+
+        def write() -> object:
+            return adapter.write_package(source_dir, out_dir, int(source.rsplit("-", 1)[1]))
     try:
-        summary = write_package(source_dir, out_dir, province or None)
-    except SourceDataError as exc:  # before ValueError, of which it is one
+        summary = write()
+    except adapter.SourceDataError as exc:  # before ValueError, of which it is one
         err.print(f"The source files are not as expected: {exc}")
         raise typer.Exit(EXIT_PROBLEMS) from None
     except (FileExistsError, FileNotFoundError, ValueError) as exc:
         raise UsageProblem(str(exc)) from None
-    out.print(f"Wrote {out_dir}: {summary.contests} contests, {summary.candidates:,} candidates, "
-              f"{summary.stations:,} stations, {summary.results:,} result rows "
-              f"({len(summary.stations_without_total):,} stations without a published total get no sheet).")
+    out.print(f"Wrote {out_dir}: {summary.candidates:,} candidates, {summary.stations:,} stations, "  # type: ignore[attr-defined]
+              f"{summary.results:,} result rows. Next: tallycheck import {out_dir}")  # type: ignore[attr-defined]
 
 
 @app.command()
