@@ -219,7 +219,10 @@ def _parquet_options(table: pa.Table) -> dict[str, Any]:
     a dictionary of a million station ids overflows Parquet's dictionary page and costs more than it saves."""
     low = [f.name for f in table.schema if f.name in ("contest_id", "candidate_id", "list_id", "area", "party",
                                                        "gender", "group", "kind", "level", "parent")]
-    return {"compression": "snappy", "use_dictionary": low or False}
+    # Statistics (min/max per row group) only for the leading keys: rows are sorted by them, so DuckDB can skip row
+    # groups when asked for one station; on every column they cost a third of the writing time.
+    keys = [f.name for f in table.schema if f.name in ("station_id", "contest_id", "area_id")]
+    return {"compression": "snappy", "use_dictionary": low or False, "write_statistics": keys or False}
 
 
 def _fsync_dir(path: Path) -> None:

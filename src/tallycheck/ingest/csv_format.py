@@ -83,8 +83,8 @@ def _scan(col: pa.Array | pa.ChunkedArray) -> tuple[bool, bool, bool]:
         ascii_only &= high < 0x80
         if not trim:
             # first and last byte of every value (an empty value reads a neighbour's: at worst a needless trim)
-            first = values.take(np.minimum(offsets[:-1], len(values) - 1))
-            last = values.take(np.maximum(offsets[1:] - 1, 0))
+            first = values.take(offsets[:-1], mode="clip")
+            last = values.take(offsets[1:] - 1, mode="clip")
             trim = bool(_TRIM_FIRST[first].any() or _TRIM_LAST[last].any())
     return control, ascii_only, trim
 
@@ -126,11 +126,14 @@ def _read_fast(data: bytes, file: str, encoding: str, delimiter: str,
     columns = []
     for i in range(table.num_columns):
         col = table.column(i)  # chunked as parsed: combining 15M values would only copy them
+        if header[i].strip().lower() in count_columns:
+            columns.append(col)  # counts are trimmed as they are parsed, and refused if they hold anything else
+            continue
         control, ascii_only, trim = _scan(col)
         if control:
             return None  # the exact reader names the row and column
-        if header[i].strip().lower() in count_columns or not trim:
-            columns.append(col)  # counts are trimmed as they are parsed
+        if not trim:
+            columns.append(col)
         else:
             # the ASCII trim is three times faster than the Unicode one, which also removes no-break spaces
             columns.append(pc.ascii_trim_whitespace(col) if ascii_only else pc.utf8_trim_whitespace(col))

@@ -7,6 +7,7 @@ files into typed tables and reports what cannot be read as meant.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,21 @@ def read_package_files(folder: Path, *, encoding: str | None = None,
         problems.extend(read.problems)
     tables: dict[str, TypedTable] = {}
     encodings: dict[str, str] = {}
+    # Each file's SHA-256 runs in a thread while the file is parsed: hashlib and Arrow both leave the GIL.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashes = []
+        _read_tables(folder, encoding, progress, pool, hashes, tables, encodings, problems)
+        inputs.extend(InputFile(name, future.result(), size) for name, size, future in hashes)
+    return PackageFiles(folder, election, document, tables, tuple(inputs), tuple(problems), encodings)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_tables(folder: Path, encoding: str | None, progress: Callable[[str], None] | None,
+                 pool: ThreadPoolExecutor, hashes: list, tables: dict[str, TypedTable], encodings: dict[str, str],
+                 problems: list[Problem]) -> None:
     for spec in TABLES:
         path = find_table_file(folder, spec.name)
         if path is None:
@@ -98,14 +114,13 @@ def read_package_files(folder: Path, *, encoding: str | None = None,
         if progress:
             progress(f"reading {path.name}")
         data = path.read_bytes()
-        inputs.append(InputFile(path.name, hashlib.sha256(data).hexdigest(), len(data)))
+        hashes.append((path.name, len(data), pool.submit(_sha256, data)))
         text = read_text_table(data, path.name, encoding, spec)
         encodings[path.name] = text.encoding
         del data
         typed, found = type_table(text, spec)
         problems.extend(found)
         tables[spec.name] = typed
-    return PackageFiles(folder, election, document, tables, tuple(inputs), tuple(problems), encodings)
 
 
 def read_text_table(data: bytes, file: str, encoding: str | None, spec: TableSpec) -> TextTable:
