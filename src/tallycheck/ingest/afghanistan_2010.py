@@ -26,9 +26,6 @@ licence). The decisions that shape the numbers:
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -36,9 +33,8 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
-from ..package_folder import check_free, staged_folder
+from ..package_folder import check_free, staged_folder, toml_string, write_id_csv, write_table_csv
 
 SOURCE_REPOSITORY = "https://github.com/colincookman/afghanistan_election_results_2018"
 SOURCE_COMMIT = "39bbb90620319c91c4105e57f7ae0f1db3a525c7"
@@ -56,7 +52,6 @@ INVALIDATED_FILE = "invalidated.csv"
 _STATION_COLUMNS = ("PC", "PS", "Type_Of_Station", "Candidate", "Vote", "Total_Invalid_Votes", "DistrictID",
                     "District_EnglishName", "Province_EnglishName", "ProvinceId", "Invalidated", "Gender",
                     "PoliticalPartyId", "VoterID", "CandidateID")
-_WRITE_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="none", batch_size=1 << 16)
 
 
 class StationKind(str, Enum):
@@ -116,12 +111,12 @@ def write_package(source_dir: Path, out: Path, provinces: Sequence[str] | None =
         con.close()
     with staged_folder(out) as stage:
         _write_election_toml(stage / "election.toml", stems)
-        _write_small_csv(stage / "areas.csv", tables["areas"])
-        _write_small_csv(stage / "contests.csv", tables["contests"])
-        _write_small_csv(stage / "candidates.csv", tables["candidates"])
+        write_table_csv(stage / "areas.csv", tables["areas"])
+        write_table_csv(stage / "contests.csv", tables["contests"])
+        write_table_csv(stage / "candidates.csv", tables["candidates"])
         for name in ("stations", "sheets", "results"):
-            _write_id_csv(stage / f"{name}.csv", tables[name])
-        _write_id_csv(stage / INVALIDATED_FILE, invalidated)
+            write_id_csv(stage / f"{name}.csv", tables[name])
+        write_id_csv(stage / INVALIDATED_FILE, invalidated)
     return PackageSummary(out, stems, *(tables[n].num_rows for n in
                                         ("areas", "contests", "candidates", "stations", "sheets", "results")),
                           invalidated.num_rows, no_total)
@@ -301,28 +296,6 @@ def _to_table(result: pa.Table | pa.RecordBatchReader) -> pa.Table:
 
 # -- writing ---------------------------------------------------------------------------------------------
 
-def _write_small_csv(path: Path, table: pa.Table) -> None:
-    """Tables with names: quoted only where a value needs it (csv module), UTF-8, `\\n` line ends."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(table.column_names)
-    columns = [c.to_pylist() for c in table.columns]
-    writer.writerows(("" if v is None else v for v in row) for row in zip(*columns))
-    path.write_bytes(buffer.getvalue().encode("utf-8"))
-
-
-def _write_id_csv(path: Path, table: pa.Table) -> None:
-    """Identifiers and counts only (never quoted; pyarrow refuses a value that would need quotes)."""
-    with pa.OSFile(str(path), "wb") as f:
-        f.write((",".join(table.column_names) + "\n").encode("utf-8"))
-        if table.num_rows:
-            pacsv.write_csv(table, f, _WRITE_OPTIONS)
-
-
-def _toml_string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)  # JSON's escapes are all valid in a TOML basic string
-
-
 def _write_election_toml(path: Path, stems: tuple[str, ...]) -> None:
     files = ", ".join(f"{s}.csv" for s in stems)
     note = ("Preliminary results per polling station and candidate (stations_preliminary/: " + files
@@ -336,21 +309,21 @@ def _write_election_toml(path: Path, stems: tuple[str, ...]) -> None:
             "(G-01, G-24) are absent: their station files were never published.")
     lines = [
         "# Derived from GPL-3.0 data: this package is distributed under the GPL-3.0 as well.",
-        f"name = {_toml_string('Afghanistan Wolesi Jirga 2010 (preliminary results)')}",
+        f"name = {toml_string('Afghanistan Wolesi Jirga 2010 (preliminary results)')}",
         f"date = {ELECTION_DATE}",
-        f"country = {_toml_string(COUNTRY)}",
+        f"country = {toml_string(COUNTRY)}",
         "",
         "[law]",
-        f"name = {_toml_string(LAW)}",
+        f"name = {toml_string(LAW)}",
         "",
         "[source]",
-        f"publisher = {_toml_string('Independent Election Commission of Afghanistan (IEC)')}",
-        f"url = {_toml_string(f'{SOURCE_REPOSITORY}/tree/{SOURCE_COMMIT}/{SOURCE_FOLDER}')}",
-        f"repository = {_toml_string(SOURCE_REPOSITORY)}",
-        f"commit = {_toml_string(SOURCE_COMMIT)}",
-        f"path = {_toml_string(SOURCE_FOLDER)}",
-        f"licence = {_toml_string('GPL-3.0')}",
-        f"results_status = {_toml_string('PRELIMINARY')}",
-        f"note = {_toml_string(note)}",
+        f"publisher = {toml_string('Independent Election Commission of Afghanistan (IEC)')}",
+        f"url = {toml_string(f'{SOURCE_REPOSITORY}/tree/{SOURCE_COMMIT}/{SOURCE_FOLDER}')}",
+        f"repository = {toml_string(SOURCE_REPOSITORY)}",
+        f"commit = {toml_string(SOURCE_COMMIT)}",
+        f"path = {toml_string(SOURCE_FOLDER)}",
+        f"licence = {toml_string('GPL-3.0')}",
+        f"results_status = {toml_string('PRELIMINARY')}",
+        f"note = {toml_string(note)}",
     ]
     path.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))

@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import io
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -44,9 +42,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
-from ..package_folder import check_free, staged_folder
+from ..package_folder import check_free, staged_folder, toml_string, write_id_csv, write_small_csv
 
 SOURCE_REPOSITORY = "https://github.com/bt-IRI/UEDP"
 SOURCE_COMMIT = "d365e2f82c84e26a4a947ae08c9faba9aeea6c68"
@@ -68,7 +65,6 @@ _MAP_COLUMNS = ("Map11.16_reg_name", "Map11.16_subreg_name", "Map11.16_dist_name
                 "Map11.16_subcyt_name", "Map11.16_par_name", "ID", "Map11.16_agg_code")
 _STATION_ID = re.compile(r"O(-[0-9]+)+")
 _NOT_SLUG = re.compile(r"[^A-Z0-9]+")
-_WRITE_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="none", batch_size=1 << 16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,14 +178,14 @@ def write_package(source_dir: Path, out: Path, year: int) -> PackageSummary:
                         key=lambda c: _bytes_key(c[0]))
     with staged_folder(out) as stage:
         _write_election_toml(stage / "election.toml", spec)
-        _write_small_csv(stage / "areas.csv", ("area_id", "name", "parent", "level"), tables["areas"])
-        _write_small_csv(stage / "contests.csv", ("contest_id", "name", "seats", "area"),
+        write_small_csv(stage / "areas.csv", ("area_id", "name", "parent", "level"), tables["areas"])
+        write_small_csv(stage / "contests.csv", ("contest_id", "name", "seats", "area"),
                          [(spec.contest_id, f"President of Uganda, {year}", 1, COUNTRY)])
-        _write_small_csv(stage / "candidates.csv", ("candidate_id", "contest_id", "name", "party", "gender"),
+        write_small_csv(stage / "candidates.csv", ("candidate_id", "contest_id", "name", "party", "gender"),
                          candidates)
         for name in ("stations", "sheets", "results"):
-            _write_id_csv(stage / f"{name}.csv", tables[name])
-        _write_small_csv(stage / STATION_SOURCES_FILE, ("station_id", "source_row", "source_id", "name"),
+            write_id_csv(stage / f"{name}.csv", tables[name])
+        write_small_csv(stage / STATION_SOURCES_FILE, ("station_id", "source_row", "source_id", "name"),
                          tables["station_sources"])
     return summary
 
@@ -364,27 +360,6 @@ def _sorted(values: Iterable[str]) -> tuple[str, ...]:
 
 # -- writing -------------------------------------------------------------------------------------------------
 
-def _write_small_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """Tables with names: quoted only where a value needs it (csv module), UTF-8, `\\n` line ends."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_bytes(buffer.getvalue().encode("utf-8"))
-
-
-def _write_id_csv(path: Path, table: pa.Table) -> None:
-    """Identifiers and counts only (never quoted; pyarrow refuses a value that would need quotes)."""
-    with pa.OSFile(str(path), "wb") as f:
-        f.write((",".join(table.column_names) + "\n").encode("utf-8"))
-        if table.num_rows:
-            pacsv.write_csv(table, f, _WRITE_OPTIONS)
-
-
-def _toml_string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)  # JSON's escapes are all valid in a TOML basic string
-
-
 def _write_election_toml(path: Path, spec: Year) -> None:
     note = (f"Per-station presidential results from {spec.file} (extracted from {spec.archive}), "
             "converted by tallycheck.ingest.uganda_uedp. station_id = Original_Station_ID_previous (an id on "
@@ -396,23 +371,23 @@ def _write_election_toml(path: Path, spec: Year) -> None:
             "gender are not in the source.")
     lines = [
         "# No licence is stated for the source data: do not redistribute this package.",
-        f"name = {_toml_string(f'Uganda presidential election {spec.year}')}",
+        f"name = {toml_string(f'Uganda presidential election {spec.year}')}",
         f"date = {spec.date}",
-        f"country = {_toml_string(COUNTRY)}",
+        f"country = {toml_string(COUNTRY)}",
         "",
         "[law]",
-        f"name = {_toml_string(LAW)}",
+        f"name = {toml_string(LAW)}",
         # Constitution of Uganda, art. 103(4): elected with more than half of the valid votes, else a run-off
-        f"system = {_toml_string('majority')}",
+        f"system = {toml_string('majority')}",
         "",
         "[source]",
-        f"publisher = {_toml_string(SOURCE_PUBLISHER)}",
-        f"url = {_toml_string(f'{SOURCE_REPOSITORY}/tree/{SOURCE_COMMIT}')}",
-        f"repository = {_toml_string(SOURCE_REPOSITORY)}",
-        f"commit = {_toml_string(SOURCE_COMMIT)}",
-        f"path = {_toml_string(spec.archive)}",
-        f"file = {_toml_string(spec.file)}",
-        f"licence = {_toml_string('none stated')}",
-        f"note = {_toml_string(note)}",
+        f"publisher = {toml_string(SOURCE_PUBLISHER)}",
+        f"url = {toml_string(f'{SOURCE_REPOSITORY}/tree/{SOURCE_COMMIT}')}",
+        f"repository = {toml_string(SOURCE_REPOSITORY)}",
+        f"commit = {toml_string(SOURCE_COMMIT)}",
+        f"path = {toml_string(spec.archive)}",
+        f"file = {toml_string(spec.file)}",
+        f"licence = {toml_string('none stated')}",
+        f"note = {toml_string(note)}",
     ]
     path.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import __version__
-from ..package_folder import check_free, staged_folder
+from ..package_folder import check_free, staged_folder, write_small_csv
 from . import iraq_2021 as facts
 from .fraud import LABELS, FraudSpec, Label, choose_labels, falsify
 from .names import NameScript
@@ -25,7 +25,6 @@ from .package_writer import (
     StreamedTable,
     optional_counts,
     write_election_toml,
-    write_small_csv,
 )
 from .polling import KIND_WORDS, Polling, build_polling
 from .structure import MIN_CANDIDATES_PER_CONTEST, BallotStructure, build_structure

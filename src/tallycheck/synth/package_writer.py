@@ -9,15 +9,14 @@ identifiers and counts, which never need quotes.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
+from ..package_folder import ID_CSV_OPTIONS, toml_string
 
 SHEET_COLUMNS = ("station_id", "contest_id", "ballots_cast", "invalid", "blank", "ballots_received",
                  "ballots_unused", "ballots_spoiled")
@@ -25,20 +24,6 @@ RESULT_COLUMNS = ("station_id", "contest_id", "candidate_id", "votes")
 STATION_COLUMNS = ("station_id", "centre_id", "area", "registered", "kind")
 TRUTH_STATION_COLUMNS = ("station_id", "contest_id", "label", "favoured_candidate_id", "votes_added",
                          "votes_moved")
-_WRITE_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="none", batch_size=1 << 16)
-
-
-def write_small_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(columns)
-    writer.writerows(rows)
-    path.write_bytes(buffer.getvalue().encode("utf-8"))
-
-
-def toml_string(value: str) -> str:
-    # JSON's escapes (\" \\ \n \uXXXX ...) are all valid in a TOML basic string
-    return json.dumps(value, ensure_ascii=False)
 
 
 def write_election_toml(path: Path, name: str, date: str, country: str, law: str,
@@ -80,7 +65,7 @@ class StreamedTable:
         table = pa.table([a if isinstance(a, (pa.Array, pa.ChunkedArray)) else pa.array(a) for a in arrays],
                          names=list(self.columns))
         if table.num_rows:
-            pacsv.write_csv(table, self._file, _WRITE_OPTIONS)
+            pacsv.write_csv(table, self._file, ID_CSV_OPTIONS)
         self.rows += table.num_rows
 
     def close(self) -> None:
