@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import os
-
 HEADER = """# Command-line reference
 
 Generated from `tallycheck COMMAND --help` by `tools/cli_reference.py`; `tests/test_cli_reference.py` fails when
@@ -28,8 +26,6 @@ def help_text(args: list[str]) -> str:
 
     from tallycheck.cli import app
 
-    os.environ["NO_COLOR"] = "1"
-    os.environ["TERM"] = "dumb"
     result = CliRunner().invoke(app, [*args, "--help"], terminal_width=100, color=False, prog_name="tallycheck",
                                 env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"})
     return "\n".join(line.rstrip() for line in result.output.splitlines()).strip("\n")
