@@ -96,7 +96,7 @@ def generate(
     with progress_steps() as step:
         try:
             g = synth_generate(shape=shape, seed=seed, out=out_dir, stations=stations, candidates_per_contest=candidates,
-                               fraud=spec, errors=errors, names=names, progress=lambda s, d, t: step(s))
+                               fraud=spec, errors=errors, names=names, progress=lambda s, d, t: step(s, d, t))
         except FileExistsError as exc:
             raise UsageProblem(f"{out_dir} exists and is not empty: choose a new folder ({exc}).") from None
         except ValueError as exc:
@@ -348,7 +348,7 @@ def demo(out_dir: Annotated[Path, typer.Option("--out", help="Working folder for
         step("generating an Iraq-shaped election")
         g = synth_generate(shape="iraq-2021", seed=seed, out=package, stations=stations,
                            fraud=FraudSpec(stuffing=0.02, moved=0.02, rounded=0.01), errors=0.005, names="latin",
-                           progress=lambda s, d, t: step(s))
+                           progress=lambda s, d, t: step(s, d, t))
         out.print(f"1. Generated {g.stations:,} stations, {g.candidates:,} candidates, {g.seats} seats "
                   f"({g.results_rows:,} result rows) in {package}")
         result = import_package(package, progress=step)

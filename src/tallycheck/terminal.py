@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .problems import Problem, Severity
@@ -75,12 +75,17 @@ def summarise_problems(problems: Sequence[Problem]) -> str:
 
 
 @contextmanager
-def progress_steps(enabled: bool = True) -> Iterator[Callable[[str], None]]:
-    """A spinner that names the current step, on a terminal only (stderr), so pipes stay clean."""
+def progress_steps(enabled: bool = True) -> Iterator[Callable[..., None]]:
+    """A progress line on a terminal only (stderr), so pipes stay clean: `step(name)` names the current step;
+    `step(name, done, total)` also fills a bar."""
     if not (enabled and err.is_terminal):
-        yield lambda _step: None
+        yield lambda *_args: None
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                  transient=True) as p:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as p:
         task = p.add_task("starting", total=None)
-        yield lambda step: p.update(task, description=step)
+
+        def step(name: str, done: int | None = None, total: int | None = None) -> None:
+            p.update(task, description=name, completed=done or 0, total=total)
+
+        yield step
