@@ -28,6 +28,10 @@ def lookup(values: pa.Array | pa.ChunkedArray, sorted_values: pa.Array) -> np.nd
     n = len(values)
     if n == 0:
         return np.empty(0, np.int64)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()  # one copy is cheaper than comparing slices across chunk boundaries
+    if n == len(sorted_values) and values.equals(sorted_values):
+        return np.arange(n, dtype=np.int64)  # the very ids, in order (one sheet per station, say): nothing to hash
     if n > 4096:
         change = np.empty(n, dtype=bool)
         change[0] = True
@@ -35,7 +39,11 @@ def lookup(values: pa.Array | pa.ChunkedArray, sorted_values: pa.Array) -> np.nd
         starts = np.flatnonzero(change)
         if len(starts) * 4 < n:
             run_values = pc.take(values, pa.array(starts))
-            run_ranks = _np(pc.fill_null(pc.index_in(run_values, value_set=sorted_values), -1)).astype(np.int64)
+            if len(run_values) == len(sorted_values) and run_values.equals(sorted_values):
+                # every id appears, in order (a results file sorted by station): no hashing needed
+                run_ranks = np.arange(len(run_values), dtype=np.int64)
+            else:
+                run_ranks = _np(pc.fill_null(pc.index_in(run_values, value_set=sorted_values), -1)).astype(np.int64)
             return np.repeat(run_ranks, np.diff(np.append(starts, n)))
     return _np(pc.fill_null(pc.index_in(values, value_set=sorted_values), -1)).astype(np.int64)
 
