@@ -8,24 +8,21 @@ from __future__ import annotations
 
 import collections
 import csv
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
+from adapter_run import PACKAGE_FILES, Converted, convert_and_import
 
-from tallycheck.evidence import Store
 from tallycheck.importing import import_package
 from tallycheck.ingest.afghanistan_2010 import (
     INVALIDATED_FILE,
-    PackageSummary,
     SourceDataError,
     available_provinces,
     write_package,
 )
 from tallycheck.model import ElectionData
-from tallycheck.problems import Problem, Severity
+from tallycheck.problems import Severity
 from tallycheck.tabulate import tabulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,31 +34,10 @@ pytestmark = pytest.mark.skipif(
 # Badghis (G-23): stations without a published total; Urozgan (G-30): two ballot positions that share one
 # CandidateID in the station file; kuchi: the nationwide constituency, whose CandidateID column is wrong.
 PROVINCES = ("badghis", "kuchi", "urozgan")
-PACKAGE_FILES = ("areas.csv", "candidates.csv", "contests.csv", "election.toml", "results.csv", "sheets.csv",
-                 "stations.csv")
-
-
-@dataclass(frozen=True)
-class Converted:
-    package: Path
-    summary: PackageSummary
-    problems: tuple[Problem, ...]
-    data: ElectionData
-    seconds_write: float
-    seconds_import: float
-
-    def rules(self) -> collections.Counter[str]:
-        return collections.Counter(p.rule for p in self.problems)
 
 
 def convert(tmp: Path, provinces: tuple[str, ...] | None) -> Converted:
-    t0 = time.perf_counter()
-    summary = write_package(SOURCE, tmp / "pkg", provinces)
-    t1 = time.perf_counter()
-    result = import_package(tmp / "pkg", tmp / "store")
-    t2 = time.perf_counter()
-    assert not result.refused, [p for p in result.problems if p.severity is Severity.ERROR][:5]
-    return Converted(tmp / "pkg", summary, result.problems, Store(tmp / "store").load(), t1 - t0, t2 - t1)
+    return convert_and_import(tmp, lambda out: write_package(SOURCE, out, provinces))
 
 
 @pytest.fixture(scope="module")

@@ -11,24 +11,20 @@ from __future__ import annotations
 import collections
 import csv
 import functools
-import time
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from adapter_run import PACKAGE_FILES, Converted, convert_and_import
 
-from tallycheck.importing import import_package
 from tallycheck.ingest.uganda_uedp import (
     STATION_SOURCES_FILE,
     YEARS,
-    PackageSummary,
     SourceDataError,
     write_package,
 )
-from tallycheck.model import ElectionData
-from tallycheck.problems import Problem, Severity
+from tallycheck.problems import Severity
 from tallycheck.tabulate import tabulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,32 +33,9 @@ pytestmark = pytest.mark.skipif(
     not (SOURCE / "uedp_2021_stations.csv").is_file(),
     reason=f"the Uganda UEDP data (no licence stated, never copied into the repository) is not at {SOURCE}")
 
-PACKAGE_FILES = ("areas.csv", "candidates.csv", "contests.csv", "election.toml", "results.csv", "sheets.csv",
-                 "stations.csv")
-
-
-@dataclass(frozen=True)
-class Converted:
-    package: Path
-    summary: PackageSummary
-    problems: tuple[Problem, ...]
-    data: ElectionData
-    seconds_write: float
-    seconds_import: float
-
-    def rules(self) -> collections.Counter[str]:
-        return collections.Counter(p.rule for p in self.problems)
-
 
 def convert(tmp: Path, year: int, source: Path = SOURCE) -> Converted:
-    t0 = time.perf_counter()
-    summary = write_package(source, tmp / "pkg", year)
-    t1 = time.perf_counter()
-    result = import_package(tmp / "pkg", tmp / "store")
-    t2 = time.perf_counter()
-    assert not result.refused, [p for p in result.problems if p.severity is Severity.ERROR][:5]
-    assert result.data is not None
-    return Converted(tmp / "pkg", summary, result.problems, result.data, t1 - t0, t2 - t1)
+    return convert_and_import(tmp, lambda out: write_package(source, out, year))
 
 
 @pytest.fixture(scope="module")
