@@ -127,7 +127,7 @@ def validate_files(files: PackageFiles) -> Validation:
     results_order, results_sheet_key, votes = _check_results(c, station_ids, contest_ids, ballots)
     _check_arithmetic(c, station_ids, contest_ids, sheets_key, sheet_order, results_sheet_key, votes, results_order)
     if have_areas:
-        _check_station_areas(c)
+        _check_station_areas(c, station_ids, contest_ids, sheets_key)
 
     file_order = {f"{spec.name}{ext}": i for i, spec in enumerate(TABLES) for ext in (".csv", ".xlsx")}
     problems = sorted([*files.problems, *c.problems],
@@ -368,8 +368,10 @@ def _check_arithmetic(c: _Checker, station_ids: pa.Array, contest_ids: pa.Array,
                   f"Station {sid!r} (row {row_of.get(sid)} of {srows.file}) has neither a sheet nor results.")
 
 
-def _check_station_areas(c: _Checker) -> None:
-    """A station may serve a contest only inside the contest's area (areas.csv gives the tree)."""
+def _check_station_areas(c: _Checker, station_ids: pa.Array, contest_ids: pa.Array, sheets_key: np.ndarray) -> None:
+    """A station may serve a contest only inside the contest's area (areas.csv gives the tree). Each sheet's
+    station and contest come from `sheets_key` (station rank * contests + contest rank, -1 if unknown), which
+    _check_sheets has already computed."""
     areas = c.t["areas"].table
     parent = dict(zip(_np(areas.column("area_id")).tolist(), _np(areas.column("parent")).tolist())) \
         if areas.num_rows else {}
@@ -389,11 +391,14 @@ def _check_station_areas(c: _Checker) -> None:
         return
     area_index = pc.unique(pa.concat_arrays([stations.column("area").combine_chunks(),
                                              contests.column("area").combine_chunks()]))
-    station_area = _ranks(stations.column("area"), area_index)
-    contest_area = _ranks(contests.column("area"), area_index)
-    s_rank = _ranks(sheets.table.column("station_id"), stations.column("station_id").combine_chunks())
-    k_rank = _ranks(sheets.table.column("contest_id"), contests.column("contest_id").combine_chunks())
-    known = (s_rank >= 0) & (k_rank >= 0)
+    # areas by station and contest rank (a duplicated id takes its first row's area, as index_in does)
+    station_area = _ranks(stations.column("area"), area_index)[
+        _ranks(station_ids, stations.column("station_id").combine_chunks())]
+    contest_area = _ranks(contests.column("area"), area_index)[
+        _ranks(contest_ids, contests.column("contest_id").combine_chunks())]
+    n_contests = max(len(contest_ids), 1)
+    known = sheets_key >= 0
+    s_rank, k_rank = np.where(known, sheets_key // n_contests, 0), np.where(known, sheets_key % n_contests, 0)
     n_areas = max(len(area_index), 1)
     pair = np.where(known, station_area[np.maximum(s_rank, 0)] * n_areas + contest_area[np.maximum(k_rank, 0)], -1)
     names = area_index.to_pylist()
