@@ -21,6 +21,7 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow || [ $$? -eq 5 ]
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python bench/bench_ingest.py --stations 55041 --repeat 3
 	$(BIN)/python bench/bench_ingest.py --stations 1000000 --candidates 15 --no-minorities --repeat 2
 

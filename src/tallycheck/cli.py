@@ -17,48 +17,14 @@ import typer
 from . import __version__
 from .evidence import Store, StoreError
 from .importing import default_store, import_package, validate_package
+from .cli_common import (EXIT_INTERNAL, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EncodingOpt, JsonOpt,  # noqa: F401
+                         PackageArg, StoreOpt, StrictOpt, UsageProblem, VersionOpt, check_encoding, check_package,
+                         open_store)
 from .terminal import (err, out, print_json, print_problems, print_rows, print_table, progress_steps,
                        summarise_problems)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="tallycheck: settle disputed elections with evidence.")
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-
-
-class UsageProblem(Exception):
-    """The command line asks for something that cannot be: exit code 2 with a message."""
-
-
-PackageArg = Annotated[Path, typer.Argument(help="The election package folder.", show_default=False)]
-StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="Snapshot store [default: PACKAGE/.tallycheck].")]
-VersionOpt = Annotated[Optional[str], typer.Option("--version", "-V", help="Snapshot version name (v2) or hash; default: latest.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
-EncodingOpt = Annotated[Optional[str], typer.Option(
-    "--encoding", help="Encoding of files without a byte-order mark, e.g. cp1256 or cp1252 (default: UTF-8).")]
-StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
-
-
-def _package(path: Path) -> Path:
-    if not path.is_dir():
-        raise UsageProblem(f"{path} is not a folder. An election package is a folder of files: see docs/format.md.")
-    return path
-
-
-def _encoding(name: str | None) -> str | None:
-    """A misspelt --encoding is the user's to fix (exit 2), not a bug (exit 3)."""
-    import codecs
-
-    if name is not None:
-        try:
-            codecs.lookup(name)
-        except LookupError:
-            raise UsageProblem(f"Unknown encoding {name!r}. Try cp1256, cp1252, utf-8 or utf-16.") from None
-    return name
-
-
-def _store(package: Path, store: Path | None) -> Store:
-    return Store(store if store is not None else default_store(package))
 
 
 def _version_callback(value: bool) -> None:
@@ -152,7 +118,7 @@ def convert(
 def validate(package: PackageArg, encoding: EncodingOpt = None, strict: StrictOpt = False, json: JsonOpt = False) -> None:
     """Check every rule of the package without storing anything."""
     with progress_steps(not json) as step:
-        check = validate_package(_package(package), encoding=_encoding(encoding), strict=strict, progress=step)
+        check = validate_package(check_package(package), encoding=check_encoding(encoding), strict=strict, progress=step)
     problems = check.validation.problems
     refused = check.validation.data is None
     if json:
@@ -168,9 +134,9 @@ def validate(package: PackageArg, encoding: EncodingOpt = None, strict: StrictOp
 def import_(package: PackageArg, store: StoreOpt = None, encoding: EncodingOpt = None, strict: StrictOpt = False,
             json: JsonOpt = False) -> None:
     """Check the package and store it as a new immutable snapshot version (all or nothing)."""
-    pkg = _package(package)
+    pkg = check_package(package)
     with progress_steps(not json) as step:
-        result = import_package(pkg, store, encoding=_encoding(encoding), strict=strict, progress=step)
+        result = import_package(pkg, store, encoding=check_encoding(encoding), strict=strict, progress=step)
     problems = result.problems
     if json:
         body: dict = {"imported": not result.refused, "problems": [p.to_dict() for p in problems]}
@@ -197,7 +163,7 @@ def verify(package: PackageArg, store: StoreOpt = None, json: JsonOpt = False) -
     """Recompute every snapshot hash from the stored rows and check the chain of versions."""
     from .evidence.verify import changed_inputs, verify_store
 
-    st = _store(_package(package), store)
+    st = open_store(check_package(package), store)
     if not st.versions():
         raise UsageProblem(f"No snapshot in {st.root}: run `tallycheck import {package}` first.")
     result = verify_store(st)
@@ -220,7 +186,7 @@ def verify(package: PackageArg, store: StoreOpt = None, json: JsonOpt = False) -
 def versions(package: Annotated[Path, typer.Argument(help="The election package folder.")] = Path("."),
              store: StoreOpt = None, json: JsonOpt = False) -> None:
     """List the snapshot versions of a package."""
-    st = _store(_package(package), store)
+    st = open_store(check_package(package), store)
     vs = st.versions()
     if json:
         print_json([{"version": v.name, "created": v.created, "snapshot_sha256": v.snapshot_sha256,
@@ -243,7 +209,7 @@ def diff(v1: Annotated[str, typer.Argument(help="The earlier version (name or ha
     """What changed between two versions, per station and candidate, and per candidate in total."""
     from .evidence.diff import diff_versions
 
-    st = _store(_package(package), store)
+    st = open_store(check_package(package), store)
     d = diff_versions(st, v1, v2)
     if json:
         print_json({"from": d.old.name, "to": d.new.name, "results": d.results.to_pylist(),
@@ -289,7 +255,7 @@ def tabulate(package: PackageArg, store: StoreOpt = None, version: VersionOpt = 
 
     from .tabulate import tabulate as run_tabulate
 
-    data = _store(_package(package), store).load(version)
+    data = open_store(check_package(package), store).load(version)
     table = run_tabulate(data).by(by.value)
     if level and "level" in table.column_names:
         table = table.filter(pc.equal(table.column("level"), level))
@@ -313,7 +279,7 @@ def report(package: PackageArg, store: StoreOpt = None, version: VersionOpt = No
            out_file: Annotated[Optional[Path], typer.Option("--out", help="HTML file to write [default: PACKAGE/report.html].")] = None,
            ) -> None:
     """Write a standalone HTML report (works offline)."""
-    path = _write_report(_package(package), _store(package, store), version, out_file)
+    path = _write_report(check_package(package), open_store(package, store), version, out_file)
     out.print(f"Report written to {path}")
 
 
@@ -370,6 +336,17 @@ def demo(out_dir: Annotated[Path, typer.Option("--out", help="Working folder for
         path = build_report(data, tab, out=out_dir / "report.html", version=v, problems=st.problems(v.name))
     out.print(f"4. Report: {path.resolve()}")
     out.print(f"Done in {time.perf_counter() - t0:.1f} s. Verify the evidence with: tallycheck verify {package}")
+
+
+def _register_commands() -> None:
+    """Commands of the later capabilities live in their own modules; each adds itself to `app`."""
+    from . import cli_screen, cli_seats
+
+    cli_seats.register(app)
+    cli_screen.register(app)
+
+
+_register_commands()
 
 
 def main() -> None:
