@@ -340,8 +340,9 @@ def demo(out_dir: Annotated[Path, typer.Option("--out", help="Working folder for
 
 def _register_commands() -> None:
     """Commands of the later capabilities live in their own modules; each adds itself to `app`."""
-    from . import cli_screen, cli_seats
+    from . import cli_apportion, cli_screen, cli_seats
 
+    cli_apportion.register(app)
     cli_seats.register(app)
     cli_screen.register(app)
 
