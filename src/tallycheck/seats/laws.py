@@ -1,0 +1,305 @@
+"""Named laws: the rule sets that turn votes into seats, each with its sources, and how a package's [law] resolves.
+
+A package's election.toml names a law and/or gives parameters:
+
+    [law]
+    name = "iraq-2021"
+    women_region_share = "0"      # an explicit parameter overrides the named set (here: no governorate check)
+
+`resolve_law(Law)` starts from the named set (or, without a name, from the generic set of `system`), replaces
+each parameter the package gives, and refuses unknown parameters and values it cannot read, with a message that
+says what is allowed. Every rule choice the public record leaves open is a parameter here with a documented
+default (docs/methods.md, "Named laws").
+
+Fractions are read exactly: a TOML number or string `1.7` is 17/10 (its decimal digits, never a binary float), and
+a string may also be a ratio, `17/10`. A share of 0 (or the string "none") switches a minimum off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from fractions import Fraction
+from types import MappingProxyType
+from typing import Any
+
+from ..model import Law
+from .sntv import RegionRank
+
+
+class LawError(ValueError):
+    """The package's [law] cannot be resolved: an unknown name or parameter, or a value of the wrong form."""
+
+
+class System(str, Enum):
+    SNTV = "sntv"  # single non-transferable vote: the k highest-voted candidates win
+    PLURALITY = "plurality"  # the highest-voted candidate(s) win; counted exactly as SNTV
+    LIST_PR = "list-pr"  # seats to lists by a divisor or largest-remainder method, then to their candidates
+
+
+class Rounding(str, Enum):
+    """How a share of seats becomes a whole number of seats."""
+
+    HALF_UP = "half-up"  # nearest whole number, halves up: 17.25 -> 17, 4.5 -> 5
+    UP = "up"
+    DOWN = "down"
+
+    def apply(self, x: Fraction) -> int:
+        if self is Rounding.UP:
+            return -((-x.numerator) // x.denominator)
+        if self is Rounding.DOWN:
+            return x.numerator // x.denominator
+        return (2 * x.numerator + x.denominator) // (2 * x.denominator)
+
+
+class WomenReplacement(str, Enum):
+    """Who a woman entering on a contest's minimum displaces (the only reading any source supports so far)."""
+
+    LOWEST_VOTED_MAN = "lowest-voted-man"
+
+
+class MinoritySystem(str, Enum):
+    """How the seats of a community's contest (contests.csv `group`) are filled."""
+
+    # the highest-voted candidates of the contest (per area where seat_areas.csv assigns the seats)
+    HIGHEST_VOTED = "highest-voted"
+
+
+# Method names of list PR (seats/apportion.py)
+LIST_METHODS = ("dhondt", "sainte-lague", "hare", "droop")
+
+
+@dataclass(frozen=True, slots=True)
+class SeatLaw:
+    """A resolved law: every parameter that shapes an allocation, with its value."""
+
+    name: str  # the named set, or "custom" when the package gives only parameters
+    system: System
+    title: str = ""
+    sources: tuple[str, ...] = ()
+    # read by tabulate.py (turnout by area); carried so that a package's whole [law] table resolves
+    one_ballot_per_voter: bool = False
+    # -- SNTV and plurality --------------------------------------------------------------------------------------
+    # a contest's own women's minimum is contests.csv `women_seats`; it is always applied
+    women_replacement: WomenReplacement = WomenReplacement.LOWEST_VOTED_MAN
+    # a minimum share of women among a region's general seats (None: no regional minimum)
+    women_region_share: Fraction | None = None
+    women_region_level: str = "governorate"  # areas.csv `level` of the regions
+    women_region_rounding: Rounding = Rounding.HALF_UP
+    women_region_rank: RegionRank = RegionRank.VOTES
+    minority_system: MinoritySystem = MinoritySystem.HIGHEST_VOTED
+    # -- list PR -------------------------------------------------------------------------------------------------
+    method: str = ""  # one of LIST_METHODS
+    first_divisor: Fraction | None = None  # a divisor method's first divisor where the law changes it (Iraq: 1.7)
+    threshold: Fraction | None = None  # a list's minimum share of the contest's valid votes
+    open_lists: bool = True  # list seats go to the list's candidates by personal votes (else by list position)
+    women_list_every: int = 0  # list PR: at least one woman among every n seats of a list (0: no such rule)
+
+    def params(self) -> dict[str, Any]:
+        """Every parameter as a JSON-ready value (fractions as "p/q" text), for results and reports."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name in ("title", "sources"):
+                continue
+            v = getattr(self, f.name)
+            out[f.name] = (v.value if isinstance(v, Enum) else str(v) if isinstance(v, Fraction) else v)
+        return out
+
+
+def _sources(*lines: str) -> tuple[str, ...]:
+    return tuple(lines)
+
+
+IRAQ_2021 = SeatLaw(
+    "iraq-2021", System.SNTV, "Iraq, Council of Representatives: Law No. 9 of 2020 (SNTV in 83 districts)",
+    _sources(
+        "Law No. 9 of 2020 (Council of Representatives Elections Law): SNTV in 83 multi-member districts, "
+        "one women's seat per district (chathamhouse.org/2021/10/iraqs-electoral-system/two-major-changes; "
+        "shafaq.com/en/Iraq-News/The-Female-Quota-settled-the-differences-over-the-electoral-law-Sairoon-MP-says)",
+        "Women who win on votes need no quota; the highest-voted losing woman replaces a male winner "
+        "(IHEC commissioner Ahlam al-Jabri to NINA: iraqnewsgazette.com/electoral-commission-to-nina-the-winning-"
+        "candidates-with-valid-votes-do-not-need-a-quota/)",
+        "Governorate check: women below 25 % of a governorate's seats -> the next highest-voted woman of the "
+        "governorate enters (chathamhouse.org, above)",
+        "Minority seats: the highest vote-earner of each minority constituency; the five Christian seats from one "
+        "nationwide ballot, one per governorate (kurdistan24.net/en/story/25973; thenationalcontext.com/iraqi-"
+        "parliamentary-election-system-how-seats-are-allocated)",
+    ),
+    one_ballot_per_voter=True, women_region_share=Fraction(1, 4))
+
+IRAQ_2018 = SeatLaw(
+    "iraq-2018", System.LIST_PR,
+    "Iraq, Council of Representatives: Law No. 45 of 2013 as amended (open lists, Sainte-Laguë from 1.7)",
+    _sources(
+        "IHEC, System of distribution of the seats of the Council of Representatives No. 12 of 2018, Section III: "
+        "list votes divided by 1.7, 3, 5, 7, ...; seats to candidates by personal votes within the open list; ties "
+        "by lot (idea.int/answer/ans130355941059621)",
+        "Law No. 45 of 2013: a woman elected after every three winning men of a list, 25 % of seats "
+        "(IPU PARLINE, archive.ipu.org/parline-e/reports/2151_B.htm)",
+        "Minority seats: the highest vote-earner of each minority constituency (thenationalcontext.com, above)",
+    ),
+    one_ballot_per_voter=True, method="sainte-lague", first_divisor=Fraction(17, 10), women_list_every=4)
+
+AFGHANISTAN_WOLESI_JIRGA = SeatLaw(
+    "afghanistan-wolesi-jirga", System.SNTV,
+    "Afghanistan, Wolesi Jirga: SNTV per province with reserved women's seats (Electoral Law 2010)",
+    _sources(
+        "Constitution of Afghanistan (2004), Art. 83: at least two women per province in the Wolesi Jirga (68)",
+        "Electoral Law, Official Gazette No. 1012, 1 March 2010 (afghan2010.com/resource/afghanistan-electoral-law)",
+        "IPU PARLINE, Afghanistan (archive: ipu.org/parline-e/reports/2381_B.htm): SNTV; when too few women win, "
+        "the seats up to the minimum go first to the highest-voted women, then the rest; no upper limit",
+        "Reproduces the IEC's preliminary 2010 winners in all 34 provincial constituencies "
+        "(tests/test_seats_afghanistan_2010.py)",
+    ))
+
+GENERIC = {
+    "sntv": SeatLaw("sntv", System.SNTV, "SNTV: the k highest-voted candidates; contests' women's minimums applied"),
+    "plurality": SeatLaw("plurality", System.PLURALITY, "Plurality: the highest-voted candidate(s) win"),
+    "dhondt": SeatLaw("dhondt", System.LIST_PR, "List PR, D'Hondt (divisors 1, 2, 3, ...)", method="dhondt"),
+    "sainte-lague": SeatLaw("sainte-lague", System.LIST_PR, "List PR, Sainte-Laguë (divisors 1, 3, 5, ...)",
+                            method="sainte-lague"),
+    "modified-sainte-lague": SeatLaw("modified-sainte-lague", System.LIST_PR,
+                                     "List PR, Sainte-Laguë with first divisor 1.4 (Scandinavian)",
+                                     method="sainte-lague", first_divisor=Fraction(7, 5)),
+    "hare": SeatLaw("hare", System.LIST_PR, "List PR, largest remainders with the Hare quota", method="hare"),
+    "droop": SeatLaw("droop", System.LIST_PR, "List PR, largest remainders with the Droop quota", method="droop"),
+}
+
+NAMED_LAWS: Mapping[str, SeatLaw] = MappingProxyType(
+    {law.name: law for law in (IRAQ_2021, IRAQ_2018, AFGHANISTAN_WOLESI_JIRGA, *GENERIC.values())})
+
+# without a name, `system` picks the starting set
+_BY_SYSTEM = {System.SNTV: GENERIC["sntv"], System.PLURALITY: GENERIC["plurality"],
+              System.LIST_PR: SeatLaw("custom", System.LIST_PR)}
+
+_FRACTION_TEXT = re.compile(r"\s*(\d+)(?:\.(\d+))?\s*(?:/\s*(\d+)\s*)?")
+
+
+def parse_fraction(value: object, what: str) -> Fraction:
+    """A number written as a decimal (1.7, "1.7") or a ratio ("17/10"), read exactly; never negative."""
+    if isinstance(value, bool):
+        raise LawError(f"{what} must be a number; got {value!r}.")
+    if isinstance(value, int):
+        out = Fraction(value)
+    elif isinstance(value, float):
+        out = Fraction(repr(value))  # the shortest decimal that reads back as this float: what was written
+    elif isinstance(value, str) and (m := _FRACTION_TEXT.fullmatch(value)):
+        whole, decimals, den = m.groups()
+        out = Fraction(int(whole + (decimals or "")), 10 ** len(decimals or ""))
+        if den is not None:
+            if decimals is not None or int(den) == 0:
+                raise LawError(f"{what} must be a decimal (1.7) or a ratio of whole numbers (17/10); got {value!r}.")
+            out /= int(den)
+    else:
+        raise LawError(f"{what} must be a decimal (1.7) or a ratio of whole numbers (17/10); got {value!r}.")
+    if out < 0:
+        raise LawError(f"{what} cannot be negative; got {value!r}.")
+    return out
+
+
+def _optional_share(value: object, what: str) -> Fraction | None:
+    if isinstance(value, str) and value.strip().lower() in ("", "none"):
+        return None
+    share = parse_fraction(value, what)
+    if share > 1:
+        raise LawError(f"{what} is a share of seats or votes, from 0 to 1; got {value!r}.")
+    return share or None
+
+
+def _optional_divisor(value: object, what: str) -> Fraction | None:
+    if isinstance(value, str) and value.strip().lower() in ("", "none"):
+        return None
+    divisor = parse_fraction(value, what)
+    if divisor == 0:
+        raise LawError(f"{what} must be greater than 0; got {value!r}.")
+    return divisor
+
+
+def _enum(kind: type[Enum]):
+    def read(value: object, what: str) -> Enum:
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(repr(k.value) for k in kind)  # type: ignore[attr-defined]
+            raise LawError(f"{what} must be one of {allowed}; got {value!r}.") from None
+    return read
+
+
+def _bool(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise LawError(f"{what} must be true or false; got {value!r}.")
+    return value
+
+
+def _count(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise LawError(f"{what} must be a whole number >= 0; got {value!r}.")
+    return value
+
+
+def _word(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise LawError(f"{what} must be a word (text); got {value!r}.")
+    return value.strip()
+
+
+def _method(value: object, what: str) -> str:
+    if value not in LIST_METHODS:
+        raise LawError(f"{what} must be one of {', '.join(map(repr, LIST_METHODS))}; got {value!r}.")
+    return str(value)
+
+
+_READERS = {
+    "system": _enum(System),
+    "one_ballot_per_voter": _bool,
+    "women_replacement": _enum(WomenReplacement),
+    "women_region_share": _optional_share,
+    "women_region_level": _word,
+    "women_region_rounding": _enum(Rounding),
+    "women_region_rank": _enum(RegionRank),
+    "minority_system": _enum(MinoritySystem),
+    "method": _method,
+    "first_divisor": _optional_divisor,
+    "threshold": _optional_share,
+    "open_lists": _bool,
+    "women_list_every": _count,
+}
+PARAMETERS: tuple[str, ...] = tuple(_READERS)
+
+
+def resolve_law(law: Law) -> SeatLaw:
+    """The named set with the package's explicit parameters applied. Raises LawError with a message a person
+    can act on (an unknown name or parameter, a value of the wrong form, parameters that contradict)."""
+    params = dict(law.params)
+    if law.name is not None:
+        if law.name not in NAMED_LAWS:
+            raise LawError(f"Unknown law {law.name!r}. Named laws: {', '.join(sorted(NAMED_LAWS))}; or leave the "
+                           f"name out and give `system` and its parameters (docs/methods.md, \"Named laws\").")
+        base = NAMED_LAWS[law.name]
+    elif "system" in params:
+        base = _BY_SYSTEM[_READERS["system"](params["system"], "[law] system")]
+    else:
+        raise LawError("The [law] table names no law and gives no `system`: add name = \"iraq-2021\" (or another "
+                       f"named law: {', '.join(sorted(NAMED_LAWS))}) or system = \"sntv\" | \"plurality\" | "
+                       "\"list-pr\".")
+    unknown = sorted(k for k in params if k not in _READERS)
+    if unknown:
+        raise LawError(f"Unknown law parameter{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                       f"for law {base.name!r}. Known parameters: {', '.join(PARAMETERS)}.")
+    changes = {k: _READERS[k](v, f"[law] {k}") for k, v in params.items()}
+    if law.name is not None and changes.get("system", base.system) is not base.system:
+        raise LawError(f"Law {base.name!r} is {base.system.value!r}; [law] system = {params['system']!r} "
+                       "contradicts it. Leave `system` out, or leave the name out and give every parameter.")
+    resolved = dataclasses.replace(base, **changes)
+    if resolved.system is System.LIST_PR and not resolved.method:
+        raise LawError(f"A list-PR law needs a method: add method = one of {', '.join(map(repr, LIST_METHODS))}.")
+    if resolved.system is not System.LIST_PR:
+        given = sorted(k for k in changes if k in ("method", "first_divisor", "threshold", "open_lists",
+                                                    "women_list_every"))
+        if given:
+            raise LawError(f"{', '.join(map(repr, given))} apply to list PR only; law {resolved.name!r} is "
+                           f"{resolved.system.value!r}.")
+    return resolved
