@@ -1,0 +1,174 @@
+"""Highest-averages (divisor) methods, exactly: integers and fractions, never a float in a comparison.
+
+A party holding s seats bids for its next seat with the quotient v / d(s); the seats go to the highest quotients
+(Balinski & Young, *Fair Representation*, 2nd ed. 2001, ch. 6 and Appendix A; Pukelsheim, *Proportional
+Representation*, 2nd ed. 2017, ch. 3). The divisor sequences d(0), d(1), ...:
+
+    dhondt           s + 1                  1, 2, 3, ...        (Jefferson)
+    sainte-lague     2s + 1                 1, 3, 5, ...        (Webster; the same as s + 1/2)
+    imperiali        s + 2                  2, 3, 4, ...
+    danish           3s + 1                 1, 4, 7, ...
+    adams            s                      0, 1, 2, ...        (the first seat is free)
+    dean             s(s+1) / (s + 1/2)     0, 4/3, 12/5, ...   (harmonic mean of s and s+1)
+    huntington-hill  sqrt(s(s+1))           0, sqrt 2, sqrt 6   (geometric mean; US House since 1941)
+
+`first_divisor` replaces d(0) on the method's own scale (Sainte-Laguë 1.4 in Norway, 1.2 in Sweden since 2018,
+1.7 in Iraq 2018/2023/2025). Huntington-Hill is compared exactly by squaring: v²/(s(s+1)). A divisor of 0 makes
+the quotient infinite; infinite quotients are ranked by votes (the limit of a first divisor that tends to 0),
+so with fewer seats than parties the largest parties take the free first seats, and a party with no votes never
+takes a seat on a quotient.
+
+The allocation: start from an exact threshold λ = V/S and give each party every quotient above λ (a guess made
+with floats, corrected by exact integer comparisons), then add the highest remaining quotients or remove the
+lowest awarded ones until S seats are given ("jump and step", Pukelsheim §4.6). Because the start is a genuine
+threshold allocation, the greedy steps end exactly at the highest-averages result. Equal quotients for the last
+seat(s) are not decided here: they come back as a tie for the caller's tie rule.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+__all__ = ["DIVISOR_METHODS", "DivisorOutcome", "divisor_allocation", "divisor_at"]
+
+# d(s) = a·s + b
+_LINEAR = {"dhondt": (1, 1), "sainte-lague": (2, 1), "imperiali": (1, 2), "danish": (3, 1), "adams": (1, 0)}
+DIVISOR_METHODS = ("dhondt", "sainte-lague", "imperiali", "danish", "adams", "dean", "huntington-hill")
+
+
+@dataclass(frozen=True, slots=True)
+class DivisorOutcome:
+    """Seats per party (index order). When equal quotients compete for the last seats, `seats` holds every seat
+    that is not in doubt, `tied` the indices of the parties whose quotient equals the boundary, and `places`
+    how many of them get one more seat."""
+
+    seats: tuple[int, ...]
+    tied: tuple[int, ...] = ()
+    places: int = 0
+
+
+def divisor_at(method: str, s: int, first_divisor: Fraction | None = None) -> tuple[int, int]:
+    """(numerator, denominator) of d(s) — of d(s)² for Huntington-Hill."""
+    if s == 0 and first_divisor is not None:
+        if method == "huntington-hill":
+            return first_divisor.numerator ** 2, first_divisor.denominator ** 2
+        return first_divisor.numerator, first_divisor.denominator
+    if method in _LINEAR:
+        a, b = _LINEAR[method]
+        return a * s + b, 1
+    if method == "dean":
+        return 2 * s * (s + 1), 2 * s + 1
+    if method == "huntington-hill":
+        return s * (s + 1), 1
+    raise ValueError(f"Unknown divisor method {method!r}; known: {', '.join(DIVISOR_METHODS)}.")
+
+
+def check_first_divisor(method: str, first_divisor: Fraction) -> None:
+    """A replaced first divisor must keep the sequence increasing, or a party's second seat would outbid its
+    first and one party could hold two equal quotients."""
+    num, den = divisor_at(method, 0, first_divisor)
+    num1, den1 = divisor_at(method, 1)
+    if first_divisor < 0 or num * den1 >= num1 * den:
+        second = f"sqrt({num1})" if method == "huntington-hill" else str(Fraction(num1, den1))
+        raise ValueError(f"first_divisor must be >= 0 and below the method's second divisor ({second}) for "
+                         f"{method}; got {first_divisor}.")
+
+
+class _Quotients:
+    """Exact quotients of one method: key(v, s) orders the bids v / d(s) (v² / d(s)² for Huntington-Hill)."""
+
+    __slots__ = ("method", "first", "power", "_cache")
+
+    def __init__(self, method: str, first: Fraction | None) -> None:
+        self.method, self.first = method, first
+        self.power = 2 if method == "huntington-hill" else 1
+        self._cache: dict[int, tuple[int, int]] = {}
+
+    def div(self, s: int) -> tuple[int, int]:
+        d = self._cache.get(s)
+        if d is None:
+            d = self._cache[s] = divisor_at(self.method, s, self.first)
+        return d
+
+    def key(self, v: int, s: int) -> tuple[int, Fraction]:
+        """(1, v) for an infinite quotient (divisor 0), else (0, quotient): tuples order them exactly."""
+        num, den = self.div(s)
+        if v == 0:
+            return (0, Fraction(0))
+        if num == 0:
+            return (1, Fraction(v))
+        return (0, Fraction(v ** self.power * den, num))
+
+    def above(self, v: int, s: int, lam_num: int, lam_den: int) -> bool:
+        """v / d(s) > λ, with λ = lam_num / lam_den already raised to the method's power."""
+        if v == 0:
+            return False
+        num, den = self.div(s)
+        return v ** self.power * den * lam_den > lam_num * num
+
+    def guess(self, v: int, x: float) -> int:
+        """Roughly how many divisors lie below x = v/λ (floats: a starting point only)."""
+        if self.method in _LINEAR:
+            a, b = _LINEAR[self.method]
+            return max(0, math.ceil((x - b) / a))
+        return max(1, math.ceil(x - 0.5))  # dean and huntington-hill: d(s) ≈ s + 1/2
+
+
+def divisor_allocation(votes: Sequence[int], seats: int, method: str, *, first_divisor: Fraction | None = None,
+                       min_seats: int = 0) -> DivisorOutcome:
+    """Seats per party by `method`; every party first gets `min_seats` (US House: one per state) and then bids
+    from there. Votes must be whole numbers >= 0 and at least one party must have votes when seats remain after
+    the minimums (the caller checks)."""
+    n = len(votes)
+    q = _Quotients(method, first_divisor)
+    free = seats - n * min_seats
+    if free <= 0:
+        return DivisorOutcome(tuple([min_seats] * n))
+    total = sum(votes)
+    lam_num, lam_den = total ** q.power, seats ** q.power  # λ = V/S
+    alloc = []
+    for v in votes:
+        t = q.guess(v, v * seats / total) if v else 0
+        while t > 0 and not q.above(v, t - 1, lam_num, lam_den):
+            t -= 1
+        while q.above(v, t, lam_num, lam_den):
+            t += 1
+        alloc.append(max(min_seats, t))
+    given = sum(alloc)
+    if given < seats:  # add the highest quotients not yet awarded
+        heap = [(-k[0], -k[1], i) for i in range(n) for k in (q.key(votes[i], alloc[i]),)]
+        heapq.heapify(heap)
+        for _ in range(seats - given):
+            _, _, i = heapq.heappop(heap)
+            alloc[i] += 1
+            k = q.key(votes[i], alloc[i])
+            heapq.heappush(heap, (-k[0], -k[1], i))
+    elif given > seats:  # take back the lowest quotients awarded (above the minimum)
+        heap = [(*q.key(votes[i], alloc[i] - 1), i) for i in range(n) if alloc[i] > min_seats]
+        heapq.heapify(heap)
+        for _ in range(given - seats):
+            _, _, i = heapq.heappop(heap)
+            alloc[i] -= 1
+            if alloc[i] > min_seats:
+                heapq.heappush(heap, (*q.key(votes[i], alloc[i] - 1), i))
+    return _boundary(votes, alloc, q, min_seats)
+
+
+def _boundary(votes: Sequence[int], alloc: list[int], q: _Quotients, min_seats: int) -> DivisorOutcome:
+    """Find equal quotients at the boundary: the lowest quotient awarded equals the highest one not awarded."""
+    last = {i: q.key(votes[i], alloc[i] - 1) for i in range(len(votes)) if alloc[i] > min_seats}
+    nxt = [q.key(v, a) for v, a in zip(votes, alloc)]
+    if not last:
+        return DivisorOutcome(tuple(alloc))
+    low = min(last.values())
+    if max(nxt) != low:
+        return DivisorOutcome(tuple(alloc))
+    holding = [i for i, k in last.items() if k == low]
+    for i in holding:
+        alloc[i] -= 1
+    tied = sorted(set(holding) | {i for i, k in enumerate(nxt) if k == low})
+    return DivisorOutcome(tuple(alloc), tuple(tied), len(holding))
