@@ -1,12 +1,12 @@
-"""One entry point for list PR and apportionment: seats to parties (or states) by any divisor or largest-remainder
-method, with a threshold, minimum seats and ties settled by the public lot.
+"""One entry point for list PR and apportionment: seats to parties (or states) by any divisor or
+largest-remainder method, with a threshold, minimum seats and ties settled by the public lot.
 
 Rules this module fixes (docs/methods.md, "Divisor and largest-remainder methods"):
 - Threshold: a party with votes < threshold × (all parties' votes + `blank`) is excluded and reported; a party
   exactly at the threshold stays in (Spain, LOREG art. 163: "al menos el 3 por 100"). The quota of a
   largest-remainder method is then counted on the votes of the parties that remain.
-- Minimum seats: every party that is not excluded first gets `min_seats`, then bids from there (divisor methods
-  only; no law gives largest remainders a minimum).
+- Minimum seats: every party that is not excluded first gets `min_seats`, then bids from there (divisor
+  methods only; no law gives largest remainders a minimum).
 - Ties: when the last seat(s) go to one of several equal quotients (or remainders), the tie is reported and
   settled by the lot (`TieRule.LOT`), or first by more votes and then by the lot among parties still equal
   (`TieRule.MOST_VOTES_THEN_LOT`, as in Spain's LOREG art. 163 and Bolzano's law). The lot's context is
@@ -37,7 +37,8 @@ class Apportionment:
     notes: tuple[str, ...] = ()  # what the method did that its name does not say (Imperiali's quota overflow)
 
     def to_dict(self) -> dict[str, object]:
-        return {"seats": dict(self.seats), "ties": [t.to_dict() for t in self.ties], "excluded": list(self.excluded)}
+        return {"seats": dict(self.seats), "ties": [t.to_dict() for t in self.ties],
+                "excluded": list(self.excluded)}
 
 
 def _whole(value: object, what: str) -> int:
@@ -69,8 +70,8 @@ def _check(votes: Mapping[str, int], seats: int, method: str, first_divisor: Fra
         check_first_divisor(method, Fraction(first_divisor))
 
 
-def _settle(names: Sequence[str], votes: Sequence[int], tied: Sequence[int], places: int, seats: int, lot: Lot,
-            tie_rule: TieRule, context: str) -> tuple[list[int], Tie]:
+def _settle(names: Sequence[str], votes: Sequence[int], tied: Sequence[int], places: int, seats: int,
+            lot: Lot, tie_rule: TieRule, context: str) -> tuple[list[int], Tie]:
     """Who of `tied` gets the `places` seats in doubt, and the Tie that says so."""
     first = seats - places + 1
     where = f"seat {seats}" if places == 1 else f"seats {first}-{seats}"
@@ -93,7 +94,7 @@ def apportion(votes: Mapping[str, int], seats: int, method: str, *, first_diviso
               threshold: Fraction | None = None, blank: int = 0, min_seats: int = 0, lot: Lot = Lot(),
               tie_rule: TieRule = TieRule.LOT, context: str = "") -> Apportionment:
     """Seats per party by `method` (one of METHODS). Raises ValueError for negative votes or seats, an unknown
-    method, more minimum seats than seats, a first divisor out of range, or seats left to give with no votes."""
+    method, more minimum seats than seats, a first divisor out of range, or seats to give and no votes."""
     _check(votes, seats, method, first_divisor, threshold, blank, min_seats)
     names = list(votes)
     excluded: list[str] = []
@@ -105,8 +106,8 @@ def apportion(votes: Mapping[str, int], seats: int, method: str, *, first_diviso
     taking = [n for n in names if n not in left_out]
     tv = [votes[n] for n in taking]
     if min_seats * len(taking) > seats:
-        raise ValueError(f"{len(taking)} parties with {min_seats} minimum seats each need {min_seats * len(taking)} "
-                         f"seats; there are {seats}.")
+        raise ValueError(f"{len(taking)} parties with {min_seats} minimum seats each need "
+                         f"{min_seats * len(taking)} seats; there are {seats}.")
     if seats > min_seats * len(taking) and sum(tv) == 0:
         why = ("there are no parties" if not names else "every party is below the threshold" if not taking
                else "no party has any votes")

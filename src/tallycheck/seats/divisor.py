@@ -1,8 +1,8 @@
 """Highest-averages (divisor) methods, exactly: integers and fractions, never a float in a comparison.
 
-A party holding s seats bids for its next seat with the quotient v / d(s); the seats go to the highest quotients
-(Balinski & Young, *Fair Representation*, 2nd ed. 2001, ch. 6 and Appendix A; Pukelsheim, *Proportional
-Representation*, 2nd ed. 2017, ch. 3). The divisor sequences d(0), d(1), ...:
+A party holding s seats bids for its next seat with the quotient v / d(s); the seats go to the highest
+quotients (Balinski & Young, *Fair Representation*, 2nd ed. 2001, ch. 6 and Appendix A; Pukelsheim,
+*Proportional Representation*, 2nd ed. 2017, ch. 3). The divisor sequences d(0), d(1), ...:
 
     dhondt           s + 1                  1, 2, 3, ...        (Jefferson)
     sainte-lague     2s + 1                 1, 3, 5, ...        (Webster; the same as s + 1/2)
@@ -13,16 +13,16 @@ Representation*, 2nd ed. 2017, ch. 3). The divisor sequences d(0), d(1), ...:
     huntington-hill  sqrt(s(s+1))           0, sqrt 2, sqrt 6   (geometric mean; US House since 1941)
 
 `first_divisor` replaces d(0) on the method's own scale (Sainte-Laguë 1.4 in Norway, 1.2 in Sweden since 2018,
-1.7 in Iraq 2018/2023/2025). Huntington-Hill is compared exactly by squaring: v²/(s(s+1)). A divisor of 0 makes
-the quotient infinite; infinite quotients are ranked by votes (the limit of a first divisor that tends to 0),
-so with fewer seats than parties the largest parties take the free first seats, and a party with no votes never
-takes a seat on a quotient.
+1.7 in Iraq 2018/2023/2025). Huntington-Hill is compared exactly by squaring: v²/(s(s+1)). A divisor of 0
+makes the quotient infinite; infinite quotients are ranked by votes (the limit of a first divisor that tends
+to 0), so with fewer seats than parties the largest parties take the free first seats, and a party with no
+votes never takes a seat on a quotient.
 
 The allocation: start from an exact threshold λ = V/S and give each party every quotient above λ (a guess made
 with floats, corrected by exact integer comparisons), then add the highest remaining quotients or remove the
 lowest awarded ones until S seats are given ("jump and step", Pukelsheim §4.6). Because the start is a genuine
-threshold allocation, the greedy steps end exactly at the highest-averages result. Equal quotients for the last
-seat(s) are not decided here: they come back as a tie for the caller's tie rule.
+threshold allocation, the greedy steps end exactly at the highest-averages result. Equal quotients for the
+last seat(s) are not decided here: they come back as a tie for the caller's tie rule.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ DIVISOR_METHODS = ("dhondt", "sainte-lague", "imperiali", "danish", "adams", "de
 
 @dataclass(frozen=True, slots=True)
 class DivisorOutcome:
-    """Seats per party (index order). When equal quotients compete for the last seats, `seats` holds every seat
-    that is not in doubt, `tied` the indices of the parties whose quotient equals the boundary, and `places`
-    how many of them get one more seat."""
+    """Seats per party (index order). When equal quotients compete for the last seats, `seats` holds every
+    seat that is not in doubt, `tied` the indices of the parties whose quotient equals the boundary, and
+    `places` how many of them get one more seat."""
 
     seats: tuple[int, ...]
     tied: tuple[int, ...] = ()
@@ -118,11 +118,11 @@ class _Quotients:
         return max(1, math.ceil(x - 0.5))  # dean and huntington-hill: d(s) ≈ s + 1/2
 
 
-def divisor_allocation(votes: Sequence[int], seats: int, method: str, *, first_divisor: Fraction | None = None,
-                       min_seats: int = 0) -> DivisorOutcome:
+def divisor_allocation(votes: Sequence[int], seats: int, method: str, *,
+                       first_divisor: Fraction | None = None, min_seats: int = 0) -> DivisorOutcome:
     """Seats per party by `method`; every party first gets `min_seats` (US House: one per state) and then bids
-    from there. Votes must be whole numbers >= 0 and at least one party must have votes when seats remain after
-    the minimums (the caller checks)."""
+    from there. Votes must be whole numbers >= 0, and some party must have votes when seats remain after the
+    minimums (the caller checks)."""
     n = len(votes)
     q = _Quotients(method, first_divisor)
     free = seats - n * min_seats
@@ -159,7 +159,7 @@ def divisor_allocation(votes: Sequence[int], seats: int, method: str, *, first_d
 
 
 def _boundary(votes: Sequence[int], alloc: list[int], q: _Quotients, min_seats: int) -> DivisorOutcome:
-    """Find equal quotients at the boundary: the lowest quotient awarded equals the highest one not awarded."""
+    """Equal quotients at the boundary: the lowest quotient awarded equals the highest one not awarded."""
     last = {i: q.key(votes[i], alloc[i] - 1) for i in range(len(votes)) if alloc[i] > min_seats}
     nxt = [q.key(v, a) for v, a in zip(votes, alloc)]
     if not last:

@@ -1,5 +1,5 @@
-"""Largest-remainder (quota) methods, exactly: each party gets ⌊v/q⌋ seats for a quota q, and the seats left go
-one each to the largest remainders v/q − ⌊v/q⌋ (compared as fractions; equal ones come back as a tie).
+"""Largest-remainder (quota) methods, exactly: each party gets ⌊v/q⌋ seats for a quota q, and the seats left
+go one each to the largest remainders v/q − ⌊v/q⌋ (compared as fractions; equal ones come back as a tie).
 
 Quotas, V being the votes of the parties that take part:
 
@@ -7,13 +7,13 @@ Quotas, V being the votes of the parties that take part:
     droop            ⌊V / (S+1)⌋ + 1        (the issue's definition; a whole number of votes)
     imperiali-quota  V / (S+2)
 
-With Hare and Droop the quotas never give more than S seats (Σ v/q ≤ S). Imperiali's can: Σ v/q = S + 2. The
-Italian rule then repeats the count with the divisor lowered by one, V/(S+1) (Hagenbach-Bischoff), and again if
-need be: DPR 361/1957 art. 77 for the Chamber of Deputies before 1993 (Lijphart Elections Archive, Italy:
-"If this results in more seats being distributed than there are seats in the constituency, then each list gets as
-many seats as there are full Hagenbach-Bischoff quotas contained in its vote", libraries.ucsd.edu/ssds/lij/
-lijmatrix/italymatrix.html), and the same words in Bolzano's provincial election law ("le operazioni si ripetono
-con un nuovo quoziente elettorale ottenuto diminuendo di un'unità il divisore", civis.bz.it/vote/landtag2003).
+With Hare and Droop the quotas never give more than S seats (Σ v/q ≤ S). Imperiali's can: Σ v/q = S + 2.
+The Italian rule then repeats the count with the divisor lowered by one, V/(S+1) (Hagenbach-Bischoff), and
+again if need be: the Chamber of Deputies before 1993 (Lijphart Elections Archive, Italy: "If this results in
+more seats being distributed than there are seats in the constituency, then each list gets as many seats as
+there are full Hagenbach-Bischoff quotas contained in its vote", libraries.ucsd.edu/ssds/lij/lijmatrix/
+italymatrix.html), and in so many words Bolzano's provincial election law ("le operazioni si ripetono con un
+nuovo quoziente elettorale ottenuto diminuendo di un'unità il divisore", civis.bz.it/vote/landtag2003).
 Those laws also drop the quota's fractional part; tallycheck keeps the exact V/(S+2) the method names.
 
 A Droop quota so small that more seats are left over than there are parties (fewer votes than seats, roughly)
@@ -33,8 +33,8 @@ QUOTA_METHODS = ("hare", "droop", "imperiali-quota")
 
 @dataclass(frozen=True, slots=True)
 class RemainderOutcome:
-    """Seats per party (index order); `tied` and `places` as in divisor.DivisorOutcome. `quota` is the quota the
-    seats were counted with, and `notes` say when it is not the method's own (Imperiali's overflow)."""
+    """Seats per party (index order); `tied` and `places` as in divisor.DivisorOutcome. `quota` is the quota
+    the seats were counted with, and `notes` say when it is not the method's own (Imperiali's overflow)."""
 
     seats: tuple[int, ...]
     quota: Fraction
@@ -72,8 +72,8 @@ def largest_remainder(votes: Sequence[int], seats: int, method: str) -> Remainde
     if left == 0:
         return RemainderOutcome(tuple(whole), q, notes=tuple(notes))
     if left > len(votes):
-        raise ValueError(f"The {method} quota {q} leaves {left} seats for {len(votes)} parties' remainders: too few "
-                         f"votes ({total}) for {seats} seats; no law says how to fill them.")
+        raise ValueError(f"The {method} quota {q} leaves {left} seats for the remainders of {len(votes)} "
+                         f"parties: too few votes ({total}) for {seats} seats; no law says how to fill them.")
     # remainders v/q − ⌊v/q⌋ share the denominator q.numerator: compare their numerators as integers
     rem = [v * q.denominator - w * q.numerator for v, w in zip(votes, whole)]
     cut = sorted(rem, reverse=True)[left - 1]
