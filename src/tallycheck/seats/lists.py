@@ -254,7 +254,7 @@ def fill_open_lists(list_seats: Mapping[str, int], candidates: Mapping[str, Sequ
     for lid in list_seats:
         ids = {c.candidate_id for c in seated[lid]}
         voted = {c.candidate_id for c in on_votes[lid]}
-        entrants = [c.candidate_id for c in ranked[lid] if c.candidate_id in ids and c.candidate_id not in voted]
+        entrants = [c.candidate_id for c in ranked[lid] if c.candidate_id in ids - voted]
         displaced = [c.candidate_id for c in on_votes[lid] if c.candidate_id not in ids]
         replacements += [Replacement(w, m, rule) for w, m in zip(entrants, reversed(displaced))]
         cuts = [_cut_tie(ranked[lid], filled[lid], lot, ctx[lid])]
