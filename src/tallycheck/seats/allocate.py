@@ -30,7 +30,9 @@ import pyarrow.compute as pc
 
 from ..model import Candidate, Contest, ElectionData, Gender, Law
 from ..tabulate import INDEPENDENT, Tabulation
-from .laws import LawError, SeatLaw, System, resolve_law
+from .apportion import apportion
+from .laws import LawError, SeatLaw, System, WomenInListsRule, resolve_law
+from .lists import ListCandidate, WomenByCount, WomenByPosition, WomenInLists, fill_open_lists
 from .result import ContestSeats, PartySeats, RegionWomen, Seat, SeatResult, SeatVia, SntvResult
 from .sntv import RegionContest, SntvCandidate, sntv, sntv_by_area, women_region_minimum
 from .ties import Lot, TieRule
@@ -107,6 +109,9 @@ def allocate_votes(data: ElectionData, totals: VoteTotals, *, lot: Lot = Lot(), 
     by_contest: dict[str, list[Candidate]] = defaultdict(list)
     for cand in data.candidates:
         by_contest[cand.contest_id].append(cand)
+    lists_of: dict[str, list[str]] = defaultdict(list)
+    for lst in data.lists:
+        lists_of[lst.contest_id].append(lst.list_id)
     seat_areas: dict[str, dict[str, int]] = defaultdict(dict)
     for row in data.table("seat_areas").to_pylist():
         seat_areas[row["contest_id"]][row["area"]] = row["seats"]
@@ -118,8 +123,9 @@ def allocate_votes(data: ElectionData, totals: VoteTotals, *, lot: Lot = Lot(), 
                                                               seat_areas.get(contest.contest_id), lot, tie_rule,
                                                               seat_law)
         else:
-            outcomes[contest.contest_id] = _list_contest(data, contest, by_contest[contest.contest_id], totals, lot,
-                                                         tie_rule, seat_law)
+            outcomes[contest.contest_id] = _list_contest(contest, by_contest[contest.contest_id],
+                                                         lists_of[contest.contest_id], totals, lot, tie_rule,
+                                                         seat_law)
     regions = _regional_women(data, contests, by_contest, outcomes, lot, tie_rule, seat_law)
     seats = tuple(_contest_seats(c, by_contest[c.contest_id], outcomes[c.contest_id], seat_law) for c in contests)
     return SeatResult(seat_law.name, MappingProxyType(seat_law.params()), seats, _parties(seats, by_contest),
@@ -158,10 +164,57 @@ def _candidate_contest(contest: Contest, cands: list[Candidate], totals: VoteTot
     return _Outcome(sc, result, system, SeatVia.MINORITY if contest.group else SeatVia.VOTES)
 
 
-def _list_contest(data: ElectionData, contest: Contest, cands: list[Candidate], totals: VoteTotals, lot: Lot,
+def _ballot_position(candidate_id: str) -> tuple[int, int | str]:
+    """The list order the package implies: numeric ids by number, others byte-wise after them."""
+    return (0, int(candidate_id)) if candidate_id.isdigit() else (1, candidate_id)
+
+
+def _women_rule(law: SeatLaw, contest: Contest) -> WomenInLists | None:
+    minimum = contest.women_seats if law.women_list_contest_minimum and contest.women_seats else None
+    if law.women_lists is WomenInListsRule.POSITION:
+        return WomenByPosition(law.women_list_every, law.women_list_women, law.women_list_blocks, minimum)
+    if law.women_lists is WomenInListsRule.COUNT:
+        return WomenByCount(law.women_list_per, minimum)
+    return None
+
+
+def _list_contest(contest: Contest, cands: list[Candidate], list_ids: list[str], totals: VoteTotals, lot: Lot,
                   tie_rule: TieRule, law: SeatLaw) -> _Outcome:
-    raise LawError(f"Contest {contest.contest_id!r}: list PR ({law.name}) needs seats/apportion.py and "
-                   "seats/lists.py, which this tree does not hold yet.")
+    """Seats to lists by the law's method on each list's votes (list-only votes + its candidates' personal
+    votes), then to candidates: by personal votes (open lists, with the law's women's rule inside lists) or by
+    list order (closed lists: the order of candidate ids, numeric ids by number)."""
+    cid = contest.contest_id
+    if not list_ids:
+        raise LawError(f"Contest {cid!r} is filled by list PR ({law.name}) but lists.csv gives it no lists.")
+    loose = [c.candidate_id for c in cands if c.list_id not in list_ids]
+    if loose:
+        raise LawError(f"Candidate {loose[0]!r} of list-PR contest {cid!r} stands on no list of that contest: give "
+                       f"each independent a list of their own in lists.csv.")
+    sc = _sntv_candidates(cands, totals)
+    members: dict[str, list[ListCandidate]] = {lid: [] for lid in list_ids}
+    for c, s in sorted(zip(cands, sc), key=lambda p: _ballot_position(p[0].candidate_id)):
+        members[c.list_id].append(ListCandidate(c.candidate_id, s.votes, c.gender, len(members[c.list_id]) + 1))
+    list_votes = {lid: totals.list_only.get((cid, lid), 0) + sum(m.votes for m in members[lid]) for lid in list_ids}
+    context = contest_context(cid)
+    try:
+        shares = apportion(list_votes, contest.seats, law.method, first_divisor=law.first_divisor,
+                           threshold=law.threshold, lot=lot, tie_rule=tie_rule, context=context)
+    except ValueError as exc:
+        raise LawError(f"Contest {cid!r}: {exc}") from None
+    if law.open_lists:
+        filled = fill_open_lists(shares.seats, members, _women_rule(law, contest), lot, context)
+        elected, replacements, ties = filled.elected, filled.replacements, shares.ties + filled.ties
+    else:
+        if law.women_lists is not WomenInListsRule.NONE:
+            raise LawError(f"Law {law.name!r}: a women's rule inside lists applies to open lists; a closed list's "
+                           "order already holds it (set women_lists = \"none\").")
+        elected = {lid: tuple(m.candidate_id for m in members[lid][:n]) for lid, n in shares.seats.items()}
+        replacements, ties = (), shares.ties
+    order = sorted(list_ids, key=lambda lid: (-shares.seats[lid], -list_votes[lid], lid))
+    winners = tuple(w for lid in order for w in elected.get(lid, ()))
+    list_of = {w: lid for lid in order for w in elected.get(lid, ())}
+    return _Outcome(sc, SntvResult(winners, tuple(replacements), tuple(ties)), System.LIST_PR.value, SeatVia.LIST,
+                    MappingProxyType(list_votes), MappingProxyType(dict(shares.seats)), MappingProxyType(list_of))
 
 
 def _region_of(data: ElectionData, level: str) -> dict[str, str]:

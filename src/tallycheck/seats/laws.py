@@ -27,6 +27,9 @@ from types import MappingProxyType
 from typing import Any
 
 from ..model import Law
+from .apportion import METHODS as LIST_METHODS
+from .divisor import DIVISOR_METHODS, check_first_divisor
+from .lists import Blocks
 from .sntv import RegionRank
 
 
@@ -68,8 +71,12 @@ class MinoritySystem(str, Enum):
     HIGHEST_VOTED = "highest-voted"
 
 
-# Method names of list PR (seats/apportion.py)
-LIST_METHODS = ("dhondt", "sainte-lague", "hare", "droop")
+class WomenInListsRule(str, Enum):
+    """A women's quota inside open lists (seats/lists.py)."""
+
+    NONE = "none"
+    POSITION = "position"  # at least `women_list_women` women in every `women_list_every` seats of a list
+    COUNT = "count"  # a list that won s seats seats floor(s / per) women, stage after stage
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +99,17 @@ class SeatLaw:
     women_region_rank: RegionRank = RegionRank.VOTES
     minority_system: MinoritySystem = MinoritySystem.HIGHEST_VOTED
     # -- list PR -------------------------------------------------------------------------------------------------
-    method: str = ""  # one of LIST_METHODS
+    method: str = ""  # one of LIST_METHODS (seats/apportion.py)
     first_divisor: Fraction | None = None  # a divisor method's first divisor where the law changes it (Iraq: 1.7)
-    threshold: Fraction | None = None  # a list's minimum share of the contest's valid votes
+    threshold: Fraction | None = None  # a list's minimum share of the contest's valid (list) votes
     open_lists: bool = True  # list seats go to the list's candidates by personal votes (else by list position)
-    women_list_every: int = 0  # list PR: at least one woman among every n seats of a list (0: no such rule)
+    women_lists: WomenInListsRule = WomenInListsRule.NONE
+    women_list_every: int = 3  # POSITION: the size of a group of seats
+    women_list_women: int = 1  # POSITION: women required in each group
+    women_list_blocks: Blocks = Blocks.EACH  # POSITION: which groups count (each, cumulative, window)
+    women_list_per: tuple[int, ...] = (3,)  # COUNT: the stages' divisors, e.g. (4, 3) for Iraq 2025
+    # the contests' women_seats (contests.csv) waive the list rule when the lists' winners on votes alone meet it
+    women_list_contest_minimum: bool = False
 
     def params(self) -> dict[str, Any]:
         """Every parameter as a JSON-ready value (fractions as "p/q" text), for results and reports."""
@@ -105,7 +118,8 @@ class SeatLaw:
             if f.name in ("title", "sources"):
                 continue
             v = getattr(self, f.name)
-            out[f.name] = (v.value if isinstance(v, Enum) else str(v) if isinstance(v, Fraction) else v)
+            out[f.name] = (v.value if isinstance(v, Enum) else str(v) if isinstance(v, Fraction)
+                           else list(v) if isinstance(v, tuple) else v)
         return out
 
 
@@ -137,11 +151,13 @@ IRAQ_2018 = SeatLaw(
         "IHEC, System of distribution of the seats of the Council of Representatives No. 12 of 2018, Section III: "
         "list votes divided by 1.7, 3, 5, 7, ...; seats to candidates by personal votes within the open list; ties "
         "by lot (idea.int/answer/ans130355941059621)",
-        "Law No. 45 of 2013: a woman elected after every three winning men of a list, 25 % of seats "
-        "(IPU PARLINE, archive.ipu.org/parline-e/reports/2151_B.htm)",
+        "Law No. 45 of 2013: \"a woman candidate is elected after every three winning male candidates\", 25 % of "
+        "seats (IPU PARLINE, archive.ipu.org/parline-e/reports/2151_B.htm); read as no run of more than three men "
+        "in a list's seat order (window of 4)",
         "Minority seats: the highest vote-earner of each minority constituency (thenationalcontext.com, above)",
     ),
-    one_ballot_per_voter=True, method="sainte-lague", first_divisor=Fraction(17, 10), women_list_every=4)
+    one_ballot_per_voter=True, method="sainte-lague", first_divisor=Fraction(17, 10),
+    women_lists=WomenInListsRule.POSITION, women_list_every=4, women_list_women=1, women_list_blocks=Blocks.WINDOW)
 
 AFGHANISTAN_WOLESI_JIRGA = SeatLaw(
     "afghanistan-wolesi-jirga", System.SNTV,
@@ -166,6 +182,8 @@ GENERIC = {
                                      method="sainte-lague", first_divisor=Fraction(7, 5)),
     "hare": SeatLaw("hare", System.LIST_PR, "List PR, largest remainders with the Hare quota", method="hare"),
     "droop": SeatLaw("droop", System.LIST_PR, "List PR, largest remainders with the Droop quota", method="droop"),
+    "imperiali": SeatLaw("imperiali", System.LIST_PR, "List PR, Imperiali divisors (2, 3, 4, ...)",
+                         method="imperiali"),
 }
 
 NAMED_LAWS: Mapping[str, SeatLaw] = MappingProxyType(
@@ -246,6 +264,19 @@ def _word(value: object, what: str) -> str:
     return value.strip()
 
 
+def _positive(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise LawError(f"{what} must be a whole number >= 1; got {value!r}.")
+    return value
+
+
+def _stages(value: object, what: str) -> tuple[int, ...]:
+    items = value if isinstance(value, (list, tuple)) else [value]
+    if not items:
+        raise LawError(f"{what} needs at least one divisor, e.g. [4, 3]; got {value!r}.")
+    return tuple(_positive(v, what) for v in items)
+
+
 def _method(value: object, what: str) -> str:
     if value not in LIST_METHODS:
         raise LawError(f"{what} must be one of {', '.join(map(repr, LIST_METHODS))}; got {value!r}.")
@@ -265,8 +296,15 @@ _READERS = {
     "first_divisor": _optional_divisor,
     "threshold": _optional_share,
     "open_lists": _bool,
-    "women_list_every": _count,
+    "women_lists": _enum(WomenInListsRule),
+    "women_list_every": _positive,
+    "women_list_women": _count,
+    "women_list_blocks": _enum(Blocks),
+    "women_list_per": _stages,
+    "women_list_contest_minimum": _bool,
 }
+_LIST_ONLY = ("method", "first_divisor", "threshold", "open_lists", "women_lists", "women_list_every",
+              "women_list_women", "women_list_blocks", "women_list_per", "women_list_contest_minimum")
 PARAMETERS: tuple[str, ...] = tuple(_READERS)
 
 
@@ -296,9 +334,19 @@ def resolve_law(law: Law) -> SeatLaw:
     resolved = dataclasses.replace(base, **changes)
     if resolved.system is System.LIST_PR and not resolved.method:
         raise LawError(f"A list-PR law needs a method: add method = one of {', '.join(map(repr, LIST_METHODS))}.")
+    if resolved.women_list_women > resolved.women_list_every:
+        raise LawError(f"women_list_women ({resolved.women_list_women}) cannot exceed women_list_every "
+                       f"({resolved.women_list_every}).")
+    if resolved.first_divisor is not None:
+        if resolved.method not in DIVISOR_METHODS:
+            raise LawError(f"first_divisor applies to divisor methods ({', '.join(DIVISOR_METHODS)}); method "
+                           f"{resolved.method!r} has no divisors.")
+        try:
+            check_first_divisor(resolved.method, resolved.first_divisor)
+        except ValueError as exc:
+            raise LawError(f"[law] {exc}") from None
     if resolved.system is not System.LIST_PR:
-        given = sorted(k for k in changes if k in ("method", "first_divisor", "threshold", "open_lists",
-                                                    "women_list_every"))
+        given = sorted(k for k in changes if k in _LIST_ONLY)
         if given:
             raise LawError(f"{', '.join(map(repr, given))} apply to list PR only; law {resolved.name!r} is "
                            f"{resolved.system.value!r}.")

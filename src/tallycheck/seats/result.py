@@ -59,7 +59,7 @@ class SntvResult:
 class Seat:
     contest_id: str
     seat_no: int  # 1-based, in the contest's seat order
-    candidate_id: str  # "" for a list seat left without a candidate (a list with fewer candidates than seats)
+    candidate_id: str
     name: str
     party: str
     gender: Gender
