@@ -1,8 +1,8 @@
-"""Seat oracle: the IEC's preliminary 2010 Wolesi Jirga winners, reproduced by SNTV with reserved women's seats.
+"""Seat oracle: the IEC's preliminary 2010 Wolesi Jirga winners, reproduced by SNTV with women's seats.
 
-Data: ../shared/data/afghanistan-2010-wolesi-jirga (GPL-3.0, never copied into the repository; its README gives
-origin and licence). `final_af_candidate_province_data_2010.csv` holds the preliminary candidate totals with the
-IEC's preliminary `winner` flag (the Kuchi constituency: one row per province, summed here);
+Data: ../shared/data/afghanistan-2010-wolesi-jirga (GPL-3.0, never copied into the repository; its README
+gives origin and licence). `final_af_candidate_province_data_2010.csv` holds the preliminary candidate totals
+with the IEC's preliminary `winner` flag (the Kuchi constituency: one row per province, summed here);
 `province_constituency_key_2010.csv` the general and female seats; `candidate_key_2010.csv` genders and the
 certified `final_winner` flags.
 
@@ -14,14 +14,15 @@ What the tests show:
   vote-winners the reserved seats" (Human Rights Watch, background briefing for 2005,
   hrw.org/legacy/backgrounder/asia/afghanistan0905/2.htm), does not reproduce 7 of them: the IEC counted women
   who won on votes towards the reserved seats (IPU PARLINE: "no upper limit", a minimum).
-- Kuchi (K-01, nationwide, 7 general + 3 female seats) cannot be reproduced: its preliminary flags mark the ten
-  highest-voted **men**, passing over a woman with the 7th-highest total (3466901, 4,296 votes) for a man with
-  the 11th (100568297, 2,957). No reading of SNTV, with or without the reserved seats, gives that set. The flags
-  are the compiler's, not the IEC's scraped ones (the upstream script wj_2010_cleanup.R: "add Kuchi metadata
-  missing from AED site"). The certified winners (`final_winner`) are exactly what the law gives from these
-  preliminary totals: the top seven men and the three highest-voted women. A rule of the data, not a tolerance.
-- The station-level package (`tallycheck convert afghanistan-2010`, every published station file) gives the same
-  winners through `allocate()`, for the 32 general constituencies with station files and Kuchi.
+- Kuchi (K-01, nationwide, 7 general + 3 female seats) cannot be reproduced: its preliminary flags mark the
+  ten highest-voted **men**, passing over a woman with the 7th-highest total (3466901, 4,296 votes) for a man
+  with the 11th (100568297, 2,957). No reading of SNTV, with or without the reserved seats, gives that set.
+  The flags are the compiler's, not the IEC's scraped ones (the upstream script wj_2010_cleanup.R: "add Kuchi
+  metadata missing from AED site"). The certified winners (`final_winner`) are exactly what the law gives from
+  these preliminary totals: the top seven men and the three highest-voted women. A rule of the data, not a
+  tolerance.
+- The station-level package (`tallycheck convert afghanistan-2010`, every published station file) gives the
+  same winners through `allocate()`, for the 32 general constituencies with station files and Kuchi.
 """
 
 from __future__ import annotations
@@ -87,7 +88,8 @@ def _constituencies() -> dict[str, Constituency]:
     out = {}
     for r in _rows("province_constituency_key_2010.csv"):
         code = r["constituency_code"]
-        cands = tuple(SntvCandidate(k, v, gender[key[k]["candidate_gender"]]) for k, v in sorted(votes[code].items()))
+        cands = tuple(SntvCandidate(k, v, gender[key[k]["candidate_gender"]])
+                      for k, v in sorted(votes[code].items()))
         out[code] = Constituency(
             code, int(r["general_seats"]), int(r["female_seats"]), cands,
             frozenset(k for k in votes[code] if flags[(code, k)] == {"Yes"}),
@@ -118,8 +120,9 @@ def test_preliminary_winners_are_sntv_with_reserved_women_seats(code: str) -> No
     # the reserved seats are a minimum: where more women won on votes they all sit (Nimroz: 2 of 2 seats)
     women = sum(gender[w] is Gender.FEMALE for w in c.flagged)
     assert women >= c.female_seats
-    assert len(result.replacements) == max(0, c.female_seats - sum(
-        gender[x.candidate_id] is Gender.FEMALE for x in sorted(c.candidates, key=lambda x: -x.votes)[:c.seats]))
+    on_votes = sorted(c.candidates, key=lambda x: -x.votes)[:c.seats]
+    women_on_votes = sum(x.gender is Gender.FEMALE for x in on_votes)
+    assert len(result.replacements) == max(0, c.female_seats - women_on_votes)
 
 
 def test_open_seats_first_then_reserved_seats_is_not_the_rule_applied() -> None:

@@ -1,12 +1,12 @@
-"""seats/laws.py and seats/allocate.py: named laws, how a package's [law] resolves, and the seats of whole packages.
+"""seats/laws.py and seats/allocate.py: named laws, how a package's [law] resolves, whole packages' seats.
 
 Published figures used here:
 - Iraq 2021 seat table and districts per governorate (= women's quota seats): Negar news magazine item 941260
-  (IHEC table) and Shafaq News (districts law), as embedded with their sources in tallycheck/synth/iraq_2021.py;
-  329 seats = 320 general + 9 minority, at least 83 women (one per district).
+  (IHEC table) and Shafaq News (districts law), as embedded with their sources in
+  tallycheck/synth/iraq_2021.py; 329 seats = 320 general + 9 minority, at least 83 women (one per district).
 - Iraq 2018 divisors 1.7, 3, 5, 7, ... and open lists: IHEC seat regulation No. 12 of 2018, Section III
-  (idea.int/answer/ans130355941059621); a woman after every three winning men: Law No. 45 of 2013 (IPU PARLINE,
-  archive.ipu.org/parline-e/reports/2151_B.htm).
+  (idea.int/answer/ans130355941059621); a woman after every three winning men: Law No. 45 of 2013 (IPU
+  PARLINE, archive.ipu.org/parline-e/reports/2151_B.htm).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from tallycheck.synth import generate
 from tallycheck.synth import iraq_2021 as facts
 from tallycheck.tabulate import tabulate
 
-# -- resolving a package's [law] -------------------------------------------------------------------------------------
+# -- resolving a package's [law] -----------------------------------------------------------------------------
 
 
 def test_named_laws_and_their_defaults() -> None:
@@ -47,7 +47,8 @@ def test_named_laws_and_their_defaults() -> None:
     assert (iraq.system, iraq.women_region_share, iraq.women_region_rounding, iraq.one_ballot_per_voter) == \
         (System.SNTV, Fraction(1, 4), Rounding.HALF_UP, True)
     iraq18 = resolve_law(Law("iraq-2018"))
-    assert (iraq18.system, iraq18.method, iraq18.first_divisor) == (System.LIST_PR, "sainte-lague", Fraction(17, 10))
+    assert (iraq18.system, iraq18.method, iraq18.first_divisor) == \
+        (System.LIST_PR, "sainte-lague", Fraction(17, 10))
     assert (iraq18.women_lists, iraq18.women_list_every, iraq18.women_list_blocks) == \
         (WomenInListsRule.POSITION, 4, Blocks.WINDOW)
     af = resolve_law(Law("afghanistan-wolesi-jirga"))
@@ -62,8 +63,8 @@ def test_named_laws_and_their_defaults() -> None:
 def test_explicit_parameters_override_the_named_set() -> None:
     law = resolve_law(Law("iraq-2021", {"women_region_share": "0.3", "women_region_rank": "share",
                                         "women_region_rounding": "up", "women_region_level": "province"}))
-    assert (law.women_region_share, law.women_region_rank, law.women_region_rounding, law.women_region_level) == \
-        (Fraction(3, 10), RegionRank.SHARE, Rounding.UP, "province")
+    assert (law.women_region_share, law.women_region_rank) == (Fraction(3, 10), RegionRank.SHARE)
+    assert (law.women_region_rounding, law.women_region_level) == (Rounding.UP, "province")
     assert resolve_law(Law("iraq-2021", {"women_region_share": "none"})).women_region_share is None
     assert resolve_law(Law("iraq-2021", {"women_region_share": 0})).women_region_share is None
     custom = resolve_law(Law(None, {"system": "list-pr", "method": "dhondt", "threshold": 0.05,
@@ -129,13 +130,13 @@ def test_rounding() -> None:
     assert [Rounding.DOWN.apply(Fraction(n, 4)) for n in range(9)] == [0, 0, 0, 0, 1, 1, 1, 1, 2]
 
 
-# -- small packages --------------------------------------------------------------------------------------------------
+# -- small packages ------------------------------------------------------------------------------------------
 
 def package(folder: Path, *, law: str, contests: list[tuple], candidates: list[tuple],
             votes: dict[str, dict[tuple[str, str], int]], lists: list[tuple] | None = None,
             list_votes: dict[str, dict[tuple[str, str], int]] | None = None) -> ElectionData:
-    """A package of one governorate G1 with districts D1, D2: contests (id, seats, area, women_seats), candidates
-    (id, contest, gender, party, list_id), votes per station: {station: {(contest, candidate): votes}}."""
+    """A package of one governorate G1 with districts D1, D2: contests (id, seats, area, women_seats),
+    candidates (id, contest, gender, party, list_id), votes {station: {(contest, candidate): votes}}."""
     stations = sorted(set(votes) | set(list_votes or {}))
     areas = [("IQ", "Iraq", "", "country"), ("G1", "Governorate One", "IQ", "governorate"),
              ("D1", "District One", "G1", "district"), ("D2", "District Two", "G1", "district")]
@@ -151,8 +152,9 @@ def package(folder: Path, *, law: str, contests: list[tuple], candidates: list[t
         "areas": csv_text(("area_id", "name", "parent", "level"), areas),
         "contests": csv_text(("contest_id", "name", "seats", "area", "women_seats", "group"),
                              [(c, f"Contest {c}", n, a, w, "") for c, n, a, w in contests]),
-        "candidates": csv_text(("candidate_id", "contest_id", "name", "party", "gender", "group", "area", "list_id"),
-                               [(k, c, f"Candidate {k}", p, g, "", "", lid) for k, c, g, p, lid in candidates]),
+        "candidates": csv_text(
+            ("candidate_id", "contest_id", "name", "party", "gender", "group", "area", "list_id"),
+            [(k, c, f"Candidate {k}", p, g, "", "", lid) for k, c, g, p, lid in candidates]),
         "stations": csv_text(("station_id", "centre_id", "area", "registered", "kind"),
                              [(s, s[:3], "D1", "", "") for s in stations]),
         "sheets": csv_text(("station_id", "contest_id", "ballots_cast", "invalid", "blank"), sheet_rows),
@@ -184,7 +186,7 @@ def test_tiny_package_under_iraq_2021(tiny: Path) -> None:
 def test_annulled_stations_are_struck_before_totalling(tmp_path: Path) -> None:
     data = package(
         tmp_path / "p", law='name = "iraq-2021"', contests=[("D1", 3, "D1", 1)],
-        candidates=[(k, "D1", g, "", "") for k, g in (("a", "M"), ("b", "M"), ("c", "M"), ("d", "F"), ("e", "M"))],
+        candidates=[(k, "D1", g, "", "") for k, g in zip("abcde", "MMMFM")],
         votes={"S01": {("D1", "a"): 100, ("D1", "b"): 90, ("D1", "c"): 80, ("D1", "d"): 10, ("D1", "e"): 5},
                "S02": {("D1", "a"): 10, ("D1", "b"): 10, ("D1", "c"): 0, ("D1", "d"): 5, ("D1", "e"): 85}})
     whole = allocate(data)
@@ -208,8 +210,9 @@ def test_governorate_minimum_brings_in_a_woman_from_another_district(tmp_path: P
                     ("f1", "D1", "F", "", ""), ("f2", "D1", "F", "", ""),
                     ("n1", "D2", "M", "", ""), ("n2", "D2", "M", "", ""), ("n3", "D2", "M", "", ""),
                     ("n4", "D2", "M", "", "")],
-        votes={"S01": {("D1", "m1"): 90, ("D1", "m2"): 80, ("D1", "m3"): 70, ("D1", "f1"): 40, ("D1", "f2"): 30,
-                       ("D2", "n1"): 50, ("D2", "n2"): 40, ("D2", "n3"): 30, ("D2", "n4"): 20}})
+        votes={"S01": {("D1", "m1"): 90, ("D1", "m2"): 80, ("D1", "m3"): 70, ("D1", "f1"): 40,
+                       ("D1", "f2"): 30, ("D2", "n1"): 50, ("D2", "n2"): 40, ("D2", "n3"): 30,
+                       ("D2", "n4"): 20}})
     result = allocate(data)
     d1, d2 = result.contest("D1"), result.contest("D2")
     assert d1.winner_ids == ("m1", "f2", "f1")
@@ -232,21 +235,21 @@ def test_regional_minimum_needs_the_regions(tmp_path: Path) -> None:
     assert allocate(data, law=Law("sntv")).seats == 6
 
 
-# -- list PR ---------------------------------------------------------------------------------------------------------
+# -- list PR -------------------------------------------------------------------------------------------------
 
-LIST_CANDIDATES = [("a1", "G1", "M", "One", "L1"), ("a2", "G1", "M", "One", "L1"), ("a3", "G1", "M", "One", "L1"),
-                   ("a4", "G1", "M", "One", "L1"), ("a5", "G1", "F", "One", "L1"),
-                   ("b1", "G1", "M", "Two", "L2"), ("b2", "G1", "F", "Two", "L2"), ("b3", "G1", "M", "Two", "L2"),
-                   ("b4", "G1", "M", "Two", "L2"), ("c1", "G1", "M", "Three", "L3")]
+LIST_CANDIDATES = [(f"a{i}", "G1", g, "One", "L1") for i, g in enumerate("MMMMF", 1)] + \
+    [(f"b{i}", "G1", g, "Two", "L2") for i, g in enumerate("MFMM", 1)] + [("c1", "G1", "M", "Three", "L3")]
 # personal votes: L1 400+300+200+60+40 = 1000, L2 300+100+200+20 = 620, L3 150 + 40 list-only = 190
-LIST_VOTES = {"S01": {("G1", "a1"): 400, ("G1", "a2"): 300, ("G1", "a3"): 200, ("G1", "a4"): 60, ("G1", "a5"): 40,
-                      ("G1", "b1"): 300, ("G1", "b2"): 100, ("G1", "b3"): 200, ("G1", "b4"): 20, ("G1", "c1"): 150}}
+PERSONAL = (("a1", 400), ("a2", 300), ("a3", 200), ("a4", 60), ("a5", 40),
+            ("b1", 300), ("b2", 100), ("b3", 200), ("b4", 20), ("c1", 150))
+LIST_VOTES = {"S01": {("G1", k): v for k, v in PERSONAL}}
 LIST_ONLY = {"S01": {("G1", "L3"): 40}}
 
 
 def list_package(folder: Path, law: str) -> ElectionData:
-    return package(folder, law=law, contests=[("G1", 7, "G1", 0)], candidates=LIST_CANDIDATES, votes=LIST_VOTES,
-                   lists=[("L1", "G1", "One"), ("L2", "G1", "Two"), ("L3", "G1", "Three")], list_votes=LIST_ONLY)
+    return package(folder, law=law, contests=[("G1", 7, "G1", 0)], candidates=LIST_CANDIDATES,
+                   votes=LIST_VOTES, lists=[("L1", "G1", "One"), ("L2", "G1", "Two"), ("L3", "G1", "Three")],
+                   list_votes=LIST_ONLY)
 
 
 def test_iraq_2018_modified_sainte_lague_and_a_woman_after_three_men(tmp_path: Path) -> None:
@@ -290,7 +293,7 @@ def test_list_pr_needs_lists(tiny: Path, tmp_path: Path) -> None:
         allocate(data)
 
 
-# -- the Iraq-shaped demo election -----------------------------------------------------------------------------------
+# -- the Iraq-shaped demo election ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def demo_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[ElectionData, ElectionData]:
@@ -316,13 +319,14 @@ def test_the_iraq_shaped_election_fills_329_seats_with_at_least_83_women(demo_pa
         assert sum(c.seats for c in general) == facts.GENERAL_SEATS
         assert sum(len(c.winners) for c in minority) == facts.MINORITY_SEATS
         assert {s.via for c in minority for s in c.winners} == {SeatVia.MINORITY}
-        # the nationwide Christian ballot: one seat in each of the five governorates, whatever the national ranking
+        # the nationwide Christian ballot: one seat in each of the five governorates, whatever the ranking
         christian = result.contest("MIN-CHRISTIAN")
         area_of = {c.candidate_id: c.area for c in data.candidates if c.contest_id == "MIN-CHRISTIAN"}
         assert sorted(area_of[s.candidate_id] for s in christian.winners) == \
             ["IQ-AR", "IQ-BG", "IQ-DA", "IQ-KI", "IQ-NI"]
         # every governorate's 25 % check is met (one woman per district already meets it, see above)
-        assert len(result.regions) == 18 and all(r.short == 0 and r.women >= r.required for r in result.regions)
+        assert len(result.regions) == 18
+        assert all(r.short == 0 and r.women >= r.required for r in result.regions)
         assert sum(r.required for r in result.regions) == 83
         assert sum(p.seats for p in result.parties) == facts.HOUSE_SIZE
         for c in general:  # quota entrants are women who took a man's seat in their own district

@@ -3,15 +3,16 @@
 Worked examples follow the rules as their sources state them:
 - SNTV: "the candidates who receive the most votes in each province win seats" (IPU PARLINE, Afghanistan,
   ipu.org/parline-e/reports/2381_B.htm).
-- Replace afterwards (Iraq 2021): women who win on votes need no quota; otherwise "the highest loser" among the
-  women replaces a male winner (IHEC commissioner Ahlam al-Jabri to NINA, iraqnewsgazette.com/electoral-
+- Replace afterwards (Iraq 2021): women who win on votes need no quota; otherwise "the highest loser" among
+  the women replaces a male winner (IHEC commissioner Ahlam al-Jabri to NINA, iraqnewsgazette.com/electoral-
   commission-to-nina-the-winning-candidates-with-valid-votes-do-not-need-a-quota/).
-- Reserve first (Afghanistan): "if the number of successful female candidates is below a certain threshold, the
-  voting system first fills seats up to that threshold with the female candidates who receive the most votes,
-  and subsequently fills the rest of the seats. There is no upper limit" (IPU PARLINE, above).
-- Per-area seats (Iraq 2021, Christian quota): one nationwide ballot; each of the five governorates' seats goes to
-  the best-placed candidate running there (kurdistan24.net/en/story/25973, which also gives the winners' votes).
-The real-data check of the same code is tests/test_seats_afghanistan_2010.py (all 34 provincial constituencies).
+- Reserve first (Afghanistan): "if the number of successful female candidates is below a certain threshold,
+  the voting system first fills seats up to that threshold with the female candidates who receive the most
+  votes, and subsequently fills the rest of the seats. There is no upper limit" (IPU PARLINE, above).
+- Per-area seats (Iraq 2021, Christian quota): one nationwide ballot; each of the five governorates' seats
+  goes to the best-placed candidate running there (kurdistan24.net/en/story/25973, which also gives the
+  winners' votes). The real-data check of the same code is tests/test_seats_afghanistan_2010.py (all 34
+  provincial constituencies).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def cands(*rows: tuple[str, int, Gender] | tuple[str, int, Gender, str]) -> list
     return [SntvCandidate(*row) for row in rows]
 
 
-# -- worked examples -----------------------------------------------------------------------------------------------
+# -- worked examples -----------------------------------------------------------------------------------------
 
 # (candidates, seats, women_seats, winners in seat order, replacements (elected, displaced))
 EXAMPLES = [
@@ -54,7 +55,8 @@ EXAMPLES = [
     # no woman among the top three: the highest-voted losing woman (d) replaces the lowest-voted man (c)
     (cands(("a", 100, M), ("b", 90, M), ("c", 80, M), ("d", 70, F), ("e", 60, M), ("f", 50, F)), 3, 1,
      ("a", "b", "d"), (("d", "c"),)),
-    # two replacements: e replaces the lowest man d, then g the next-lowest c; each takes the seat she took over
+    # two replacements: e replaces the lowest man d, then g the next-lowest c; each takes the seat she took
+    # over
     (cands(("a", 100, M), ("b", 90, M), ("c", 80, M), ("d", 75, M), ("e", 70, F), ("f", 65, M), ("g", 60, F)),
      4, 2, ("a", "b", "g", "e"), (("e", "d"), ("g", "c"))),
     # one woman won on votes, one more is needed; the woman who won on votes is never displaced
@@ -65,7 +67,8 @@ EXAMPLES = [
     # gender not published: not a woman for the quota (so displaceable)
     (cands(("a", 100, M), ("b", 90, U), ("c", 50, F)), 2, 1, ("a", "c"), (("c", "b"),)),
     # every seat reserved (Panjshir and Nimroz 2010: 2 seats, 1 reserved; here 2 of 2)
-    (cands(("a", 100, M), ("b", 90, M), ("c", 20, F), ("d", 10, F)), 2, 2, ("d", "c"), (("c", "b"), ("d", "a"))),
+    (cands(("a", 100, M), ("b", 90, M), ("c", 20, F), ("d", 10, F)), 2, 2, ("d", "c"),
+     (("c", "b"), ("d", "a"))),
     # fewer candidates than seats: all win, the rest of the seats stay empty
     (cands(("a", 3, M), ("b", 0, F)), 4, 1, ("a", "b"), ()),
     # no seats
@@ -139,11 +142,12 @@ def test_bad_input_is_refused(candidates, seats, women, message) -> None:
         sntv(candidates, seats, women_seats=women)
 
 
-# -- per-area seats: Iraq's nationwide Christian ballot ----------------------------------------------------------
+# -- per-area seats: Iraq's nationwide Christian ballot ------------------------------------------------------
 
 def test_christian_seats_go_to_the_best_placed_candidate_of_each_governorate() -> None:
-    # The five 2021 winners and their votes as published (Kurdistan24, story 25973); the losers are illustrative:
-    # "Baghdad runner-up" out-polls the Erbil and Kirkuk winners but Baghdad's one seat is taken.
+    # The five 2021 winners and their votes as published (Kurdistan24, story 25973); the losers are
+    # illustrative: "Baghdad runner-up" out-polls the Erbil and Kirkuk winners but Baghdad's one seat is
+    # taken.
     candidates = cands(
         ("Evan Faiek Jabro", 12_989, F, "IQ-BG"), ("Baida Khader", 12_405, F, "IQ-DA"),
         ("Aswan al-Kildani", 11_097, M, "IQ-NI"), ("Farouk Hanna Atto", 5_084, M, "IQ-AR"),
@@ -154,23 +158,26 @@ def test_christian_seats_go_to_the_best_placed_candidate_of_each_governorate() -
     assert result.winners == ("Evan Faiek Jabro", "Baida Khader", "Aswan al-Kildani", "Farouk Hanna Atto",
                               "Jamil Ishwa")
     assert result.replacements == () and result.ties == ()
-    # a plain nationwide count of the same votes would have seated the Baghdad runner-up instead of Kirkuk's winner
+    # a plain nationwide count of the same votes would have seated the Baghdad runner-up instead of Kirkuk's
+    # winner
     plain = set(sntv([c for c in candidates if c.area != "IQ-BA"], 5).winners)
     assert "Baghdad runner-up" in plain and "Jamil Ishwa" not in plain
 
 
 def test_per_area_ties_and_areas_with_several_seats() -> None:
-    candidates = cands(("a", 7, M, "X"), ("b", 7, F, "X"), ("c", 7, M, "X"), ("d", 1, M, "Y"), ("e", 9, M, "Z"))
+    candidates = cands(("a", 7, M, "X"), ("b", 7, F, "X"), ("c", 7, M, "X"), ("d", 1, M, "Y"),
+                       ("e", 9, M, "Z"))
     result = sntv_by_area(candidates, {"X": 2, "Y": 1}, lot=Lot("s"), context="contest C")
     (tie,) = result.ties
     assert tie.candidates == ("a", "b", "c") and tie.places == 2
     assert set(result.winners) == set(tie.drawn) | {"d"}  # e runs where no seat is held
 
 
-# -- a women's minimum per region ---------------------------------------------------------------------------------
+# -- a women's minimum per region ----------------------------------------------------------------------------
 
 def _region(contests: dict[str, list[SntvCandidate]], seats: dict[str, int]) -> list[RegionContest]:
-    return [RegionContest(cid, tuple(cs), sntv(cs, seats[cid], context=cid), cid) for cid, cs in contests.items()]
+    return [RegionContest(cid, tuple(cs), sntv(cs, seats[cid], context=cid), cid)
+            for cid, cs in contests.items()]
 
 
 def test_regional_minimum_by_votes_and_by_share() -> None:
@@ -207,7 +214,7 @@ def test_regional_tie_between_districts_goes_to_the_regions_lot() -> None:
     assert outcome.results[entered].winners == ("w",)
 
 
-# -- properties ------------------------------------------------------------------------------------------------------
+# -- properties ----------------------------------------------------------------------------------------------
 
 @st.composite
 def contests(draw: st.DrawFn) -> tuple[list[SntvCandidate], int, int, str]:
@@ -292,4 +299,5 @@ def test_regional_minimum_is_met_when_enough_women_can_enter(region, required: i
     for rc in rcs:  # seats never change hands except by a regional replacement, and never go empty
         new = outcome.results[rc.contest_id]
         assert len(new.winners) == len(rc.result.winners)
-        assert len(set(new.winners) - set(rc.result.winners)) == len(new.replacements) - len(rc.result.replacements)
+        entered = len(new.replacements) - len(rc.result.replacements)
+        assert len(set(new.winners) - set(rc.result.winners)) == entered

@@ -1,21 +1,22 @@
-"""The seats of a whole election package under its law: every contest, the regional women's minimum, party totals.
+"""The seats of a whole election package under its law: every contest, the regional women's minimum, the
+parties' totals.
 
-`allocate(data)` reads the law from election.toml ([law], resolved by laws.resolve_law), totals each candidate's
-votes from the results table (integer sums; result rows of `annulled` stations left out first), and fills every
-contest:
+`allocate(data)` reads the law from election.toml ([law], resolved by laws.resolve_law), totals each
+candidate's votes from the results table (integer sums; result rows of `annulled` stations left out first),
+and fills every contest:
 
 - a contest with a `group` (a community's reserved seats) by its highest-voted candidates, per area where
   seat_areas.csv assigns its seats area by area (Iraq's nationwide Christian ballot);
 - an SNTV or plurality contest by sntv.sntv with the contest's `women_seats`;
-- a list-PR contest by apportioning the lists' votes (list-only votes plus their candidates' personal votes) and
-  filling each list's seats from its candidates;
+- a list-PR contest by apportioning the lists' votes (list-only votes plus their candidates' personal votes)
+  and filling each list's seats from its candidates;
 
 then applies the law's regional women's minimum (Iraq 2021: 25 % of a governorate's general seats) across the
 general SNTV contests of each region. Each decision draws from the lot with a context that names it
 ("contest ID", "region AREA"), so one public seed gives every draw, and anyone can redo each one.
 
-`vote_totals` and `allocate_votes` split the two halves, so that what-if and margin calculations can re-allocate
-changed totals without reading the results table again.
+`vote_totals` and `allocate_votes` split the two halves, so that what-if and margin calculations can
+re-allocate changed totals without reading the results table again.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from .ties import Lot, TieRule
 
 @dataclass(frozen=True, slots=True)
 class VoteTotals:
-    """Votes per choice: (contest_id, candidate_id) -> personal votes; (contest_id, list_id) -> list-only votes."""
+    """(contest_id, candidate_id) -> a candidate's own votes; (contest_id, list_id) -> list-only votes."""
 
     candidates: Mapping[tuple[str, str], int]
     list_only: Mapping[tuple[str, str], int]
@@ -64,8 +65,9 @@ def vote_totals(data: ElectionData, tabulation: Tabulation | None = None,
         known = set(data.table("stations").column("station_id").to_pylist())
         unknown = sorted(annulled - known)
         if unknown:
-            raise ValueError(f"No station {', '.join(map(repr, unknown[:5]))}{' ...' if len(unknown) > 5 else ''} "
-                             f"in stations.csv: annulled stations must be stations of the package.")
+            more = " ..." if len(unknown) > 5 else ""
+            raise ValueError(f"No station {', '.join(map(repr, unknown[:5]))}{more} in stations.csv: "
+                             "annulled stations must be stations of the package.")
     if tabulation is not None and not annulled:
         ch = tabulation.choices.filter(pc.not_equal(tabulation.choices.column("candidate_id"), ""))
         cands = dict(zip(zip(ch.column("contest_id").to_pylist(), ch.column("candidate_id").to_pylist()),
@@ -101,8 +103,9 @@ def allocate(data: ElectionData, tabulation: Tabulation | None = None, *, lot: L
                           law=law, annulled=annulled)
 
 
-def allocate_votes(data: ElectionData, totals: VoteTotals, *, lot: Lot = Lot(), tie_rule: TieRule = TieRule.LOT,
-                   law: Law | SeatLaw | None = None, annulled: Iterable[str] = ()) -> SeatResult:
+def allocate_votes(data: ElectionData, totals: VoteTotals, *, lot: Lot = Lot(),
+                   tie_rule: TieRule = TieRule.LOT, law: Law | SeatLaw | None = None,
+                   annulled: Iterable[str] = ()) -> SeatResult:
     """allocate() from given vote totals (the package supplies contests, candidates, lists, areas)."""
     seat_law = law if isinstance(law, SeatLaw) else resolve_law(law if law is not None else data.election.law)
     contests = sorted(data.contests, key=lambda c: c.contest_id.encode("utf-8"))
@@ -118,16 +121,15 @@ def allocate_votes(data: ElectionData, totals: VoteTotals, *, lot: Lot = Lot(), 
 
     outcomes: dict[str, _Outcome] = {}
     for contest in contests:
+        cid = contest.contest_id
         if contest.group or seat_law.system in (System.SNTV, System.PLURALITY):
-            outcomes[contest.contest_id] = _candidate_contest(contest, by_contest[contest.contest_id], totals,
-                                                              seat_areas.get(contest.contest_id), lot, tie_rule,
-                                                              seat_law)
+            outcomes[cid] = _candidate_contest(contest, by_contest[cid], totals, seat_areas.get(cid), lot,
+                                               tie_rule, seat_law)
         else:
-            outcomes[contest.contest_id] = _list_contest(contest, by_contest[contest.contest_id],
-                                                         lists_of[contest.contest_id], totals, lot, tie_rule,
-                                                         seat_law)
+            outcomes[cid] = _list_contest(contest, by_contest[cid], lists_of[cid], totals, lot, tie_rule,
+                                          seat_law)
     regions = _regional_women(data, contests, by_contest, outcomes, lot, tie_rule, seat_law)
-    seats = tuple(_contest_seats(c, by_contest[c.contest_id], outcomes[c.contest_id], seat_law) for c in contests)
+    seats = tuple(_contest_seats(c, by_contest[c.contest_id], outcomes[c.contest_id]) for c in contests)
     return SeatResult(seat_law.name, MappingProxyType(seat_law.params()), seats, _parties(seats, by_contest),
                       regions, tuple(sorted(set(annulled))), lot.seed, tie_rule)
 
@@ -144,18 +146,20 @@ class _Outcome:
 
 
 def _sntv_candidates(cands: list[Candidate], totals: VoteTotals) -> tuple[SntvCandidate, ...]:
-    return tuple(SntvCandidate(c.candidate_id, totals.candidates.get((c.contest_id, c.candidate_id), 0), c.gender,
-                               c.area) for c in cands)
+    return tuple(SntvCandidate(c.candidate_id, totals.candidates.get((c.contest_id, c.candidate_id), 0),
+                               c.gender, c.area) for c in cands)
 
 
 def _candidate_contest(contest: Contest, cands: list[Candidate], totals: VoteTotals,
-                       per_area: dict[str, int] | None, lot: Lot, tie_rule: TieRule, law: SeatLaw) -> _Outcome:
+                       per_area: dict[str, int] | None, lot: Lot, tie_rule: TieRule,
+                       law: SeatLaw) -> _Outcome:
     sc = _sntv_candidates(cands, totals)
     context = contest_context(contest.contest_id)
     if per_area:
         if contest.women_seats:
-            raise LawError(f"Contest {contest.contest_id!r} assigns its seats per area (seat_areas.csv) and also "
-                           f"reserves {contest.women_seats} women's seats; no law tallycheck knows combines the two.")
+            raise LawError(f"Contest {contest.contest_id!r} assigns its seats per area (seat_areas.csv) and "
+                           f"also reserves {contest.women_seats} women's seats; no law tallycheck knows "
+                           "combines the two.")
         result = sntv_by_area(sc, per_area, lot=lot, tie_rule=tie_rule, context=context)
     else:
         result = sntv(sc, contest.seats, women_seats=contest.women_seats, lot=lot, tie_rule=tie_rule,
@@ -188,13 +192,15 @@ def _list_contest(contest: Contest, cands: list[Candidate], list_ids: list[str],
         raise LawError(f"Contest {cid!r} is filled by list PR ({law.name}) but lists.csv gives it no lists.")
     loose = [c.candidate_id for c in cands if c.list_id not in list_ids]
     if loose:
-        raise LawError(f"Candidate {loose[0]!r} of list-PR contest {cid!r} stands on no list of that contest: give "
-                       f"each independent a list of their own in lists.csv.")
+        raise LawError(f"Candidate {loose[0]!r} of list-PR contest {cid!r} stands on no list of that "
+                       "contest: give each independent a list of their own in lists.csv.")
     sc = _sntv_candidates(cands, totals)
     members: dict[str, list[ListCandidate]] = {lid: [] for lid in list_ids}
     for c, s in sorted(zip(cands, sc), key=lambda p: _ballot_position(p[0].candidate_id)):
-        members[c.list_id].append(ListCandidate(c.candidate_id, s.votes, c.gender, len(members[c.list_id]) + 1))
-    list_votes = {lid: totals.list_only.get((cid, lid), 0) + sum(m.votes for m in members[lid]) for lid in list_ids}
+        on_list = members[c.list_id]
+        on_list.append(ListCandidate(c.candidate_id, s.votes, c.gender, len(on_list) + 1))
+    list_votes = {lid: totals.list_only.get((cid, lid), 0) + sum(m.votes for m in members[lid])
+                  for lid in list_ids}
     context = contest_context(cid)
     try:
         shares = apportion(list_votes, contest.seats, law.method, first_divisor=law.first_divisor,
@@ -206,15 +212,16 @@ def _list_contest(contest: Contest, cands: list[Candidate], list_ids: list[str],
         elected, replacements, ties = filled.elected, filled.replacements, shares.ties + filled.ties
     else:
         if law.women_lists is not WomenInListsRule.NONE:
-            raise LawError(f"Law {law.name!r}: a women's rule inside lists applies to open lists; a closed list's "
-                           "order already holds it (set women_lists = \"none\").")
+            raise LawError(f"Law {law.name!r}: a women's rule inside lists applies to open lists; a closed "
+                           "list's order already holds it (set women_lists = \"none\").")
         elected = {lid: tuple(m.candidate_id for m in members[lid][:n]) for lid, n in shares.seats.items()}
         replacements, ties = (), shares.ties
     order = sorted(list_ids, key=lambda lid: (-shares.seats[lid], -list_votes[lid], lid))
     winners = tuple(w for lid in order for w in elected.get(lid, ()))
     list_of = {w: lid for lid in order for w in elected.get(lid, ())}
-    return _Outcome(sc, SntvResult(winners, tuple(replacements), tuple(ties)), System.LIST_PR.value, SeatVia.LIST,
-                    MappingProxyType(list_votes), MappingProxyType(dict(shares.seats)), MappingProxyType(list_of))
+    return _Outcome(sc, SntvResult(winners, tuple(replacements), tuple(ties)), System.LIST_PR.value,
+                    SeatVia.LIST, MappingProxyType(list_votes), MappingProxyType(dict(shares.seats)),
+                    MappingProxyType(list_of))
 
 
 def _region_of(data: ElectionData, level: str) -> dict[str, str]:
@@ -245,9 +252,10 @@ def _regional_women(data: ElectionData, contests: list[Contest], by_contest: Map
     region_of = _region_of(data, law.women_region_level)
     outside = [c.contest_id for c in general if c.area not in region_of]
     if outside:
+        more = " ..." if len(outside) > 5 else ""
         raise LawError(f"Law {law.name!r} checks women per {law.women_region_level}, but areas.csv places no "
                        f"area of level {law.women_region_level!r} above contest "
-                       f"{', '.join(map(repr, outside[:5]))}{' ...' if len(outside) > 5 else ''}. Give the areas "
+                       f"{', '.join(map(repr, outside[:5]))}{more}. Give the areas "
                        f"(areas.csv, with `level`), set women_region_level, or switch the check off with "
                        f"women_region_share = \"none\" in [law].")
     regions: dict[str, list[Contest]] = defaultdict(list)
@@ -268,7 +276,7 @@ def _regional_women(data: ElectionData, contests: list[Contest], by_contest: Map
     return tuple(out)
 
 
-def _contest_seats(contest: Contest, cands: list[Candidate], outcome: _Outcome, law: SeatLaw) -> ContestSeats:
+def _contest_seats(contest: Contest, cands: list[Candidate], outcome: _Outcome) -> ContestSeats:
     info = {c.candidate_id: c for c in cands}
     votes = {c.candidate_id: c.votes for c in outcome.candidates}
     entrants = {r.elected for r in outcome.result.replacements}
@@ -281,13 +289,14 @@ def _contest_seats(contest: Contest, cands: list[Candidate], outcome: _Outcome, 
                           outcome.list_of.get(cid, c.list_id if c else "")))
     women = sum(s.gender is Gender.FEMALE for s in seats)
     return ContestSeats(
-        contest.contest_id, contest.name, contest.seats, contest.area, contest.group, outcome.system, tuple(seats),
-        outcome.result.replacements, outcome.result.ties, MappingProxyType(votes), outcome.list_votes,
-        outcome.list_seats, contest.women_seats, max(0, min(contest.women_seats, contest.seats) - women),
-        contest.seats - len(seats))
+        contest.contest_id, contest.name, contest.seats, contest.area, contest.group, outcome.system,
+        tuple(seats), outcome.result.replacements, outcome.result.ties, MappingProxyType(votes),
+        outcome.list_votes, outcome.list_seats, contest.women_seats,
+        max(0, min(contest.women_seats, contest.seats) - women), contest.seats - len(seats))
 
 
-def _parties(seats: tuple[ContestSeats, ...], by_contest: Mapping[str, list[Candidate]]) -> tuple[PartySeats, ...]:
+def _parties(seats: tuple[ContestSeats, ...],
+             by_contest: Mapping[str, list[Candidate]]) -> tuple[PartySeats, ...]:
     won: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # seats, women, votes
     for contest in seats:
         for cand in by_contest.get(contest.contest_id, ()):

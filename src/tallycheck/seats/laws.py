@@ -1,4 +1,4 @@
-"""Named laws: the rule sets that turn votes into seats, each with its sources, and how a package's [law] resolves.
+"""Named laws: the rule sets that turn votes into seats, with their sources; how a package's [law] resolves.
 
 A package's election.toml names a law and/or gives parameters:
 
@@ -7,12 +7,12 @@ A package's election.toml names a law and/or gives parameters:
     women_region_share = "0"      # an explicit parameter overrides the named set (here: no governorate check)
 
 `resolve_law(Law)` starts from the named set (or, without a name, from the generic set of `system`), replaces
-each parameter the package gives, and refuses unknown parameters and values it cannot read, with a message that
-says what is allowed. Every rule choice the public record leaves open is a parameter here with a documented
-default (docs/methods.md, "Named laws").
+each parameter the package gives, and refuses unknown parameters and values it cannot read, with a message
+that says what is allowed. Every rule choice the public record leaves open is a parameter here with a
+documented default (docs/methods.md, "Named laws").
 
-Fractions are read exactly: a TOML number or string `1.7` is 17/10 (its decimal digits, never a binary float), and
-a string may also be a ratio, `17/10`. A share of 0 (or the string "none") switches a minimum off.
+Fractions are read exactly: a TOML number or string `1.7` is 17/10 (its decimal digits, never a binary float),
+and a string may also be a ratio, `17/10`. A share of 0 (or the string "none") switches a minimum off.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class SeatLaw:
     sources: tuple[str, ...] = ()
     # read by tabulate.py (turnout by area); carried so that a package's whole [law] table resolves
     one_ballot_per_voter: bool = False
-    # -- SNTV and plurality --------------------------------------------------------------------------------------
+    # -- SNTV and plurality ----------------------------------------------------------------------------------
     # a contest's own women's minimum is contests.csv `women_seats`; it is always applied
     women_replacement: WomenReplacement = WomenReplacement.LOWEST_VOTED_MAN
     # a minimum share of women among a region's general seats (None: no regional minimum)
@@ -98,17 +98,17 @@ class SeatLaw:
     women_region_rounding: Rounding = Rounding.HALF_UP
     women_region_rank: RegionRank = RegionRank.VOTES
     minority_system: MinoritySystem = MinoritySystem.HIGHEST_VOTED
-    # -- list PR -------------------------------------------------------------------------------------------------
+    # -- list PR ---------------------------------------------------------------------------------------------
     method: str = ""  # one of LIST_METHODS (seats/apportion.py)
-    first_divisor: Fraction | None = None  # a divisor method's first divisor where the law changes it (Iraq: 1.7)
+    first_divisor: Fraction | None = None  # where the law changes a divisor method's first (Iraq: 1.7)
     threshold: Fraction | None = None  # a list's minimum share of the contest's valid (list) votes
-    open_lists: bool = True  # list seats go to the list's candidates by personal votes (else by list position)
+    open_lists: bool = True  # a list's seats go to its candidates by personal votes (else by list order)
     women_lists: WomenInListsRule = WomenInListsRule.NONE
     women_list_every: int = 3  # POSITION: the size of a group of seats
     women_list_women: int = 1  # POSITION: women required in each group
     women_list_blocks: Blocks = Blocks.EACH  # POSITION: which groups count (each, cumulative, window)
     women_list_per: tuple[int, ...] = (3,)  # COUNT: the stages' divisors, e.g. (4, 3) for Iraq 2025
-    # the contests' women_seats (contests.csv) waive the list rule when the lists' winners on votes alone meet it
+    # the contests' women_seats (contests.csv) waive the list rule where the winners on votes already meet it
     women_list_contest_minimum: bool = False
 
     def params(self) -> dict[str, Any]:
@@ -132,15 +132,16 @@ IRAQ_2021 = SeatLaw(
     _sources(
         "Law No. 9 of 2020 (Council of Representatives Elections Law): SNTV in 83 multi-member districts, "
         "one women's seat per district (chathamhouse.org/2021/10/iraqs-electoral-system/two-major-changes; "
-        "shafaq.com/en/Iraq-News/The-Female-Quota-settled-the-differences-over-the-electoral-law-Sairoon-MP-says)",
-        "Women who win on votes need no quota; the highest-voted losing woman replaces a male winner "
-        "(IHEC commissioner Ahlam al-Jabri to NINA: iraqnewsgazette.com/electoral-commission-to-nina-the-winning-"
+        "shafaq.com/en/Iraq-News/The-Female-Quota-settled-the-differences-over-the-electoral-law-Sairoon-MP-"
+        "says)",
+        "Women who win on votes need no quota; the highest-voted losing woman replaces a male winner (IHEC "
+        "commissioner Ahlam al-Jabri to NINA: iraqnewsgazette.com/electoral-commission-to-nina-the-winning-"
         "candidates-with-valid-votes-do-not-need-a-quota/)",
         "Governorate check: women below 25 % of a governorate's seats -> the next highest-voted woman of the "
         "governorate enters (chathamhouse.org, above)",
-        "Minority seats: the highest vote-earner of each minority constituency; the five Christian seats from one "
-        "nationwide ballot, one per governorate (kurdistan24.net/en/story/25973; thenationalcontext.com/iraqi-"
-        "parliamentary-election-system-how-seats-are-allocated)",
+        "Minority seats: the highest vote-earner of each minority constituency; the five Christian seats "
+        "from one nationwide ballot, one per governorate (kurdistan24.net/en/story/25973; "
+        "thenationalcontext.com/iraqi-parliamentary-election-system-how-seats-are-allocated)",
     ),
     one_ballot_per_voter=True, women_region_share=Fraction(1, 4))
 
@@ -148,42 +149,46 @@ IRAQ_2018 = SeatLaw(
     "iraq-2018", System.LIST_PR,
     "Iraq, Council of Representatives: Law No. 45 of 2013 as amended (open lists, Sainte-Laguë from 1.7)",
     _sources(
-        "IHEC, System of distribution of the seats of the Council of Representatives No. 12 of 2018, Section III: "
-        "list votes divided by 1.7, 3, 5, 7, ...; seats to candidates by personal votes within the open list; ties "
-        "by lot (idea.int/answer/ans130355941059621)",
-        "Law No. 45 of 2013: \"a woman candidate is elected after every three winning male candidates\", 25 % of "
-        "seats (IPU PARLINE, archive.ipu.org/parline-e/reports/2151_B.htm); read as no run of more than three men "
-        "in a list's seat order (window of 4)",
-        "Minority seats: the highest vote-earner of each minority constituency (thenationalcontext.com, above)",
+        "IHEC, System of distribution of the seats of the Council of Representatives No. 12 of 2018, Section "
+        "III: list votes divided by 1.7, 3, 5, 7, ...; seats to candidates by personal votes within the open "
+        "list; ties by lot (idea.int/answer/ans130355941059621)",
+        "Law No. 45 of 2013: \"a woman candidate is elected after every three winning male candidates\", "
+        "25 % of seats (IPU PARLINE, archive.ipu.org/parline-e/reports/2151_B.htm); read as no run of more "
+        "than three men in a list's seat order (window of 4)",
+        "Minority seats: the highest vote-earner of each minority constituency (thenationalcontext.com, "
+        "above)",
     ),
     one_ballot_per_voter=True, method="sainte-lague", first_divisor=Fraction(17, 10),
-    women_lists=WomenInListsRule.POSITION, women_list_every=4, women_list_women=1, women_list_blocks=Blocks.WINDOW)
+    women_lists=WomenInListsRule.POSITION, women_list_every=4, women_list_women=1,
+    women_list_blocks=Blocks.WINDOW)
 
 AFGHANISTAN_WOLESI_JIRGA = SeatLaw(
     "afghanistan-wolesi-jirga", System.SNTV,
     "Afghanistan, Wolesi Jirga: SNTV per province with reserved women's seats (Electoral Law 2010)",
     _sources(
-        "Constitution of Afghanistan (2004), Art. 83: at least two women per province in the Wolesi Jirga (68)",
-        "Electoral Law, Official Gazette No. 1012, 1 March 2010 (afghan2010.com/resource/afghanistan-electoral-law)",
-        "IPU PARLINE, Afghanistan (archive: ipu.org/parline-e/reports/2381_B.htm): SNTV; when too few women win, "
-        "the seats up to the minimum go first to the highest-voted women, then the rest; no upper limit",
+        "Constitution of Afghanistan (2004), Art. 83: at least two women per province in the Wolesi Jirga "
+        "(68)",
+        "Electoral Law, Official Gazette No. 1012, 1 March 2010 (afghan2010.com/resource/afghanistan-"
+        "electoral-law)",
+        "IPU PARLINE, Afghanistan (archive: ipu.org/parline-e/reports/2381_B.htm): SNTV; when too few women "
+        "win, the seats up to the minimum go first to the highest-voted women, then the rest; no upper limit",
         "Reproduces the IEC's preliminary 2010 winners in all 34 provincial constituencies "
         "(tests/test_seats_afghanistan_2010.py)",
     ))
 
+LP = System.LIST_PR
 GENERIC = {
-    "sntv": SeatLaw("sntv", System.SNTV, "SNTV: the k highest-voted candidates; contests' women's minimums applied"),
+    "sntv": SeatLaw("sntv", System.SNTV, "SNTV: the k highest-voted; the contests' women's minimums applied"),
     "plurality": SeatLaw("plurality", System.PLURALITY, "Plurality: the highest-voted candidate(s) win"),
-    "dhondt": SeatLaw("dhondt", System.LIST_PR, "List PR, D'Hondt (divisors 1, 2, 3, ...)", method="dhondt"),
-    "sainte-lague": SeatLaw("sainte-lague", System.LIST_PR, "List PR, Sainte-Laguë (divisors 1, 3, 5, ...)",
+    "dhondt": SeatLaw("dhondt", LP, "List PR, D'Hondt (divisors 1, 2, 3, ...)", method="dhondt"),
+    "sainte-lague": SeatLaw("sainte-lague", LP, "List PR, Sainte-Laguë (divisors 1, 3, 5, ...)",
                             method="sainte-lague"),
-    "modified-sainte-lague": SeatLaw("modified-sainte-lague", System.LIST_PR,
+    "modified-sainte-lague": SeatLaw("modified-sainte-lague", LP,
                                      "List PR, Sainte-Laguë with first divisor 1.4 (Scandinavian)",
                                      method="sainte-lague", first_divisor=Fraction(7, 5)),
-    "hare": SeatLaw("hare", System.LIST_PR, "List PR, largest remainders with the Hare quota", method="hare"),
-    "droop": SeatLaw("droop", System.LIST_PR, "List PR, largest remainders with the Droop quota", method="droop"),
-    "imperiali": SeatLaw("imperiali", System.LIST_PR, "List PR, Imperiali divisors (2, 3, 4, ...)",
-                         method="imperiali"),
+    "hare": SeatLaw("hare", LP, "List PR, largest remainders with the Hare quota", method="hare"),
+    "droop": SeatLaw("droop", LP, "List PR, largest remainders with the Droop quota", method="droop"),
+    "imperiali": SeatLaw("imperiali", LP, "List PR, Imperiali divisors (2, 3, 4, ...)", method="imperiali"),
 }
 
 NAMED_LAWS: Mapping[str, SeatLaw] = MappingProxyType(
@@ -209,7 +214,8 @@ def parse_fraction(value: object, what: str) -> Fraction:
         out = Fraction(int(whole + (decimals or "")), 10 ** len(decimals or ""))
         if den is not None:
             if decimals is not None or int(den) == 0:
-                raise LawError(f"{what} must be a decimal (1.7) or a ratio of whole numbers (17/10); got {value!r}.")
+                raise LawError(f"{what} must be a decimal (1.7) or a ratio of whole numbers (17/10); got "
+                               f"{value!r}.")
             out /= int(den)
     else:
         raise LawError(f"{what} must be a decimal (1.7) or a ratio of whole numbers (17/10); got {value!r}.")
@@ -314,18 +320,21 @@ def resolve_law(law: Law) -> SeatLaw:
     params = dict(law.params)
     if law.name is not None:
         if law.name not in NAMED_LAWS:
-            raise LawError(f"Unknown law {law.name!r}. Named laws: {', '.join(sorted(NAMED_LAWS))}; or leave the "
-                           f"name out and give `system` and its parameters (docs/methods.md, \"Named laws\").")
+            raise LawError(f"Unknown law {law.name!r}. Named laws: {', '.join(sorted(NAMED_LAWS))}; or leave "
+                           "the name out and give `system` and its parameters (docs/methods.md, \"Named "
+                           "laws\").")
         base = NAMED_LAWS[law.name]
     elif "system" in params:
         base = _BY_SYSTEM[_READERS["system"](params["system"], "[law] system")]
     else:
-        raise LawError("The [law] table names no law and gives no `system`: add name = \"iraq-2021\" (or another "
+        raise LawError("The [law] table names no law and gives no `system`: add name = \"iraq-2021\" (or "
+                       "another "
                        f"named law: {', '.join(sorted(NAMED_LAWS))}) or system = \"sntv\" | \"plurality\" | "
                        "\"list-pr\".")
     unknown = sorted(k for k in params if k not in _READERS)
     if unknown:
-        raise LawError(f"Unknown law parameter{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+        plural = "s" if len(unknown) > 1 else ""
+        raise LawError(f"Unknown law parameter{plural} {', '.join(map(repr, unknown))} "
                        f"for law {base.name!r}. Known parameters: {', '.join(PARAMETERS)}.")
     changes = {k: _READERS[k](v, f"[law] {k}") for k, v in params.items()}
     if law.name is not None and changes.get("system", base.system) is not base.system:
@@ -333,7 +342,8 @@ def resolve_law(law: Law) -> SeatLaw:
                        "contradicts it. Leave `system` out, or leave the name out and give every parameter.")
     resolved = dataclasses.replace(base, **changes)
     if resolved.system is System.LIST_PR and not resolved.method:
-        raise LawError(f"A list-PR law needs a method: add method = one of {', '.join(map(repr, LIST_METHODS))}.")
+        raise LawError(f"A list-PR law needs a method: add method = one of "
+                       f"{', '.join(map(repr, LIST_METHODS))}.")
     if resolved.women_list_women > resolved.women_list_every:
         raise LawError(f"women_list_women ({resolved.women_list_women}) cannot exceed women_list_every "
                        f"({resolved.women_list_every}).")

@@ -1,7 +1,7 @@
 """What a seat allocation decided: per contest, who sits in which seat and why; per party, how many seats.
 
-Plain values (frozen dataclasses) that the allocation code returns and the margins, what-if, CLI and report code
-read. Votes and seats are integers; `to_dict()` gives the JSON shape of `tallycheck seats --json`.
+Plain values (frozen dataclasses) that the allocation code returns and the margins, what-if, CLI and report
+code read. Votes and seats are integers; `to_dict()` gives the JSON shape of `tallycheck seats --json`.
 """
 
 from __future__ import annotations
@@ -108,7 +108,8 @@ class ContestSeats:
                 "winners": [s.to_dict() for s in self.winners],
                 "replacements": [r.to_dict() for r in self.replacements],
                 "ties": [t.to_dict() for t in self.ties],
-                "votes": dict(self.votes), "list_votes": dict(self.list_votes), "list_seats": dict(self.list_seats)}
+                "votes": dict(self.votes), "list_votes": dict(self.list_votes),
+                "list_seats": dict(self.list_seats)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +166,8 @@ class SeatResult:
 
     @property
     def ties(self) -> tuple[Tie, ...]:
-        return tuple(t for c in self.contests for t in c.ties) + tuple(t for r in self.regions for t in r.ties)
+        regional = tuple(t for r in self.regions for t in r.ties)
+        return tuple(t for c in self.contests for t in c.ties) + regional
 
     def contest(self, contest_id: str) -> ContestSeats:
         for c in self.contests:
@@ -174,7 +176,8 @@ class SeatResult:
         raise KeyError(contest_id)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"law": self.law, "law_params": dict(self.law_params), "seats": self.seats, "women": self.women,
+        return {"law": self.law, "law_params": dict(self.law_params), "seats": self.seats,
+                "women": self.women,
                 "seed": self.seed, "tie_rule": self.tie_rule.value, "annulled": list(self.annulled),
                 "parties": [p.to_dict() for p in self.parties],
                 "regions": [r.to_dict() for r in self.regions],

@@ -3,22 +3,23 @@
 Each voter votes for one candidate; in a k-seat contest the k highest-voted candidates win.
 
 Ties. The lot ranks a contest's candidates once: candidates with equal votes are ordered by their lot tickets
-(`ties.Lot`, context = the contest's context), and every decision in that contest (the last seats on votes, which
-losing women enter on a quota, which male winners they displace) reads that one order. A tie is reported where a
-decision's cut falls inside a group of equal votes. `TieRule.MOST_VOTES_THEN_LOT` is the same as the lot here: in
-SNTV the deciding quantity is the votes themselves, so "most votes first" leaves exactly the equal-vote ties.
+(`ties.Lot`, context = the contest's context), and every decision in that contest (the last seats on votes,
+which losing women enter on a quota, which male winners they displace) reads that one order. A tie is reported
+where a decision's cut falls inside a group of equal votes. `TieRule.MOST_VOTES_THEN_LOT` is the same as the
+lot here: in SNTV the deciding quantity is the votes themselves, so "most votes first" leaves exactly the
+equal-vote ties.
 
 Women's reserved seats, per contest (`women_seats`; Afghanistan's Wolesi Jirga, Iraq 2021: one per district).
-Replace afterwards, the reading of the IEC's and IHEC's practice: when fewer than `women_seats` women are among
-the k highest-voted, the highest-voted losing woman replaces the lowest-voted male winner and takes his seat,
-then the next one the next-lowest, until the minimum is met (IHEC commissioner al-Jabri via NINA: women who win
-on votes need no quota; "the highest loser" replaces a male winner; see docs/methods.md). Candidates whose gender
-is not published count as not women: a quota can only be met by candidates known to be women, and they can be
-displaced. When too few women stand, every woman who stood wins and the rest of the minimum stays unmet (the
-caller reports the shortfall); no seat is left empty for it.
-`sntv_reserve_first` computes the same winners the other way round: the reserved seats to the highest-voted
-women, then the other seats by votes among everyone else. Both read the same lot order, so they agree even on
-ties (tests/test_seats_sntv.py proves it for arbitrary contests with Hypothesis).
+Replace afterwards, the reading of the IEC's and IHEC's practice: when fewer than `women_seats` women are
+among the k highest-voted, the highest-voted losing woman replaces the lowest-voted male winner and takes his
+seat, then the next one the next-lowest, until the minimum is met (IHEC commissioner al-Jabri via NINA: women
+who win on votes need no quota; "the highest loser" replaces a male winner; see docs/methods.md). Candidates
+whose gender is not published count as not women: a quota can only be met by candidates known to be women, and
+they can be displaced. When too few women stand, every woman who stood wins and the rest of the minimum stays
+unmet (the caller reports the shortfall); no seat is left empty for it. `sntv_reserve_first` computes the same
+winners the other way round: the reserved seats to the highest-voted women, then the other seats by votes
+among everyone else. Both read the same lot order, so they agree even on ties (tests/test_seats_sntv.py proves
+it for arbitrary contests with Hypothesis).
 
 A nationwide minority ballot whose seats are assigned per area (Iraq's five Christian seats: one each for the
 best-placed candidate running in Baghdad, Nineveh, Kirkuk, Erbil and Duhok) is `sntv_by_area`; a candidate
@@ -44,8 +45,8 @@ from ..model import Gender
 from .result import WOMEN_CONTEST, WOMEN_REGION, Replacement, SntvResult
 from .ties import Lot, Tie, TieRule
 
-__all__ = ["RegionContest", "RegionOutcome", "RegionRank", "SntvCandidate", "SntvResult", "sntv", "sntv_by_area",
-           "sntv_reserve_first", "women_region_minimum"]
+__all__ = ["RegionContest", "RegionOutcome", "RegionRank", "SntvCandidate", "SntvResult", "sntv",
+           "sntv_by_area", "sntv_reserve_first", "women_region_minimum"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +166,9 @@ def sntv_reserve_first(candidates: Sequence[SntvCandidate], seats: int, *, women
 
 def sntv_by_area(candidates: Sequence[SntvCandidate], seats_per_area: Mapping[str, int], *, lot: Lot = Lot(),
                  tie_rule: TieRule = TieRule.LOT, context: str = "") -> SntvResult:
-    """One ballot whose seats are held area by area: each area's seats go to the highest-voted candidates running
-    there (`SntvCandidate.area`), whatever their rank among the candidates of other areas. Winners in vote
-    order. A candidate whose area holds no seats cannot win."""
+    """One ballot whose seats are held area by area: each area's seats go to the highest-voted candidates
+    running there (`SntvCandidate.area`), whatever their rank among the candidates of other areas. Winners in
+    vote order. A candidate whose area holds no seats cannot win."""
     _checked(candidates, sum(_whole(n, f"seats of area {a!r}") for a, n in seats_per_area.items()), 0)
     ranked = _ranked(candidates, lot, context)
     won: set[str] = set()
@@ -181,7 +182,7 @@ def sntv_by_area(candidates: Sequence[SntvCandidate], seats_per_area: Mapping[st
                       tuple(t for t in ties if t is not None))
 
 
-# -- a women's minimum per region, across contests --------------------------------------------------------------
+# -- a women's minimum per region, across contests -----------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class RegionContest:
@@ -207,19 +208,20 @@ def region_lot_name(contest_id: str, candidate_id: str) -> str:
 
 
 def women_region_minimum(contests: Sequence[RegionContest], required: int, *,
-                         rank: RegionRank = RegionRank.VOTES, lot: Lot = Lot(), tie_rule: TieRule = TieRule.LOT,
-                         context: str = "") -> RegionOutcome:
+                         rank: RegionRank = RegionRank.VOTES, lot: Lot = Lot(),
+                         tie_rule: TieRule = TieRule.LOT, context: str = "") -> RegionOutcome:
     """Raise the women among the region's winners to `required`: while short, the region's losing woman ranked
     first by `rank` replaces the lowest-voted male winner of her own contest and takes his seat. A woman whose
     contest has no male winner left cannot enter. Equal ranks between contests go to the region's lot
-    (`context`, names `contest_id/candidate_id`); the displaced man is chosen with the contest's own lot order.
+    (`context`, names `contest_id/candidate_id`); the displaced man follows the contest's own lot order.
     """
     _whole(required, "required")
     winners = {rc.contest_id: list(rc.result.winners) for rc in contests}
     added: dict[str, list[Replacement]] = {rc.contest_id: [] for rc in contests}
     contest_ties: dict[str, list[Tie]] = {rc.contest_id: [] for rc in contests}
     ranked = {rc.contest_id: _ranked(rc.candidates, lot, rc.context) for rc in contests}
-    women = sum(_is_woman(c) for rc in contests for c in rc.candidates if c.candidate_id in winners[rc.contest_id])
+    women = sum(_is_woman(c) for rc in contests for c in rc.candidates
+                if c.candidate_id in winners[rc.contest_id])
     region_ties: list[Tie] = []
     while women < required:
         pool: list[tuple[Fraction, RegionContest, SntvCandidate]] = []
@@ -235,7 +237,8 @@ def women_region_minimum(contests: Sequence[RegionContest], required: int, *,
         if not pool:
             break
         best = max(key for key, _, _ in pool)
-        group = {region_lot_name(rc.contest_id, c.candidate_id): (rc, c) for key, rc, c in pool if key == best}
+        group = {region_lot_name(rc.contest_id, c.candidate_id): (rc, c)
+                 for key, rc, c in pool if key == best}
         name = lot.order(context, group)[0]
         if len(group) > 1:
             draw = lot.draw(context, group, 1)
