@@ -176,31 +176,26 @@ def _groups(rule: WomenByPosition, n: int) -> list[tuple[int, int, int]]:
     return [(a, a + e - 1, w) for a in range(n - e + 1)]
 
 
-def _women_required(rule: WomenByPosition, n: int) -> int:
-    """The fewest women an n-seat order needs to meet the rule (for WINDOW: w women at the end of each
-    complete period of `every` seats, and enough of the last partial window's)."""
-    e, w = rule.every, rule.women
-    if rule.blocks is Blocks.WINDOW:
-        return n // e * w + max(0, n % e - (e - w))
-    return n // e * w
-
-
-def _fill_by_position(ranked: list[ListCandidate], n: int, rule: WomenByPosition) -> list[ListCandidate]:
+def _fill_by_position(ranked: list[ListCandidate], n: int,
+                      rule: WomenByPosition) -> tuple[list[ListCandidate], int]:
     """Seats 1..n in order: the best candidate left, or the best woman left when a group's women can only
-    still be met with this seat (when no woman is left, the best candidate left)."""
+    still be met with this seat. When no woman is left the seat goes to the best candidate left and counts
+    as one woman short; later groups take that seat as settled, so a shortfall is counted once."""
     groups = _groups(rule, n)
     seated: list[ListCandidate] = []
-    women_before = [0]  # women among seats 0..k-1
+    settled = [0]  # seats 0..k-1 that went to a woman or were counted short
     left = list(ranked)
+    short = 0
     for k in range(n):
         # forced when some group holding seat k still needs as many women as it has seats left
-        forced = any(a <= k <= b and r - (women_before[k] - women_before[a]) >= b - k + 1
-                     for a, b, r in groups)
-        pick = next((c for c in left if _woman(c)), left[0]) if forced else left[0]
+        forced = any(a <= k <= b and r - (settled[k] - settled[a]) >= b - k + 1 for a, b, r in groups)
+        pick = next((c for c in left if _woman(c)), None) if forced else left[0]
+        if pick is None:
+            short, pick = short + 1, left[0]
         left.remove(pick)
         seated.append(pick)
-        women_before.append(women_before[-1] + _woman(pick))
-    return seated
+        settled.append(settled[-1] + (forced or _woman(pick)))
+    return seated, short
 
 
 def _ranked(cands: Sequence[ListCandidate], lot: Lot, context: str) -> list[ListCandidate]:
@@ -239,8 +234,7 @@ def fill_open_lists(list_seats: Mapping[str, int], candidates: Mapping[str, Sequ
     if applied and isinstance(women, WomenByPosition):
         rule = WOMEN_LIST_POSITION
         for lid in list_seats:
-            seated[lid] = _fill_by_position(ranked[lid], filled[lid], women)
-            short[lid] = max(0, _women_required(women, filled[lid]) - sum(map(_woman, seated[lid])))
+            seated[lid], short[lid] = _fill_by_position(ranked[lid], filled[lid], women)
     elif applied and isinstance(women, WomenByCount):
         rule = WOMEN_LIST_COUNT
         for per in women.per:
