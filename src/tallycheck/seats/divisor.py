@@ -81,11 +81,14 @@ def check_first_divisor(method: str, first_divisor: Fraction) -> None:
 class _Quotients:
     """Exact quotients of one method: key(v, s) orders the bids v / d(s) (v² / d(s)² for Huntington-Hill)."""
 
-    __slots__ = ("method", "first", "power", "_cache")
+    __slots__ = ("method", "first", "power", "a", "b", "_cache")
 
     def __init__(self, method: str, first: Fraction | None) -> None:
         self.method, self.first = method, first
         self.power = 2 if method == "huntington-hill" else 1
+        # d(s) ≈ a·s + b: exact for the linear methods, asymptotic for Dean and Huntington-Hill
+        a, b = _LINEAR.get(method, (1, Fraction(1, 2)))
+        self.a, self.b = Fraction(a), Fraction(b)
         self._cache: dict[int, tuple[int, int]] = {}
 
     def div(self, s: int) -> tuple[int, int]:
@@ -94,13 +97,13 @@ class _Quotients:
             d = self._cache[s] = divisor_at(self.method, s, self.first)
         return d
 
-    def key(self, v: int, s: int) -> tuple[int, Fraction]:
+    def key(self, v: int, s: int) -> tuple[int, Fraction | int]:
         """(1, v) for an infinite quotient (divisor 0), else (0, quotient): tuples order them exactly."""
         num, den = self.div(s)
         if v == 0:
-            return (0, Fraction(0))
+            return (0, 0)
         if num == 0:
-            return (1, Fraction(v))
+            return (1, v)
         return (0, Fraction(v ** self.power * den, num))
 
     def above(self, v: int, s: int, lam_num: int, lam_den: int) -> bool:
@@ -110,12 +113,16 @@ class _Quotients:
         num, den = self.div(s)
         return v ** self.power * den * lam_den > lam_num * num
 
-    def guess(self, v: int, x: float) -> int:
-        """Roughly how many divisors lie below x = v/λ (floats: a starting point only)."""
-        if self.method in _LINEAR:
-            a, b = _LINEAR[self.method]
-            return max(0, math.ceil((x - b) / a))
-        return max(1, math.ceil(x - 0.5))  # dean and huntington-hill: d(s) ≈ s + 1/2
+    def start(self, votes: Sequence[int], seats: int) -> tuple[int, int]:
+        """λ (as numerator, denominator) at which about `seats` quotients lie above it: each party then holds
+        about v/(aλ) − b/a + 1/2 of them, so λ = V / (a·S − n·(a/2 − b)) (Pukelsheim §4.6, "jump")."""
+        a, b = self.a, self.b
+        share = a * seats - len(votes) * (a / 2 - b)
+        if share <= 0:  # more parties than seats for divisors from 0: any λ will do
+            share = Fraction(seats)
+        lam = sum(votes) / share
+        return lam.numerator, lam.denominator
+
 
 
 def divisor_allocation(votes: Sequence[int], seats: int, method: str, *,
@@ -128,11 +135,13 @@ def divisor_allocation(votes: Sequence[int], seats: int, method: str, *,
     free = seats - n * min_seats
     if free <= 0:
         return DivisorOutcome(tuple([min_seats] * n))
-    total = sum(votes)
-    lam_num, lam_den = total ** q.power, seats ** q.power  # λ = V/S
+    num, den = q.start(votes, seats)
+    lam_num, lam_den = num ** q.power, den ** q.power
+    # roughly how many divisors lie below v/λ (floats: a starting point only, corrected exactly below)
+    scale, b, a = den / num, float(q.b), float(q.a)
     alloc = []
     for v in votes:
-        t = q.guess(v, v * seats / total) if v else 0
+        t = max(0, math.ceil((v * scale - b) / a)) if v else 0
         while t > 0 and not q.above(v, t - 1, lam_num, lam_den):
             t -= 1
         while q.above(v, t, lam_num, lam_den):
