@@ -78,17 +78,39 @@ def check_first_divisor(method: str, first_divisor: Fraction) -> None:
                          f"{method}; got {first_divisor}.")
 
 
+class _Bid:
+    """One quotient n/d (d > 0) of party i, ordered exactly by cross-multiplying: no Fraction normalisation
+    and no tuple comparison on the hot path. A min-heap of _Bid(-n, d, i) pops the highest quotient."""
+
+    __slots__ = ("n", "d", "i")
+
+    def __init__(self, n: int, d: int, i: int = -1) -> None:
+        self.n, self.d, self.i = n, d, i
+
+    def __lt__(self, other: _Bid) -> bool:
+        return self.n * other.d < other.n * self.d
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Bid) and self.n * other.d == other.n * self.d
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class _Quotients:
-    """Exact quotients of one method: key(v, s) orders the bids v / d(s) (v² / d(s)² for Huntington-Hill)."""
+    """Exact quotients of one method: bid(v, s) is v / d(s) (v² / d(s)² for Huntington-Hill)."""
 
-    __slots__ = ("method", "first", "power", "a", "b", "_cache")
+    __slots__ = ("method", "first", "power", "a", "b", "infinite", "_cache")
 
-    def __init__(self, method: str, first: Fraction | None) -> None:
+    def __init__(self, method: str, first: Fraction | None, votes: Sequence[int], seats: int) -> None:
         self.method, self.first = method, first
         self.power = 2 if method == "huntington-hill" else 1
         # d(s) ≈ a·s + b: exact for the linear methods, asymptotic for Dean and Huntington-Hill
         a, b = _LINEAR.get(method, (1, Fraction(1, 2)))
         self.a, self.b = Fraction(a), Fraction(b)
+        # A divisor of 0 makes the quotient infinite, ranked by votes: v + `infinite` exceeds every finite
+        # quotient v^p·den/num (num >= 1; den <= 2S + 1 for Dean, first_divisor's denominator^p otherwise).
+        den = max(2 * seats + 1, first.denominator ** self.power if first is not None else 1)
+        self.infinite = sum(votes) ** self.power * den + 1
         self._cache: dict[int, tuple[int, int]] = {}
 
     def div(self, s: int) -> tuple[int, int]:
@@ -97,14 +119,14 @@ class _Quotients:
             d = self._cache[s] = divisor_at(self.method, s, self.first)
         return d
 
-    def key(self, v: int, s: int) -> tuple[int, Fraction | int]:
-        """(1, v) for an infinite quotient (divisor 0), else (0, quotient): tuples order them exactly."""
-        num, den = self.div(s)
+    def bid(self, v: int, s: int) -> tuple[int, int]:
+        """(n, d) with n/d = v / d(s); no votes bid 0, a divisor of 0 bids `infinite` + v."""
         if v == 0:
-            return (0, 0)
+            return 0, 1
+        num, den = self.div(s)
         if num == 0:
-            return (1, v)
-        return (0, Fraction(v ** self.power * den, num))
+            return self.infinite + v, 1
+        return v ** self.power * den, num
 
     def above(self, v: int, s: int, lam_num: int, lam_den: int) -> bool:
         """v / d(s) > λ, with λ = lam_num / lam_den already raised to the method's power."""
@@ -124,14 +146,13 @@ class _Quotients:
         return lam.numerator, lam.denominator
 
 
-
 def divisor_allocation(votes: Sequence[int], seats: int, method: str, *,
                        first_divisor: Fraction | None = None, min_seats: int = 0) -> DivisorOutcome:
     """Seats per party by `method`; every party first gets `min_seats` (US House: one per state) and then bids
     from there. Votes must be whole numbers >= 0, and some party must have votes when seats remain after the
     minimums (the caller checks)."""
     n = len(votes)
-    q = _Quotients(method, first_divisor)
+    q = _Quotients(method, first_divisor, votes, seats)
     free = seats - n * min_seats
     if free <= 0:
         return DivisorOutcome(tuple([min_seats] * n))
@@ -149,35 +170,38 @@ def divisor_allocation(votes: Sequence[int], seats: int, method: str, *,
         alloc.append(max(min_seats, t))
     given = sum(alloc)
     if given < seats:  # add the highest quotients not yet awarded
-        heap = [(-k[0], -k[1], i) for i in range(n) for k in (q.key(votes[i], alloc[i]),)]
+        heap = []
+        for i, (v, s) in enumerate(zip(votes, alloc)):
+            n_, d_ = q.bid(v, s)
+            heap.append(_Bid(-n_, d_, i))
         heapq.heapify(heap)
         for _ in range(seats - given):
-            _, _, i = heapq.heappop(heap)
+            i = heap[0].i
             alloc[i] += 1
-            k = q.key(votes[i], alloc[i])
-            heapq.heappush(heap, (-k[0], -k[1], i))
+            n_, d_ = q.bid(votes[i], alloc[i])
+            heapq.heapreplace(heap, _Bid(-n_, d_, i))
     elif given > seats:  # take back the lowest quotients awarded (above the minimum)
-        heap = [(*q.key(votes[i], alloc[i] - 1), i) for i in range(n) if alloc[i] > min_seats]
+        heap = [_Bid(*q.bid(votes[i], alloc[i] - 1), i) for i in range(n) if alloc[i] > min_seats]
         heapq.heapify(heap)
         for _ in range(given - seats):
-            _, _, i = heapq.heappop(heap)
+            i = heapq.heappop(heap).i
             alloc[i] -= 1
             if alloc[i] > min_seats:
-                heapq.heappush(heap, (*q.key(votes[i], alloc[i] - 1), i))
+                heapq.heappush(heap, _Bid(*q.bid(votes[i], alloc[i] - 1), i))
     return _boundary(votes, alloc, q, min_seats)
 
 
 def _boundary(votes: Sequence[int], alloc: list[int], q: _Quotients, min_seats: int) -> DivisorOutcome:
     """Equal quotients at the boundary: the lowest quotient awarded equals the highest one not awarded."""
-    last = {i: q.key(votes[i], alloc[i] - 1) for i in range(len(votes)) if alloc[i] > min_seats}
-    nxt = [q.key(v, a) for v, a in zip(votes, alloc)]
+    last = [_Bid(*q.bid(votes[i], alloc[i] - 1), i) for i in range(len(votes)) if alloc[i] > min_seats]
+    nxt = [_Bid(*q.bid(v, a), i) for i, (v, a) in enumerate(zip(votes, alloc))]
     if not last:
         return DivisorOutcome(tuple(alloc))
-    low = min(last.values())
-    if max(nxt) != low:
+    low = min(last)
+    if not low == max(nxt):
         return DivisorOutcome(tuple(alloc))
-    holding = [i for i, k in last.items() if k == low]
+    holding = [b.i for b in last if b == low]
     for i in holding:
         alloc[i] -= 1
-    tied = sorted(set(holding) | {i for i, k in enumerate(nxt) if k == low})
+    tied = sorted(set(holding) | {b.i for b in nxt if b == low})
     return DivisorOutcome(tuple(alloc), tuple(tied), len(holding))
