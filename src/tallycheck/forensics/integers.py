@@ -207,9 +207,15 @@ def _pmfs_of_sums(groups: list[np.ndarray]) -> list[np.ndarray]:
                 for i in range(width):
                     out[:, :, i:i + width] += left[:, :, i:i + 1] * right
             else:
-                nfft = 1 << (out_width - 1).bit_length()
+                # polynomials of degree 2^l multiply to degree 2^(l+1): a circular product of length 2^(l+1)
+                # folds only the top coefficient onto the constant one, so take it out and put it on top
+                nfft = out_width - 1
                 spectrum = fft.rfft(left, nfft, axis=2) * fft.rfft(right, nfft, axis=2)
-                out = fft.irfft(spectrum, nfft, axis=2)[:, :, :out_width]
+                top = left[:, :, -1] * right[:, :, -1]
+                out = np.empty(left.shape[:2] + (out_width,))
+                out[:, :, :nfft] = fft.irfft(spectrum, nfft, axis=2)
+                out[:, :, 0] -= top
+                out[:, :, nfft] = top
             poly = out
         for row, g in enumerate(members):
             pmf = np.clip(poly[row, 0, :len(groups[g]) + 1], 0.0, None)
