@@ -139,9 +139,14 @@ def test_thresholds_are_exact_fractions() -> None:
     assert p[0] < 1 and p[1] == 1
 
 
-def test_russia_2011_high_turnout_flags_match_an_independent_count() -> None:
+def test_russia_2011_flags_match_independent_counts() -> None:
     t = russia_or_skip(2011)
-    e = red_flags(t).flag("high-turnout")
+    r = red_flags(t)
+    big = np.column_stack([t.ballots, t.leader]) >= 100
+    round_ = big & (np.column_stack([t.ballots, t.leader]) % 50 == 0)
+    assert r.counts()["round-totals"] == {"checked": int(big.any(axis=1).sum()),
+                                          "flagged": int(round_.any(axis=1).sum())}
+    e = r.flag("high-turnout")
     flagged = e.p_value < 1
     assert flagged.sum() == int(((100 * t.ballots >= 99 * t.registered) & (t.registered > 0)).sum()) > 1000
     # the highest-turnout station has the smallest p: its rank among all stations with a register

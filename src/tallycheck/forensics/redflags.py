@@ -154,7 +154,8 @@ def round_score_tail(scores: np.ndarray, eligible: np.ndarray) -> np.ndarray:
         dist = np.ones(1)
         for _ in range(int(e)):
             dist = np.convolve(dist, one)
-        tail = np.cumsum(dist[::-1])[::-1]  # tail[s] = P(S ≥ s)
+        tail = np.minimum(np.cumsum(dist[::-1])[::-1], 1.0)  # tail[s] = P(S ≥ s)
+        tail[0] = 1.0  # exactly: rounding must not flag a station with no round count
         rows = eligible == e
         out[rows] = tail[np.minimum(scores[rows], len(tail) - 1)] if e else 1.0
     return out
