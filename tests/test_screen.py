@@ -3,18 +3,26 @@ combination, false-discovery control, ranking and summaries."""
 
 from __future__ import annotations
 
+import json
+from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from package_builder import csv_text, make_package, tiny_text
 from tallycheck.evidence import Store
-from tallycheck.forensics.from_package import ChoiceNotFound, contest_leaders, contest_tables, package_table
-from tallycheck.forensics.stations import NO_REGISTER
+from tallycheck.forensics.fdr import benjamini_hochberg
+from tallycheck.forensics.from_package import (ChoiceNotFound, SyntheticTruth, contest_leaders, contest_tables,
+                                               package_table)
+from tallycheck.forensics.screen import SCORE_CAP, Screen, combine_bonferroni, score_of, screen
+from tallycheck.forensics.stations import NO_REGISTER, StationTable
 from tallycheck.importing import import_package
 from tallycheck.ingest.station_table import StationColumns, StationTableError, read_station_table
+from tallycheck.report.forensics import _fine_counts, forensics_section
+from tallycheck.report.html_page import ReportSection, page
 
 
 def _load(package: Path, tmp_path: Path):
@@ -174,3 +182,150 @@ def test_parquet_errors_count_data_rows(tmp_path: Path) -> None:
         read_station_table(path, MAPPING)
     assert [(p.row, p.column) for p in info.value.problems] == [(2, "given"), (2, "ur")]
     assert "row 2 of uiks.parquet (data rows counted from 1). Got: '500.5'" in str(info.value)
+
+
+# -- the screen --------------------------------------------------------------------------------------------------
+
+def _election(seed: int = 1, centres: int = 300, per_centre: int = 8, stuffed: int = 24,
+              registers: bool = True) -> tuple[StationTable, np.ndarray]:
+    """A clean election of `centres` centres in six regions, with `stuffed` stations (one per centre) whose box
+    was filled to 93-99 % of the register for the leader. Returns the table and the stuffed stations' indexes."""
+    rng = np.random.default_rng(seed)
+    n = centres * per_centre
+    centre = np.repeat(np.arange(centres), per_centre)
+    registered = rng.integers(300, 1500, n)
+    turnout = rng.beta(60 * 0.45, 60 * 0.55, centres)[centre]
+    ballots = rng.binomial(registered, rng.beta(turnout * 200, (1 - turnout) * 200))
+    invalid = rng.binomial(ballots, 0.02)
+    valid = ballots - invalid
+    shares = rng.dirichlet([8, 5, 4, 3], centres)[centre]
+    votes = np.array([rng.multinomial(v, p) for v, p in zip(valid, shares)])
+    hit = rng.choice(np.arange(0, n, per_centre), stuffed, replace=False) + rng.integers(0, per_centre, stuffed)
+    added = np.floor(registered[hit] * rng.uniform(0.93, 0.99, stuffed)).astype(np.int64) - ballots[hit]
+    ballots[hit] += added
+    votes[hit, 0] += added
+    region = np.array([f"R{c % 6}" for c in centre], dtype=object)
+    t = StationTable(np.array([f"S{i:05d}" for i in range(n)], dtype=object),
+                     registered if registers else np.full(n, NO_REGISTER), ballots, votes.sum(axis=1), votes[:, 0],
+                     region, np.array([f"C{c}" for c in centre], dtype=object), np.full(n, "", dtype=object),
+                     "Party A", invalid=invalid, arithmetic_ok=np.ones(n, bool), votes=votes,
+                     candidates=("A", "B", "C", "D"))
+    return t, np.sort(hit)
+
+
+@pytest.fixture(scope="module")
+def screened() -> tuple[Screen, np.ndarray]:
+    t, stuffed = _election()
+    return screen(t, mixture=False, seed=3, n_boot=200), stuffed
+
+
+def test_bonferroni_combination_table() -> None:
+    nan = np.nan
+    p = np.array([[0.01, 0.5, nan],  # k = 2: 2 * 0.01
+                  [nan, nan, nan],  # untested
+                  [0.4, 0.6, 0.9],  # 3 * 0.4 > 1: capped
+                  [1e-12, 1.0, 1.0]])
+    combined, k = combine_bonferroni(p)
+    assert k.tolist() == [2, 0, 3, 3]
+    np.testing.assert_allclose(combined, [0.02, nan, 1.0, 3e-12])
+    np.testing.assert_allclose(score_of(np.array([1e-5, 1.0, 0.0, nan])), [5.0, 0.0, SCORE_CAP, nan])
+
+
+def test_the_screen_finds_stuffed_stations_and_keeps_false_discoveries_down(screened) -> None:
+    s, stuffed = screened
+    flagged = s.flagged()
+    clean = np.setdiff1d(np.arange(len(s.table)), stuffed)
+    assert flagged[stuffed].mean() >= 0.9
+    assert flagged[clean].sum() <= 3  # BH at 5 %: false discoveries are a small share of ~24 flags
+    top = s.ranking()[:20]
+    assert np.isin(top, stuffed).mean() >= 0.9
+    i = stuffed[0]
+    assert "centre-turnout" in s.reasons[i] and "red-flag" not in s.reasons[clean[0]]
+
+
+def test_combined_p_q_value_and_score_follow_the_documented_rules(screened) -> None:
+    s, _ = screened
+    matrix = np.column_stack([e.p_value for e in s.evidence])
+    tested = ~np.isnan(matrix)
+    k = tested.sum(axis=1)
+    smallest = np.where(tested, matrix, np.inf).min(axis=1)
+    np.testing.assert_allclose(s.combined_p, np.minimum(1, k * smallest))
+    np.testing.assert_allclose(s.q_value, benjamini_hochberg(s.combined_p))
+    np.testing.assert_allclose(s.score, -np.log10(s.combined_p))
+    assert [e.method for e in s.evidence][:3] == ["integer-percentages", "centre-turnout", "centre-share"]
+    assert "mixture" not in [e.method for e in s.evidence]  # a posterior, not a p-value: never combined
+    q = s.q_value[s.ranking()]
+    assert np.all(np.diff(q[~np.isnan(q)]) >= 0)
+
+
+def test_summary_has_every_documented_key_and_is_strict_json(screened) -> None:
+    s, _ = screened
+    summary = s.summary(top=10)
+    text = json.dumps(summary, allow_nan=False)  # nan must have become null
+    assert json.loads(text) == summary
+    for what in ("turnout", "leader", "either"):
+        for key in ("observed", "expected", "excess", "p_value"):
+            assert f"{key}_{what}" in summary["integer_percentages"]
+    assert set(summary["klimek_first_stage"]) >= {"tau", "nu", "sigma_tau", "sigma_nu", "theta"}
+    assert set(summary["klimek_fit"]) >= {"f_i", "f_e", "alpha"}
+    assert summary["mixture"] is None and summary["not_applicable"]["mixture"].startswith("not run")
+    assert set(summary["digits"]) == {"2BL", "LastC", "C05s", "P05s"}
+    assert set(summary["red_flags"]) >= {"high-turnout", "arithmetic"}
+    assert [r["region"] for r in summary["regions"]] == [f"R{i}" for i in range(6)]
+    assert sum(r["flagged"] for r in summary["regions"]) == summary["flagged"]
+    first = summary["stations"][0]
+    assert set(first) >= {"station_id", "score", "q_value", "reasons"} and first["rank"] == 1
+    assert len(summary["stations"]) == 10
+
+
+def test_without_registers_turnout_models_are_not_applicable() -> None:
+    t, stuffed = _election(registers=False, stuffed=0)
+    s = screen(t, mixture=True, n_boot=50)
+    assert set(s.not_applicable) == {"fingerprint", "klimek", "mixture"}
+    assert s.klimek is None and s.mixture is None
+    assert np.isnan(s.centres.turnout.evidence.p_value).all()
+    assert (~np.isnan(s.centres.share.evidence.p_value)).all()
+    assert s.flagged().sum() <= 2
+
+
+def test_the_mixture_posterior_is_reported_beside_the_ranking(screened) -> None:
+    t, stuffed = _election(centres=150, stuffed=12)
+    s = screen(t, mixture=True, seed=1, n_boot=50)
+    assert s.mixture is not None and s.fraud_posterior is not None
+    summary = s.summary(top=5)
+    assert set(summary["mixture"]) >= {"pi_none", "pi_incremental", "pi_extreme", "fraudulent_votes"}
+    assert "fraud_posterior" in summary["stations"][0]
+    # the posterior never enters the combined p-value
+    again = screen(t, mixture=False, seed=1, n_boot=50)
+    np.testing.assert_array_equal(s.combined_p, again.combined_p)
+
+
+# -- the report section ------------------------------------------------------------------------------------------
+
+def test_the_forensic_section_renders(screened) -> None:
+    s, stuffed = screened
+    label = np.full(len(s.table), "clean", dtype=object)
+    label[stuffed] = "stuffing"
+    truth = SyntheticTruth(label, np.zeros(len(label), np.int64), np.zeros(len(label), np.int64))
+    section = forensics_section(s, truth)
+    assert isinstance(section, ReportSection) and section.id == "forensics"
+    html = section.html
+    assert "A flag is a reason to look, not proof." in html
+    for div in ("fig-forensic-fingerprint", "fig-forensic-turnout", "fig-forensic-share", "fig-forensic-digits"):
+        assert f'id="{div}"' in html
+    top = s.table.station_id[s.ranking()[0]]
+    assert f"<code>{top}</code>" in html and "Injected (truth)" in html and "stuffing" in html
+    # one bar per 0.1 point (the charts carry 1000 bins, not one value per station); 100 % in the last bin
+    bins, over = _fine_counts(np.array([500, 501, 999, 1000, 1001]), np.array([1000] * 5))
+    assert (bins[500], bins[501], bins[999], bins.sum(), over) == (1, 1, 2, 4, 1)
+    page_html = page("t", "", [section], "", "test")
+    HTMLParser().feed(page_html)  # well-formed enough to parse
+
+
+def test_the_section_escapes_what_comes_from_the_data() -> None:
+    t, _ = _election(centres=60, stuffed=6)
+    hostile = np.array(["<script>alert(1)</script>"] * len(t), dtype=object)
+    t = StationTable(hostile, t.registered, t.ballots, t.share_base, t.leader, hostile, t.centre, t.kind,
+                     "<b>Leader</b>", invalid=t.invalid, votes=t.votes, candidates=t.candidates)
+    html = forensics_section(screen(t, mixture=False, n_boot=20)).html
+    assert "<script>alert" not in html and "&lt;script&gt;" in html and "<b>Leader" not in html

@@ -26,10 +26,13 @@ The decisions that shape the numbers:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from ..model import ElectionData
 from ..tabulate import one_ballot_per_voter
@@ -244,3 +247,40 @@ def contest_tables(data: ElectionData, *, candidate: str | None = None) -> dict[
             continue
         out[c] = package_table(data, contest=c, candidate=candidate)
     return out
+
+
+TRUTH_STATIONS = Path("truth") / "stations.csv"  # written by tallycheck.synth beside a synthetic package
+
+
+@dataclass(frozen=True, slots=True)
+class SyntheticTruth:
+    """What tallycheck.synth injected, row for row with a station table: the label of each sheet ("clean",
+    "stuffing", "moved", "rounded", "error"; "" where the truth has no row) and the votes it added or moved."""
+
+    label: np.ndarray  # str per row
+    votes_added: np.ndarray  # int64 per row
+    votes_moved: np.ndarray  # int64 per row
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.label.tolist()) - {""}))
+
+
+def synthetic_truth(package: Path, t: StationTable) -> SyntheticTruth | None:
+    """The injected truth of a synthetic package (its truth/stations.csv), aligned with `t` by station and
+    contest; None when the package has no truth folder (a real election)."""
+    path = Path(package) / TRUTH_STATIONS
+    if not path.is_file():
+        return None
+    text = {c: pa.string() for c in ("station_id", "contest_id", "label", "favoured_candidate_id")}
+    truth = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=text))
+    rows = {(s, c): i for i, (s, c) in enumerate(zip(_np(truth.column("station_id")).tolist(),
+                                                     _np(truth.column("contest_id")).tolist()))}
+    contest = t.contest if t.contest is not None else np.full(len(t), "", dtype=object)
+    at = np.array([rows.get((s, c), -1) for s, c in zip(t.station_id.tolist(), contest.tolist())], np.int64)
+    known = at >= 0
+    pick = np.maximum(at, 0)
+    label = np.where(known, _np(truth.column("label")).astype(object)[pick] if truth.num_rows else "", "")
+    added = np.where(known, _ints(truth.column("votes_added"))[pick] if truth.num_rows else 0, 0)
+    moved = np.where(known, _ints(truth.column("votes_moved"))[pick] if truth.num_rows else 0, 0)
+    return SyntheticTruth(label.astype(object), added.astype(np.int64), moved.astype(np.int64))
