@@ -156,6 +156,13 @@ def divisor_allocation(votes: Sequence[int], seats: int, method: str, *,
     free = seats - n * min_seats
     if free <= 0:
         return DivisorOutcome(tuple([min_seats] * n))
+    if q.div(min_seats)[0] == 0:  # every party with votes bids infinitely for its next seat
+        bidders = sorted((i for i, v in enumerate(votes) if v), key=lambda i: -votes[i])
+        if len(bidders) >= free:  # the free seats all go on infinite bids: to the largest parties, one each
+            alloc = [min_seats] * n
+            for i in bidders[:free]:
+                alloc[i] += 1
+            return _boundary(votes, alloc, q, min_seats)
     num, den = q.start(votes, seats)
     lam_num, lam_den = num ** q.power, den ** q.power
     # roughly how many divisors lie below v/λ (floats: a starting point only, corrected exactly below)
