@@ -256,6 +256,8 @@ def test_largest_remainder_tie_most_votes() -> None:
     (dict(votes={"a": 1}, seats=1, method="dhondt", first_divisor=Fraction(-1)), ">= 0"),
     (dict(votes={"a": 1}, seats=1, method="huntington-hill", first_divisor=Fraction(3, 2)), "sqrt(2)"),
     (dict(votes={"a": 1}, seats=1, method="dhondt", threshold=Fraction(3, 2)), "from 0 to 1"),
+    (dict(votes={"a": 1}, seats=1, method="dhondt", threshold=0.03), "never a float"),
+    (dict(votes={"a": 1}, seats=1, method="sainte-lague", first_divisor=1.4), "never a float"),
     (dict(votes={"a": 0, "b": 0}, seats=1, method="dhondt"), "no party has any votes"),
     (dict(votes={}, seats=1, method="dhondt"), "no parties"),
     (dict(votes={"a": 1, "b": 1}, seats=1, method="dhondt", threshold=Fraction(1)), "below the threshold"),
@@ -265,6 +267,13 @@ def test_invalid_input(kwargs: dict, message: str) -> None:
     votes, seats, method = kwargs.pop("votes"), kwargs.pop("seats"), kwargs.pop("method")
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         apportion(votes, seats, method, **kwargs)
+
+
+def test_whole_number_first_divisor_and_threshold() -> None:
+    # D'Hondt with a first divisor of 0 gives every party with votes a first seat before any second one
+    assert dict(apportion({"a": 3, "b": 1}, 2, "dhondt", first_divisor=0).seats) == {"a": 1, "b": 1}
+    assert dict(apportion({"a": 3, "b": 1}, 2, "dhondt").seats) == {"a": 2, "b": 0}
+    assert apportion({"a": 3, "b": 0}, 2, "dhondt", threshold=0).excluded == ()
 
 
 def test_no_seats_and_minimum_only_cases() -> None:

@@ -58,6 +58,10 @@ def _check(votes: Mapping[str, int], seats: int, method: str, first_divisor: Fra
         if not isinstance(name, str):
             raise ValueError(f"Party names must be text; got {name!r}.")
         _whole(v, f"The votes of {name!r}")
+    for what, value in (("first_divisor", first_divisor), ("threshold", threshold)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, Fraction))):
+            raise ValueError(f"{what} must be a Fraction or a whole number, never a float (write "
+                             f"Fraction('1.7'), which is exactly 17/10); got {value!r}.")
     if threshold is not None and not 0 <= threshold <= 1:
         raise ValueError(f"threshold is a share of the votes, from 0 to 1; got {threshold}.")
     if method in QUOTA_METHODS:
@@ -67,7 +71,7 @@ def _check(votes: Mapping[str, int], seats: int, method: str, first_divisor: Fra
             raise ValueError(f"min_seats applies to divisor methods, not to {method}: no law gives largest "
                              "remainders a minimum.")
     elif first_divisor is not None:
-        check_first_divisor(method, Fraction(first_divisor))
+        check_first_divisor(method, first_divisor)
 
 
 def _settle(names: Sequence[str], votes: Sequence[int], tied: Sequence[int], places: int, seats: int,
@@ -100,7 +104,8 @@ def apportion(votes: Mapping[str, int], seats: int, method: str, *, first_diviso
     excluded: list[str] = []
     if threshold is not None:
         base = sum(votes.values()) + blank
-        excluded = [n for n in names if votes[n] * threshold.denominator < threshold.numerator * base]
+        t = Fraction(threshold)
+        excluded = [n for n in names if votes[n] * t.denominator < t.numerator * base]
     out = dict.fromkeys(names, 0)
     left_out = set(excluded)
     taking = [n for n in names if n not in left_out]
@@ -119,7 +124,8 @@ def apportion(votes: Mapping[str, int], seats: int, method: str, *, first_diviso
             r = largest_remainder(tv, seats, method)
             alloc, tied, places, notes = list(r.seats), r.tied, r.places, r.notes
         else:
-            d = divisor_allocation(tv, seats, method, first_divisor=first_divisor, min_seats=min_seats)
+            first = Fraction(first_divisor) if first_divisor is not None else None
+            d = divisor_allocation(tv, seats, method, first_divisor=first, min_seats=min_seats)
             alloc, tied, places = list(d.seats), d.tied, d.places
         if tied:
             won, tie = _settle(taking, tv, tied, places, seats, lot, tie_rule, context)
