@@ -335,13 +335,12 @@ def _scope_figures(scopes: list[np.ndarray], int_t: np.ndarray, int_l: np.ndarra
                    chance_l: np.ndarray) -> list[dict[str, float | int]]:
     """Counts, expectations and p-values over each set of stations in `scopes` (indexes)."""
     figures: list[dict[str, float | int]] = [{"stations": len(scope)} for scope in scopes]
-    for metric in METRICS:
-        chances, counts = [], []
-        for scope, fig in zip(scopes, figures):
-            ct, cl = chance_t[scope], chance_l[scope]
-            it, il = int_t[scope], int_l[scope]
-            observed, chance = {"turnout": (it, ct), "leader": (il, cl),
-                                "either": (it | il, ct + cl - ct * cl)}[metric]
+    chances, counts, slots = [], [], []
+    for scope, fig in zip(scopes, figures):
+        ct, cl = chance_t[scope], chance_l[scope]
+        it, il = int_t[scope], int_l[scope]
+        for metric, observed, chance in (("turnout", it, ct), ("leader", il, cl),
+                                         ("either", it | il, ct + cl - ct * cl)):
             count, expected = int(observed.sum()), float(chance.sum())
             fig[f"observed_{metric}"] = count
             fig[f"expected_{metric}"] = expected
@@ -349,6 +348,10 @@ def _scope_figures(scopes: list[np.ndarray], int_t: np.ndarray, int_l: np.ndarra
             fig[f"sd_{metric}"] = float(np.sqrt((chance * (1 - chance)).sum()))
             chances.append(chance)
             counts.append(count)
-        for fig, p in zip(figures, poisson_binomial_sfs(chances, counts)):
-            fig[f"p_value_{metric}"] = p
-    return figures
+            slots.append((fig, f"p_value_{metric}"))
+    for (fig, key), p in zip(slots, poisson_binomial_sfs(chances, counts)):  # one batched tree for all scopes
+        fig[key] = p
+    # keys in reading order: stations, then each metric's figures with its p-value last
+    return [{"stations": f["stations"], **{f"{k}_{m}": f[f"{k}_{m}"] for m in METRICS
+                                           for k in ("observed", "expected", "excess", "sd", "p_value")}}
+            for f in figures]
