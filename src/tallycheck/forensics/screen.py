@@ -63,6 +63,24 @@ def combine_bonferroni(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return combined, k.astype(np.int64)
 
 
+def roc_auc(score: np.ndarray, positive: np.ndarray) -> float:
+    """Area under the ROC curve of ranking by `score` (higher = more suspicious) against the true `positive`
+    stations: the Mann-Whitney probability that a positive outranks a negative, ties counted one half."""
+    from scipy.stats import rankdata
+
+    positive = np.asarray(positive, bool)
+    n1, n0 = int(positive.sum()), int((~positive).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = rankdata(np.asarray(score, np.float64))
+    return float((ranks[positive].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def ranking_score(p: np.ndarray) -> np.ndarray:
+    """A method's p-values as a ranking score: -p, with untested stations (nan) ranked as p = 1."""
+    return -np.where(np.isnan(p), 1.0, p)
+
+
 def score_of(p: np.ndarray) -> np.ndarray:
     """-log10(p), capped at SCORE_CAP; nan where p is nan."""
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..forensics.from_package import SyntheticTruth
-from ..forensics.screen import Screen
+from ..forensics.screen import Screen, ranking_score, roc_auc
 from .charts import figure_html
 from .html_page import ReportSection
 from .markup import CellKind, Column, count, definition_list, esc, percent, plural, table
@@ -185,8 +185,16 @@ def _truth_html(s: Screen, truth: SyntheticTruth) -> str:
             f"scored. Of the {count(int(flagged.sum()))} flagged stations, {percent(false_share)} were injected "
             f"clean (the false discovery proportion, which the screen keeps below {s.alpha:g} on average); "
             f"{percent(clean_flagged)} of the clean stations were flagged.</p>")
+    fraud = np.isin(truth.label, ("stuffing", "moved", "rounded"))
+    scored = fraud | clean
+    aucs = [("combined (the ranking)", roc_auc(ranking_score(s.combined_p)[scored], fraud[scored]))]
+    aucs += [(e.method, roc_auc(ranking_score(e.p_value)[scored], fraud[scored])) for e in s.evidence]
+    auc_table = table([Column("Ranking by"), Column("ROC AUC, injected fraud against clean")],
+                      [(m, _num(a, 3)) for m, a in aucs],
+                      caption="How well each ranking puts falsified stations above clean ones (0.5: no better "
+                              "than chance; 1: every falsified station first)")
     return note + table(cols + method_cols, rows, caption="Detection by injected label: the whole screen, then "
-                                                          "each method on its own")
+                                                          "each method on its own") + auc_table
 
 
 def forensics_section(screen: Screen, truth: SyntheticTruth | None = None) -> ReportSection:
