@@ -166,13 +166,14 @@ class _Contest:
                 x = min(x, _least_x(vals_n, p_c, k - w, not c_w, v_h, v_c, strict))
             return x if x <= v_h else INF
 
-        best, to, best_lose = INF, "", INF
-        # most votes first, then the id: equal x goes to the higher-voted recipient, whatever the input order
+        best, to, best_lose, to_lose = INF, "", INF, INF
+        # equal x: the recipient with which the seat is also lost soonest, then the higher-voted, then the id
+        # (the order of `everyone`), whatever the input order
         for c in sorted(recipients, key=pos_all.__getitem__):
-            x = least(c, False)
-            if x < best:
-                best, to = x, c
-            best_lose = min(best_lose, least(c, True))
+            x, x_lose = least(c, False), least(c, True)
+            if (x, x_lose) < (best, to_lose):
+                best, to, to_lose = x, c, x_lose
+            best_lose = min(best_lose, x_lose)
         return best, to, best_lose
 
 
@@ -360,13 +361,20 @@ def list_margins(votes: Mapping[str, int], seats: int, method: str, *, first_div
     the total fixed, A's quota falls, and a seat freed by A's floor dropping goes back to A only if its
     remainder leads; a threshold on a fixed total can only drop A or lift B. Ties read the lot's report: a seat
     won by the lot is not kept outright, and a seat lost by the lot is not lost whatever the lot draws."""
-    from .apportion import apportion
+    from .apportion import Apportionment, apportion
 
     def run(v: Mapping[str, int]) -> Any:
         return apportion(dict(v), seats, method, first_divisor=first_divisor, threshold=threshold, blank=blank,
                          min_seats=min_seats, lot=lot, tie_rule=tie_rule, context=context)
 
     base = run(votes)
+
+    def run_moved(v: Mapping[str, int]) -> Any:
+        try:
+            return run(v)
+        except ValueError:  # e.g. every list below the threshold now: no list keeps any seat
+            return Apportionment(dict.fromkeys(v, 0), (), tuple(v))
+
     names = list(votes)
     out: dict[str, ListMargin] = {}
     for a in names:
@@ -378,7 +386,7 @@ def list_margins(votes: Mapping[str, int], seats: int, method: str, *, first_div
             v = dict(votes)
             v[a] -= x
             v[b] += x
-            return run(v)
+            return run_moved(v)
 
         def not_kept(b: str, x: int, a: str = a, s_a: int = s_a) -> bool:
             r = moved(b, x)
@@ -442,28 +450,58 @@ def _binding_regions(data: ElectionData, law: SeatLaw, by_contest: Mapping[str, 
     return out
 
 
+class _RememberingLot(Lot):
+    """The same lot, remembering each ticket it has computed: a search re-runs the allocation thousands of times
+    with the same names and contexts, and SHA-256 per name per run would dominate it. Same tickets, same
+    draws (`Lot.order` and `Lot.draw` read `ticket`)."""
+
+    __slots__ = ("_tickets",)
+
+    def __init__(self, seed: str) -> None:
+        super().__init__(seed)
+        object.__setattr__(self, "_tickets", {})
+
+    def ticket(self, context: str, name: str) -> bytes:
+        key = (context, name)
+        t = self._tickets.get(key)
+        if t is None:
+            t = self._tickets[key] = Lot.ticket(self, context, name)
+        return t
+
+
 def _region_rerun(region: _Region, contest_id: str, ballots: Mapping[str, Sequence[SntvCandidate]],
                   seats: Mapping[str, tuple[int, int]], law: SeatLaw, lot: Lot, tie_rule: TieRule,
                   scale: int) -> Rerun:
     """Who holds a seat in `contest_id` when its votes change: the contest re-run by `sntv`, then the region's
-    minimum (`women_region_minimum`) over the region's contests, the others at their own votes (scaled alike)."""
+    minimum (`women_region_minimum`) over the region's contests, the others at their own votes (scaled alike).
+
+    The other contests do not change, so each is filled once per reading of ties and handed to the regional
+    step with only what that step reads: its winners, its losing women, and one stand-in, never seated and not
+    a woman, holding the rest of its votes (so that a share of the contest's votes stays the same)."""
     def contest_result(cid: str, cands: Sequence[SntvCandidate]) -> RegionContest:
         n, w = seats[cid]
         ctx = contest_context(cid)
         return RegionContest(cid, tuple(cands), sntv(cands, n, women_seats=w, lot=lot, tie_rule=tie_rule,
                                                      context=ctx), ctx)
 
+    def reduced(cid: str, other: int) -> RegionContest:
+        full = contest_result(cid, [SntvCandidate(c.candidate_id, scale * c.votes + other, c.gender, c.area)
+                                    for c in ballots[cid]])
+        seated = set(full.result.winners)
+        keep = [c for c in full.candidates if c.candidate_id in seated or c.gender == Gender.FEMALE]
+        rest = sum(c.votes for c in full.candidates) - sum(c.votes for c in keep)
+        stand_in = SntvCandidate("\x00rest", rest, Gender.UNKNOWN)
+        return RegionContest(cid, (*keep, stand_in), full.result, full.context)
+
+    others = {strict: [reduced(cid, 0 if strict else 1) for cid in region.contests if cid != contest_id]
+              for strict in (False, True)}
+    where = region.contests.index(contest_id)
+
     def rerun(votes: Mapping[str, int], strict: bool) -> Collection[str]:
-        other = 0 if strict else 1
-        members = []
-        for cid in region.contests:
-            if cid == contest_id:
-                cands = [SntvCandidate(c.candidate_id, votes[c.candidate_id], c.gender, c.area)
-                         for c in ballots[cid]]
-            else:
-                cands = [SntvCandidate(c.candidate_id, scale * c.votes + other, c.gender, c.area)
-                         for c in ballots[cid]]
-            members.append(contest_result(cid, cands))
+        mine = contest_result(contest_id, [SntvCandidate(c.candidate_id, votes[c.candidate_id], c.gender, c.area)
+                                           for c in ballots[contest_id]])
+        members = list(others[strict])
+        members.insert(where, mine)
         outcome = women_region_minimum(members, region.required, rank=law.women_region_rank, lot=lot,
                                        tie_rule=tie_rule, context=region_context(region.area))
         return outcome.results[contest_id].winners
@@ -551,6 +589,7 @@ def seat_margins(result: SeatResult, data: ElectionData, *, law: Law | SeatLaw |
     for row in data.table("seat_areas").to_pylist():
         seat_areas.setdefault(row["contest_id"], {})[row["area"]] = row["seats"]
     regions = _binding_regions(data, seat_law, by_contest)
+    remembering = _RememberingLot(lot.seed)
     ballots = {cs.contest_id: [SntvCandidate(c.candidate_id, cs.votes.get(c.candidate_id, 0), c.gender, c.area)
                                for c in by_contest.get(cs.contest_id, ())] for cs in result.contests}
     out: list[SeatMargin] = []
@@ -567,7 +606,7 @@ def seat_margins(result: SeatResult, data: ElectionData, *, law: Law | SeatLaw |
             scale = 2 * (sum(len(ballots[r]) for r in region.contests) + 1) * \
                 (max(sum(c.votes for c in ballots[r]) for r in region.contests) + 1)
             seats = {r: (contests[r].seats, contests[r].women_seats) for r in region.contests}
-            rerun = _region_rerun(region, cid, ballots, seats, seat_law, lot, tie_rule, scale)
+            rerun = _region_rerun(region, cid, ballots, seats, seat_law, remembering, tie_rule, scale)
             votes = {c.candidate_id: c.votes for c in ballots[cid]}
             out += [search_margin(votes, h, rerun, holders, contest_id=cid, scale=scale) for h in holders]
         else:
