@@ -41,8 +41,17 @@ EXPECTED = MappingProxyType({"2BL": BENFORD_SECOND_DIGIT_MEAN, "LastC": 4.5, "C0
 STATION_MIN_COUNT = 10  # per-station last digits are only near uniform for counts with two digits or more
 
 # per column, the sums whose ratios are the four statistics: (numerator, denominator) feature indexes
-_FEATURES = ("second_digit", "has_second", "last_digit", "has_count", "count_05", "percent_05", "has_percent")
-_RATIOS = {"2BL": (0, 1), "LastC": (2, 3), "C05s": (4, 3), "P05s": (5, 6)}
+# Each statistic is a ratio of sums over stations of a few kinds. Per test: (numerator, denominator) of each
+# kind, and the kind of a station is its code. 2BL: second digit + 1 (0 = below 10, no second digit); LastC:
+# last digit; C05s: 1 if the last digit is 0 or 5; P05s: 0 without a percentage, 1 for one not ending in 0 or
+# 5, 2 for one ending in 0 or 5.
+_D2 = np.arange(11) - 1
+_KIND_SUMS = MappingProxyType({
+    "2BL": (np.maximum(_D2, 0).astype(np.float64), (_D2 >= 0).astype(np.float64)),
+    "LastC": (np.arange(10, dtype=np.float64), np.ones(10)),
+    "C05s": (np.array([0.0, 1.0]), np.ones(2)),
+    "P05s": (np.array([0.0, 0.0, 1.0]), np.array([0.0, 1.0, 1.0])),
+})
 Figures = Mapping[str, Mapping[str, Mapping[str, float | int | bool]]]  # test → column → figure → value
 
 
@@ -78,10 +87,9 @@ def digit_tests(t: StationTable, *, n_boot: int = 1000, seed: int = 0, by_region
     if n_boot < 1:
         raise ValueError("n_boot must be at least 1")
     columns, counts, numerators, denominators = _columns(t)
-    features = np.concatenate([_features(c, num, den)
-                               for c, num, den in zip(counts, numerators, denominators)], axis=1)
+    kinds = [_kinds(c, num, den) for c, num, den in zip(counts, numerators, denominators)]
     rng = np.random.default_rng(seed)
-    national = _scope(features, columns, np.arange(len(t)), n_boot, rng, confidence)
+    national = _scope(kinds, columns, np.arange(len(t)), n_boot, rng, confidence)
     regions: dict[str, Figures] = {}
     if by_region and len(t):
         names, codes = np.unique(t.region.astype(str), return_inverse=True)
@@ -89,7 +97,7 @@ def digit_tests(t: StationTable, *, n_boot: int = 1000, seed: int = 0, by_region
         bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
         for r, name in enumerate(names.tolist()):
             members = order[bounds[r]:bounds[r + 1]]
-            regions[name] = _scope(features, columns, members, n_boot, rng, confidence)
+            regions[name] = _scope(kinds, columns, members, n_boot, rng, confidence)
     p, reasons = _station_last_digits(t)
     return DigitTests(n_boot, seed, columns, national, MappingProxyType(regions), p, reasons)
 
@@ -130,43 +138,36 @@ def rounded_percent(numerators: np.ndarray, denominators: np.ndarray) -> np.ndar
     return np.where(ok, whole + up, -1)
 
 
-def _features(counts: np.ndarray, numerators: np.ndarray, denominators: np.ndarray) -> np.ndarray:
+def _kinds(counts: np.ndarray, numerators: np.ndarray, denominators: np.ndarray) -> dict[str, np.ndarray]:
     c = np.asarray(counts, dtype=np.int64)
-    d2 = second_digit(c)
-    last = c % 10
     pct = rounded_percent(numerators, denominators)
-    has_pct = pct >= 0
-    return np.column_stack([np.where(d2 >= 0, d2, 0), d2 >= 0, last, np.ones(len(c), bool),
-                            (last == 0) | (last == 5), has_pct & ((pct % 10 == 0) | (pct % 10 == 5)),
-                            has_pct]).astype(np.float64)
+    return {"2BL": second_digit(c) + 1, "LastC": c % 10, "C05s": (c % 5 == 0).astype(np.int64),
+            "P05s": np.where(pct < 0, 0, np.where(pct % 5 == 0, 2, 1))}
 
 
-def _scope(features: np.ndarray, columns: tuple[str, ...], members: np.ndarray, n_boot: int,
+def _scope(kinds: list[dict[str, np.ndarray]], columns: tuple[str, ...], members: np.ndarray, n_boot: int,
            rng: np.random.Generator, confidence: float) -> Figures:
-    f = features[members]
+    """Values and bootstrap intervals over the stations `members` (indexes), per test and column.
+
+    Resampling n stations with replacement and summing their contributions to one statistic is the same, in
+    distribution, as drawing how many resampled stations are of each kind: Multinomial(n, kind shares), over
+    at most 11 kinds. The intervals are marginal (one per test and column), so each draws its own counts: the
+    toolkit's bootstrap, exactly in distribution, without drawing n·n_boot station indexes.
+    """
     n = len(members)
-    point = f.sum(axis=0)
-    boot = np.empty((n_boot, f.shape[1]))
-    if n:
-        chunk = max(1, 4_000_000 // n)
-        for start in range(0, n_boot, chunk):
-            reps = min(chunk, n_boot - start)
-            # each replicate draws n stations with replacement; its weights are how often each was drawn
-            draws = rng.integers(0, n, size=(reps, n)) + (np.arange(reps) * n)[:, None]
-            weights = np.bincount(draws.ravel(), minlength=reps * n).reshape(reps, n).astype(np.float64)
-            boot[start:start + reps] = weights @ f
     tail = (1 - confidence) / 2
-    width = len(_FEATURES)
     out: dict[str, dict[str, Mapping[str, float | int | bool]]] = {test: {} for test in TESTS}
-    for ci, column in enumerate(columns):
-        for test, (a, b) in _RATIOS.items():
-            num, den = ci * width + a, ci * width + b
-            used = int(point[den])
-            value = point[num] / point[den] if used else math.nan
+    for test in TESTS:
+        num_of, den_of = _KIND_SUMS[test]
+        for column, column_kinds in zip(columns, kinds):
+            per_kind = np.bincount(column_kinds[test][members], minlength=len(num_of))
+            used = int(per_kind @ den_of)
+            value = float(per_kind @ num_of) / used if used else math.nan
             low = high = math.nan
-            if used and n:
+            if used:
+                boot = rng.multinomial(n, per_kind / n, size=n_boot)
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    reps = boot[:, num] / boot[:, den]
+                    reps = (boot @ num_of) / (boot @ den_of)
                 reps = reps[~np.isnan(reps)]
                 if len(reps):
                     # basic bootstrap interval: (2θ̂ − θ*_(1−α/2), 2θ̂ − θ*_(α/2))
@@ -174,7 +175,7 @@ def _scope(features: np.ndarray, columns: tuple[str, ...], members: np.ndarray, 
                     low, high = 2 * value - q_high, 2 * value - q_low
             expected = EXPECTED[test]
             out[test][column] = MappingProxyType({
-                "value": float(value), "expected": expected, "ci_low": float(low), "ci_high": float(high),
+                "value": value, "expected": expected, "ci_low": float(low), "ci_high": float(high),
                 "n": used, "outside_ci": bool(used and not (low <= expected <= high))})
     return MappingProxyType({test: MappingProxyType(v) for test, v in out.items()})
 
@@ -195,9 +196,11 @@ def _station_last_digits(t: StationTable) -> tuple[np.ndarray, np.ndarray]:
     k = round_.sum(axis=1)
     p = np.where(m > 0, stats.binom.sf(k - 1, m, 0.2), np.nan)
     reasons = np.full(len(t), "", dtype=object)
-    for i in np.flatnonzero(k > 0):
-        listed = ", ".join(f"{names[j]} {c[i, j]}" for j in np.flatnonzero(round_[i]))
-        reasons[i] = f"{k[i]} of {m[i]} counts ≥ {STATION_MIN_COUNT} end in 0 or 5 ({listed})"
+    rows = np.flatnonzero(k > 0)
+    for i, row, marks, kk, mm in zip(rows.tolist(), c[rows].tolist(), round_[rows].tolist(), k[rows].tolist(),
+                                     m[rows].tolist()):
+        listed = ", ".join(f"{names[j]} {row[j]}" for j, mark in enumerate(marks) if mark)
+        reasons[i] = f"{kk} of {mm} counts ≥ {STATION_MIN_COUNT} end in 0 or 5 ({listed})"
     p.flags.writeable = False
     reasons.flags.writeable = False
     return p, reasons
