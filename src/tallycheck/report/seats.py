@@ -1,0 +1,262 @@
+"""The report's seats section: the parliament as a hemicycle by party, the winners of every contest with quota
+replacements and lot-drawn seats marked, the regional women's minimums, and the closest seats.
+
+    section = seats_section(data, allocate(data), seat_margins(result, data))
+    build_report(data, tabulate(data), out=..., extra_sections=(section,))
+
+The hemicycle is laid out here (`hemicycle`): seats as dots on concentric half-rings, each ring holding seats in
+proportion to its length, parties filling the dots from left to right, largest party first. The layout is
+geometry for a picture; the seats it draws are the integers of the allocation.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+
+from ..model import ElectionData
+from ..seats.margins import SeatMargin
+from ..seats.result import ContestSeats, SeatResult
+from ..tabulate import INDEPENDENT
+from .area_tree import AreaTree
+from .charts import figure_html
+from .html_page import ReportSection
+from .markup import CellKind, Column, code, count, esc, gender_word, name, plural, table
+
+CLOSEST_SHOWN = 25
+PARTIES_SHOWN = 25
+INNER_RADIUS = 0.4  # the innermost ring's radius, as a share of the outermost
+
+# a qualitative palette that stays apart in print and for the common colour-vision deficiencies (Okabe & Ito 2008,
+# then Paul Tol's "muted"); parties beyond it cycle
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#332288", "#88CCEE",
+           "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499")
+OTHER = "#BBBBBB"
+
+_STYLE = ("<style>tr.quota td { background: #fff3cd; } tr.lot td { background: #e8f0fb; } "
+          ".key-quota { background: #fff3cd; padding: 0 .3rem; } .key-lot { background: #e8f0fb; padding: 0 .3rem; }"
+          "</style>")
+
+
+@dataclass(frozen=True, slots=True)
+class SeatDot:
+    x: float
+    y: float
+    ring: int  # 0 = innermost
+
+
+def _rings_for(seats: int) -> int:
+    """Enough rings that neighbouring dots on a ring sit about as far apart as the rings (Iraq's 329: 9)."""
+    rings = 1
+    while _capacity(rings) < seats:
+        rings += 1
+    return rings
+
+
+def _capacity(rings: int) -> int:
+    # a ring of radius r holds about pi * r / gap dots, gap being the distance between rings
+    if rings == 1:
+        return 12
+    gap = (1 - INNER_RADIUS) / (rings - 1)
+    return sum(int(math.pi * (INNER_RADIUS + i * gap) / gap) + 1 for i in range(rings))
+
+
+def _split(seats: int, weights: Sequence[int]) -> list[int]:
+    """`seats` split over the rings in proportion to `weights` (largest remainders, in integers)."""
+    total = sum(weights)
+    base = [seats * w // total for w in weights]
+    order = sorted(range(len(weights)), key=lambda i: (-(seats * weights[i] % total), -i))
+    for i in order[:seats - sum(base)]:
+        base[i] += 1
+    return base
+
+
+def hemicycle(seats: int) -> list[SeatDot]:
+    """`seats` dots on concentric half-rings (radius INNER_RADIUS to 1, above the x axis), in the order parties
+    fill them: from the left end of the arc to the right, each angle's dots from the inner ring outwards."""
+    if seats <= 0:
+        return []
+    rings = _rings_for(seats)
+    radii = [INNER_RADIUS + (1 - INNER_RADIUS) * i / (rings - 1) for i in range(rings)] if rings > 1 else [1.0]
+    per_ring = _split(seats, [round(r * 1000) for r in radii])
+    dots = []
+    for ring, (r, n) in enumerate(zip(radii, per_ring)):
+        for j in range(n):
+            theta = math.pi / 2 if n == 1 else math.pi * (1 - j / (n - 1))
+            dots.append((theta, ring, SeatDot(r * math.cos(theta), r * math.sin(theta), ring)))
+    dots.sort(key=lambda d: (-d[0], d[1]))
+    return [d for _, _, d in dots]
+
+
+def party_colours(parties: Sequence[str]) -> dict[str, str]:
+    return {p: (OTHER if p == INDEPENDENT else PALETTE[i % len(PALETTE)]) for i, p in enumerate(parties)}
+
+
+LEGEND_PARTIES = 16  # a longer legend buries the chart; the table below lists every party
+
+
+def party_dots(result: SeatResult) -> list[tuple[str, int, list[SeatDot]]]:
+    """(party, seats, its dots) for every party with seats, most seats first, filling the hemicycle from the
+    left."""
+    parties = [p for p in result.parties if p.seats > 0]
+    dots = hemicycle(sum(p.seats for p in parties))
+    out, at = [], 0
+    for p in parties:
+        out.append((p.party, p.seats, dots[at:at + p.seats]))
+        at += p.seats
+    return out
+
+
+def hemicycle_figure(result: SeatResult) -> str:
+    """The parliament by party as a Plotly scatter, one trace per party (the legend doubles as a key)."""
+    groups = party_dots(result)
+    colours = party_colours([p for p, _, _ in groups])
+    rings = max((d.ring for _, _, ds in groups for d in ds), default=0) + 1
+    size = max(5, min(18, int(300 / rings / 2.2)))
+    traces = []
+    for i, (party, seats, mine) in enumerate(groups):
+        label = f"{html.escape(party, quote=False)}: {seats}"  # plotly.js reads some tags in text
+        traces.append(go.Scatter(x=[d.x for d in mine], y=[d.y for d in mine], mode="markers", name=label,
+                                 showlegend=i < LEGEND_PARTIES,
+                                 marker=dict(size=size, color=colours[party], line=dict(width=0.5, color="#333")),
+                                 hovertemplate=f"{label} seat{'s' * (seats != 1)}<extra></extra>"))
+    fig = go.Figure(traces)
+    fig.update_layout(template="none", height=520, margin=dict(l=10, r=10, t=40, b=10), showlegend=True,
+                      legend=dict(orientation="h", y=-0.02, x=0.5, xanchor="center", yanchor="top"),
+                      title=dict(text=f"{result.seats} seats by party", x=0.01),
+                      paper_bgcolor="white", plot_bgcolor="white",
+                      annotations=[dict(x=0, y=0.12, text=f"<b>{result.seats}</b>", showarrow=False,
+                                        font=dict(size=22))])
+    fig.update_xaxes(visible=False, range=[-1.05, 1.05])
+    fig.update_yaxes(visible=False, range=[-0.03, 1.05], scaleanchor="x", scaleratio=1)
+    return figure_html(fig, "fig-hemicycle")
+
+
+def _lot_winners(contest: ContestSeats) -> set[str]:
+    return {n for t in contest.ties for n in t.drawn if t.places < len(t.candidates)}
+
+
+def _contest_block(contest: ContestSeats, margins: dict[tuple[str, str], SeatMargin]) -> str:
+    replaced = {r.elected: r for r in contest.replacements}
+    by_lot = _lot_winners(contest)
+    rows = []
+    for s in contest.winners:
+        notes = []
+        css = ""
+        if s.candidate_id in replaced:
+            r = replaced[s.candidate_id]
+            notes.append(f"women's seat: replaced {esc(r.displaced)} ({esc(r.rule)})")
+            css = "quota"
+        if s.candidate_id in by_lot:
+            notes.append("won a tie by lot")
+            css = css or "lot"
+        m = margins.get((contest.contest_id, s.candidate_id))
+        rows.append((css, [s.seat_no, name(s.name or s.candidate_id), name(s.party or INDEPENDENT),
+                           esc(gender_word(s.gender.value)), count(s.votes), esc(s.via.value),
+                           "" if m is None or m.ballots is None else count(m.ballots), "; ".join(notes)]))
+    head = "".join(f"<th scope=\"col\">{esc(h)}</th>" for h in
+                   ("Seat", "Winner", "Party", "Gender", "Votes", "Via", "Margin (ballots)", "Note"))
+    body = "".join(f"<tr{f' class={css}' if css else ''}>" + "".join(f"<td>{v}</td>" for v in cells) + "</tr>"
+                   for css, cells in rows)
+    facts = [plural(contest.seats, "seat")]
+    if contest.women_seats:
+        facts.append(f"at least {count(contest.women_seats)} women")
+    if contest.group:
+        facts.append(f"reserved for {name(contest.group)}")
+    if contest.women_short:
+        facts.append(f'<span class="flag">{count(contest.women_short)} women\'s seat(s) unfilled: too few women '
+                     "stood</span>")
+    if contest.vacant:
+        facts.append(f'<span class="flag">{count(contest.vacant)} seat(s) vacant</span>')
+    return (f'<div class="contest"><h4><bdi>{esc(contest.name)}</bdi> <span class="muted">'
+            f'({esc(contest.contest_id)})</span></h4><p class="contest-facts">{" · ".join(facts)}</p>'
+            f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
+
+
+def _winners_html(data: ElectionData, result: SeatResult, margins: dict[tuple[str, str], SeatMargin]) -> str:
+    tree = AreaTree.from_data(data)
+    groups: dict[str, list[ContestSeats]] = defaultdict(list)
+    for c in result.contests:
+        groups[tree.breakdown_of(c.area) or c.area].append(c)
+    order = [a for a in tree.breakdown if a in groups] + sorted(a for a in groups if a not in set(tree.breakdown))
+    parts = []
+    for a in order:
+        cs = groups[a]
+        quota = sum(len(c.replacements) for c in cs)
+        label = tree.name(a) if a in set(tree.breakdown) else f"{tree.name(a)} (above the {tree.level_word} level)"
+        extra = f", {plural(quota, 'quota replacement')}" if quota else ""
+        parts.append(f"<details><summary><bdi>{esc(label)}</bdi> — {plural(len(cs), 'contest')}, "
+                     f"{plural(sum(len(c.winners) for c in cs), 'seat')}{extra}</summary>")
+        parts.extend(_contest_block(c, margins) for c in cs)
+        parts.append("</details>")
+    return "\n".join(parts)
+
+
+def _closest_html(data: ElectionData, result: SeatResult, margins: Sequence[SeatMargin]) -> str:
+    names = {(c.contest_id, c.candidate_id): (c.name or c.candidate_id, c.party or INDEPENDENT)
+             for c in data.candidates}
+    contest_name = {c.contest_id: c.name for c in result.contests}
+    rows = []
+    for m in margins[:CLOSEST_SHOWN]:
+        holder, party = names.get((m.contest_id, m.holder), (m.holder, ""))
+        taker, taker_party = names.get((m.contest_id, m.challenger), (m.challenger, ""))
+        rows.append((contest_name.get(m.contest_id, m.contest_id), holder, party, m.ballots, m.ballots_to_lose,
+                     f"{taker} ({taker_party})" if taker else "", m.kind.value))
+    cols = [Column("Contest", CellKind.NAME), Column("Holder", CellKind.NAME), Column("Party", CellKind.NAME),
+            Column("Ballots", CellKind.COUNT), Column("To lose", CellKind.COUNT),
+            Column("Would go to", CellKind.NAME), Column("Moved between")]
+    return table(cols, rows)
+
+
+def _regions_html(result: SeatResult, tree: AreaTree) -> str:
+    if not result.regions:
+        return ""
+    rows = [(tree.name(r.area), r.seats, r.required, r.women, r.short) for r in result.regions]
+    return ("<h3>Women per region</h3><p>The law's regional minimum, counted over each region's general seats.</p>"
+            + table([Column("Region", CellKind.NAME), Column("Seats", CellKind.COUNT),
+                     Column("Women required", CellKind.COUNT), Column("Women seated", CellKind.COUNT),
+                     Column("Short", CellKind.COUNT)], rows))
+
+
+def seats_section(data: ElectionData, result: SeatResult, margins: Sequence[SeatMargin]) -> ReportSection:
+    """The seats section of the report for `result` (from seats.allocate) and its `margins` (seats.margins,
+    closest first)."""
+    by_seat = {(m.contest_id, m.holder): m for m in margins}
+    tree = AreaTree.from_data(data)
+    replacements = sum(len(c.replacements) for c in result.contests)
+    by_lot = sum(len(_lot_winners(c)) for c in result.contests)
+    intro = (f"<p>{plural(result.seats, 'seat')} under the law {code(result.law)}, allocated exactly from the "
+             f"snapshot's vote totals: {count(result.women)} women, {plural(replacements, 'quota replacement')} "
+             f"(<span class=\"key-quota\">highlighted</span>), {plural(by_lot, 'seat')} won in a tie by the public "
+             f"lot (<span class=\"key-lot\">highlighted</span>; seed {code(result.seed)}, rule "
+             f"{esc(result.tie_rule.value)}).</p>")
+    if result.annulled:
+        intro += (f'<p class="flag">{plural(len(result.annulled), "station")} struck out before the totals were '
+                  "made.</p>")
+    cols = [Column("Party", CellKind.NAME), Column("Seats", CellKind.COUNT), Column("Women", CellKind.COUNT),
+            Column("Votes", CellKind.COUNT)]
+    rows = [(p.party, p.seats, p.women, p.votes) for p in result.parties if p.seats]
+    parties = table(cols, rows[:PARTIES_SHOWN], foot=("All", result.seats, result.women,
+                                                       sum(p.votes for p in result.parties)))
+    if len(rows) > PARTIES_SHOWN:
+        parties += (f"<details><summary>{count(len(rows) - PARTIES_SHOWN)} more parties</summary>"
+                    + table(cols, rows[PARTIES_SHOWN:]) + "</details>")
+    closest = ("<h3>The closest seats</h3><p>For each seat, the fewest ballots that would have to have been recorded "
+               "for another candidate (or list) for its holder no longer to hold it outright: it loses the seat, or "
+               "keeps it only by the lot. <em>To lose</em>: the fewest after which it loses the seat whatever the "
+               f"lot draws. The {min(CLOSEST_SHOWN, len(margins))} closest of {count(len(margins))} seats; "
+               "docs/methods.md (Seat margins and what-ifs) says how each is computed.</p>"
+               + _closest_html(data, result, margins))
+    html = "\n".join([
+        _STYLE, intro, f'<div class="chart">{hemicycle_figure(result)}</div>',
+        "<h3>Seats per party</h3><p>Votes: the personal votes of the party's candidates in the contests "
+        "allocated.</p>", parties,
+        closest, _regions_html(result, tree), "<h3>Winners per contest</h3>",
+        "<p>Open a part to see its contests' winners in seat order, with each seat's margin in ballots.</p>",
+        _winners_html(data, result, by_seat)])
+    return ReportSection("seats", "Seats", html)
