@@ -16,8 +16,9 @@ The estimator, per quantity (turnout: x = ballots, n = registered; share: x = le
   dispersion). It is a robust method-of-moments estimate: the leave-one-out deviation d_i = x_i / n_i - mu_-i has
   variance mu (1 - mu) (A_i + B_i rho) with A_i = 1 / n_i + 1 / N_-i and B_i = (n_i - 1) / n_i
   + (S2_-i - N_-i) / N_-i^2 (N_-i, S2_-i: the others' sum of n_j and of n_j^2); rho solves
-  median_i(d_i^2 / (mu (1 - mu) (A_i + B_i rho))) = 0.4549, the median of chi-square(1). A median rather than a
-  mean, so that the stations being screened for (a minority) do not inflate the yardstick.
+  median_i(d_i^2 / (mu (1 - mu) (A_i + B_i rho))) = 0.4549, the median of chi-square(1) (solved exactly: it is
+  the median of the rho at which each station's term crosses 0.4549). A median rather than a mean, so that the
+  stations being screened for (a minority) do not inflate the yardstick.
 - The station's p-value is the upper tail P(X >= x_i) of the beta-binomial with mean mu_-i and a correlation
   widened to rho' = rho + n_i V_-i / (n_i - 1), V_-i = (N_-i + rho (S2_-i - N_-i)) / N_-i^2, so that the
   distribution's variance also carries the error of the estimated mean (a predictive, not a plug-in, tail).
@@ -87,21 +88,20 @@ def _upper_tail_sum(x: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray,
     k = x.copy()
     live = np.arange(len(x))
     offsets = np.arange(_BLOCK, dtype=np.float64)
-    # P(k + 1) / P(k) = (n - k)(k + a) / ((k + 1)(n - k - 1 + b)) = (n a + k (n - a - k)) / (n - 1 + b + k (n - 2 + b - k))
-    c_num0, c_num1 = n * a, n - a
-    c_den0, c_den1 = n - 1 + b, n - 2 + b
     while len(live):
-        kk = np.minimum(k[live, None] + offsets, n[live, None])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = (c_num0[live, None] + kk * (c_num1[live, None] - kk)) / (
-                c_den0[live, None] + kk * (c_den1[live, None] - kk))
+        # P(k + 1) / P(k) = (n - k)(k + a) / ((k + 1)(n - k - 1 + b)), for k = k0 + offsets
+        k0, nl = k[live, None], n[live, None]
+        left = nl - k0 - offsets
+        ratio = left * (k0 + a[live, None] + offsets)
+        with np.errstate(divide="ignore", invalid="ignore"):  # past n: masked just below
+            ratio /= (k0 + 1 + offsets) * (left - 1 + b[live, None])
         if np.any(k[live] + _BLOCK > n[live]):
-            ratio[kk >= n[live, None]] = 0.0  # nothing beyond n
+            ratio[left <= 0] = 0.0  # nothing beyond n
         terms = np.cumprod(ratio, axis=1)
         terms *= term[live, None]
         total[live] += terms.sum(axis=1)
-        last_term, last = terms[:, -1], ratio[:, -1]
-        term[live] = last_term
+        last = ratio[:, -1]
+        term[live] = terms[:, -1]
         k[live] += _BLOCK
         big = total[live] > 1e200  # terms that grow (a start far below the mode): rescale, never overflow
         if big.any():
@@ -249,20 +249,14 @@ def _one_pass(xf: np.ndarray, nf: np.ndarray, g: np.ndarray, kinds: np.ndarray, 
 
 
 def _robust_rho(z2: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    """rho >= 0 solving median(z2 / (a + b rho)) = median of chi-square(1), by bisection (the left side falls
-    as rho grows); 0 when the stations vary no more than binomially."""
-    if len(z2) == 0 or np.median(z2 / a) <= CHI2_1_MEDIAN:
+    """rho >= 0 solving median(z2 / (a + b rho)) = median of chi-square(1), exactly: z2_i / (a_i + b_i rho) exceeds
+    the target c exactly when rho < r_i = (z2_i / c - a_i) / b_i, so the median crosses c at rho = median(r_i).
+    0 when the stations vary no more than binomially."""
+    if len(z2) == 0:
         return 0.0
-    lo, hi = 0.0, _RHO_MAX
-    if np.median(z2 / (a + b * hi)) > CHI2_1_MEDIAN:
-        return hi
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        if np.median(z2 / (a + b * mid)) > CHI2_1_MEDIAN:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(b > 0, (z2 / CHI2_1_MEDIAN - a) / b, np.where(z2 / CHI2_1_MEDIAN > a, np.inf, -np.inf))
+    return float(np.clip(np.median(r), 0.0, _RHO_MAX))
 
 
 def _reasons(what: str, ratio: np.ndarray, mean: np.ndarray, others: np.ndarray, p: np.ndarray,
