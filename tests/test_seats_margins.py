@@ -562,3 +562,28 @@ def test_afghanistan_2010_closed_forms_equal_the_search_with_the_real_sntv() -> 
             gap = votes[last] - votes[first_loser]
             assert closed[last].ballots_to_lose == gap // 2 + 1
     assert checked > 30
+
+
+def test_closed_lists_every_seat_falls_from_the_bottom(tmp_path: Path) -> None:
+    lists = [("L1", "G1", "One"), ("L2", "G1", "Two")]
+    candidates = [(f"{lid}-{j}", "G1", "M", f"Party {lid}", lid) for lid, *_ in lists for j in range(1, 5)]
+    votes = {("G1", "L1"): 700, ("G1", "L2"): 290}  # list votes only: D'Hondt, 5 seats -> L1 4 (175), L2 1 (290)
+    data = package(tmp_path / "p", 'name = "dhondt"\nopen_lists = false', [("G1", 5, "G1", 0)], candidates, votes,
+                   lists)
+    result = allocate(data)
+    assert dict(result.contest("G1").list_seats) == {"L1": 4, "L2": 1}
+    margins = {m.holder: m for m in seat_margins(result, data)}
+    assert set(margins) == {"L1-1", "L1-2", "L1-3", "L1-4", "L2-1"}
+    assert all(m.kind is MarginKind.LIST for m in margins.values())
+    # L1's 4th seat: 700 - x over 4 against 290 + x over 2: 2(700 - x) < 4(290 + x) from x = 41 (D'Hondt quotients
+    # 164.75 vs 165.5); at 40, 165 = 165: a tie for the last seat
+    assert (margins["L1-4"].ballots, margins["L1-4"].ballots_to_lose, margins["L1-4"].to) == (40, 41, "L2")
+    assert margins["L1-4"].challenger == "L2-2"
+    # deeper seats need more ballots, and each one's figures are where D'Hondt itself drops L1 below that seat
+    order = [margins[f"L1-{j}"].ballots for j in (4, 3, 2, 1)]
+    assert order == sorted(order) and len(set(order)) == 4
+    for j, m in ((j, margins[f"L1-{j}"]) for j in (1, 2, 3, 4)):
+        v = {"L1": 700 - m.ballots_to_lose, "L2": 290 + m.ballots_to_lose}
+        assert apportion(v, 5, "dhondt").seats["L1"] < j
+        v = {"L1": 700 - m.ballots + 1, "L2": 290 + m.ballots - 1}
+        assert apportion(v, 5, "dhondt").seats["L1"] >= j

@@ -338,8 +338,9 @@ def _tie_won(ties: Sequence[Tie], name: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ListMargin:
-    """A list's last seat: the fewest ballots moved from the list to `to` after which it no longer keeps that seat
-    (`ballots`; lost whatever the lot draws: `ballots_to_lose`), and the list that gains it."""
+    """A list's `seat`-th seat (its last, unless asked for one above): the fewest ballots moved from the list to
+    `to` after which it no longer keeps that seat (`ballots`; lost whatever the lot draws: `ballots_to_lose`),
+    and the list that gains a seat."""
 
     list_id: str
     seats: int
@@ -347,14 +348,16 @@ class ListMargin:
     to: str
     gainer: str
     ballots_to_lose: int | None
+    seat: int = 0  # which of the list's seats, counted from its first
 
 
 def list_margins(votes: Mapping[str, int], seats: int, method: str, *, first_divisor: Fraction | None = None,
                  threshold: Fraction | None = None, blank: int = 0, min_seats: int = 0, lot: Lot = Lot(),
-                 tie_rule: TieRule = TieRule.LOT, context: str = "") -> dict[str, ListMargin]:
+                 tie_rule: TieRule = TieRule.LOT, context: str = "", depth: int = 0) -> dict[str, ListMargin]:
     """For each list that won a seat under `apportion` (any divisor or largest-remainder method, thresholds
     included): the fewest ballots moved from it to one other list after which it no longer keeps its last seat,
-    and the list that gains that seat.
+    and the list that gains that seat. `depth` > 0 asks instead for the seat that many places above each list's
+    last (lists with fewer seats are left out): a closed list's seats fall from the bottom of its order.
 
     Exact by binary search, because moving ballots from list A to list B never gives A a seat: divisor methods
     are population-monotone (Balinski and Young, Fair Representation, 1982, ch. 6); under largest remainders with
@@ -378,7 +381,7 @@ def list_margins(votes: Mapping[str, int], seats: int, method: str, *, first_div
     names = list(votes)
     out: dict[str, ListMargin] = {}
     for a in names:
-        s_a = base.seats[a]
+        s_a = base.seats[a] - depth
         if s_a <= 0:
             continue
 
@@ -411,8 +414,8 @@ def list_margins(votes: Mapping[str, int], seats: int, method: str, *, first_div
             after = moved(to, x)
             gained = [n for n in names if after.seats[n] > base.seats[n]]
             gainer = to if to in gained else min(gained, key=lambda n: (-votes[n], n.encode()), default="")
-        out[a] = ListMargin(a, s_a, None if x >= INF else x, to if x < INF else "", gainer,
-                            None if x_lose >= INF else x_lose)
+        out[a] = ListMargin(a, base.seats[a], None if x >= INF else x, to if x < INF else "", gainer,
+                            None if x_lose >= INF else x_lose, s_a)
     return out
 
 
@@ -554,13 +557,16 @@ def _list_contest_margins(cs: ContestSeats, cands: Sequence[Candidate], contest:
                     # when a woman climbs): try every x where the list's order changes
                     best[h] = search_margin(votes, h, rerun, seated, contest_id=cid, kind=MarginKind.PERSONAL,
                                             list_id=lid, monotone=False)
-    lm = list_margins(dict(cs.list_votes), cs.seats, law.method, first_divisor=law.first_divisor,
-                      threshold=law.threshold, lot=lot, tie_rule=tie_rule, context=context)
-    for lid, m in lm.items():
+    # a list's last seat; under closed lists every seat, each falling when the list drops to fewer than its rank
+    depths = range(max(cs.list_seats.values(), default=0)) if not law.open_lists else range(1)
+    found = [list_margins(dict(cs.list_votes), cs.seats, law.method, first_divisor=law.first_divisor,
+                          threshold=law.threshold, lot=lot, tie_rule=tie_rule, context=context, depth=d)
+             for d in depths]
+    for lid, m in ((lid, m) for lm in found for lid, m in lm.items()):
         if m.ballots is None or not by_list.get(lid):
             continue
-        fewer = elected({**cs.list_seats, lid: cs.list_seats[lid] - 1}, members)
-        dropped = [c for c in by_list[lid] if c not in set(fewer[lid])]
+        fewer = elected({**cs.list_seats, lid: m.seat - 1}, members)
+        dropped = [c for c in by_list[lid][:m.seat] if c not in set(fewer[lid])]
         challenger = ""
         if m.gainer:
             more = elected({**cs.list_seats, m.gainer: cs.list_seats[m.gainer] + 1}, members)
