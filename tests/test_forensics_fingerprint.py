@@ -1,4 +1,4 @@
-"""The turnout × leader-share fingerprint: exact integer binning, both weightings, and Russia's published shape."""
+"""The turnout × leader-share fingerprint: exact integer bins, both weightings, Russia's published shape."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ def table(rows: list[tuple[int, int, int, int]]) -> StationTable:
     a = np.array(rows, dtype=np.int64).reshape(-1, 4)
     n = len(a)
     blank = np.full(n, "", dtype=object)
-    return StationTable(np.array([f"s{i}" for i in range(n)], dtype=object), a[:, 0], a[:, 1], a[:, 2], a[:, 3],
-                        blank, blank, blank)
+    ids = np.array([f"s{i}" for i in range(n)], dtype=object)
+    return StationTable(ids, a[:, 0], a[:, 1], a[:, 2], a[:, 3], blank, blank, blank)
 
 
 def test_bins_are_decided_in_integers() -> None:
@@ -65,13 +65,14 @@ def test_russia_2011_register_and_turnout_match_the_published_totals() -> None:
     t = russia_or_skip(2011)
     fp = fingerprint(t)
     left_out = ~((t.registered > 0) & (t.share_base > 0))
-    # 109,229,337 registered voters and 60.21 % turnout: the data README's check totals, which match the upstream
-    # README of github.com/dkobak/elections (shared/data/russia-federal-2004-2024/README.md, "Check totals")
+    # 109,229,337 registered voters and 60.21 % turnout: the data README's check totals, which match the
+    # upstream README of github.com/dkobak/elections (shared/data/russia-federal-2004-2024/README.md,
+    # "Check totals")
     assert int(fp.voter_counts.sum()) + int(t.registered[left_out & (t.registered > 0)].sum()) == 109_229_337
     centres = (fp.edges[:-1] + fp.edges[1:]) / 2
     binned_turnout = float(fp.turnout_voter_counts @ centres) / float(fp.turnout_voter_counts.sum())
-    # every station moves at most half a bin (0.5 points) when its turnout is replaced by its bin's centre; the
-    # few above 100 % are clipped (below), so the voter-weighted mean of the bins is within 0.5 points of 60.21 %
+    # every station moves at most half a bin (0.5 points) when its turnout is replaced by its bin's centre;
+    # the few above 100 % are clipped (below), so the voter-weighted mean of the bins is within 0.5 points
     assert fp.n_clipped < 0.01 * fp.n_stations
     assert abs(binned_turnout - 0.6021) <= 0.005
 

@@ -2,8 +2,8 @@
 
 References: Klimek, Yegorov, Hanel & Thurner, PNAS 109(41):16469–16473 (2012), Fig. 4 (observed and fitted
 fingerprints of Russia 2011 and 2012; the fair model f_i = f_e = 0 fails); and the Mebane–Kalinin fits of the
-same model for Russia 2000–2016, supplied by Mebane to Kobak (github.com/dkobak/elections, `mebane-kalinin.txt`,
-here `shared/data/russia-federal-2004-2024/mebane-kalinin-fits.tsv`).
+same model for Russia 2000–2016, supplied by Mebane to Kobak (github.com/dkobak/elections,
+`mebane-kalinin.txt`, here `shared/data/russia-federal-2004-2024/mebane-kalinin-fits.tsv`).
 
 The fit is stochastic through its seeded simulation. Run-to-run spread over seeds 0–4 (measured, Russia, the
 default settings): 2011 f_i 0.1855–0.1932 (sd 0.003), f_e 0.0547–0.0565 (sd 0.0007), α 2.85–3.00; 2012 f_i
@@ -55,8 +55,9 @@ def klimek_election(n: int, f_i: float, f_e: float, *, alpha: float, theta: floa
     stolen = np.rint(x ** alpha * (votes - leader))
     ballots = (votes + stuffed).astype(np.int64)
     blank = np.full(n, "", dtype=object)
-    t = StationTable(np.array([f"s{i}" for i in range(n)], dtype=object), registered.astype(np.int64), ballots,
-                     ballots, (leader + stuffed + stolen).astype(np.int64), blank, blank, blank)
+    ids = np.array([f"s{i}" for i in range(n)], dtype=object)
+    t = StationTable(ids, registered.astype(np.int64), ballots, ballots,
+                     (leader + stuffed + stolen).astype(np.int64), blank, blank, blank)
     return t, cls
 
 
@@ -66,7 +67,8 @@ def test_first_stage_is_median_and_left_rms() -> None:
             (1000, 1000, 100, 50)]
     a = np.array(rows, dtype=np.int64)
     blank = np.full(5, "", dtype=object)
-    t = StationTable(np.array(list("abcde"), dtype=object), a[:, 0], a[:, 1], a[:, 2], a[:, 3], blank, blank, blank)
+    ids = np.array(list("abcde"), dtype=object)
+    t = StationTable(ids, a[:, 0], a[:, 1], a[:, 2], a[:, 3], blank, blank, blank)
     first = klimek_first_stage(t)
     assert first["tau"] == pytest.approx(0.6) and first["nu"] == pytest.approx(0.3)
     assert first["sigma_tau"] == pytest.approx(np.sqrt((0.4 ** 2 + 0.2 ** 2) / 2))
@@ -117,8 +119,9 @@ def test_injected_fraud_is_recovered_given_the_honest_distribution(f_i: float, f
 
 
 def test_plug_in_first_stage_still_recovers_extreme_fraud() -> None:
-    # With τ, ν, σ and θ taken from the data (the paper's first stage), mild stuffing is absorbed into the "honest"
-    # peak (the median moves up with it: f_i ≈ 0 here, see docs/methods.md), but extreme fraud is recovered.
+    # With τ, ν, σ and θ taken from the data (the paper's first stage), mild stuffing is absorbed into the
+    # "honest" peak (the median moves up with it: f_i ≈ 0 here, see docs/methods.md), but extreme fraud is
+    # recovered.
     t, cls = klimek_election(20_000, 0.2, 0.05, alpha=2.0, theta=0.3, seed=1)
     fit = klimek_fit(t, seed=0)
     assert fit.f_e == pytest.approx(np.mean(cls == 2), abs=0.005)
@@ -173,13 +176,14 @@ def test_extreme_fraud_tracks_the_stations_in_the_corner(russia_fits: dict) -> N
     for year in YEARS:
         t = russia_or_skip(year)
         ok = (t.registered >= 100) & (t.share_base > 0)
-        corner = np.mean((t.ballots[ok] >= 0.95 * t.registered[ok]) & (t.leader[ok] >= 0.9 * t.share_base[ok]))
+        high = (t.ballots[ok] >= 0.95 * t.registered[ok]) & (t.leader[ok] >= 0.9 * t.share_base[ok])
+        corner = np.mean(high)
         assert 0.8 * corner <= russia_fits[year].f_e <= 1.4 * corner, year
 
 
 @pytest.mark.parametrize("year", [2011, 2012])
 def test_russia_is_explained_by_fraud_not_by_the_fair_model(russia_fits: dict, year: int) -> None:
-    # PNAS Fig. 4: the fitted fraud model reproduces Russia's fingerprint; the fair model (f_i = f_e = 0) does not
+    # PNAS Fig. 4: the fitted fraud model reproduces Russia's fingerprint, the fair one (f_i = f_e = 0) not
     fit = russia_fits[year]
     assert fit.f_i > 0.05 and fit.f_e > 0.01
     assert fit.residual < 0.7 * fit.fair_residual  # measured 0.56 (2011), 0.62 (2012)

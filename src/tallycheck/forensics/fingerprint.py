@@ -1,16 +1,17 @@
 """The election fingerprint: how stations spread over turnout × leader share.
 
 Klimek, Yegorov, Hanel & Thurner, "Statistical detection of systematic election irregularities", PNAS 109(41):
-16469–16473 (2012), Fig. 2 ("election fingerprints"): a 2-D histogram of the number of units (polling stations)
-by turnout (x) and the winner's vote share (y). Clean elections give one compact, roughly Gaussian cloud; ballot
-stuffing smears it towards the upper right and piles stations up at 100 % turnout and 100 % for the leader.
-Kobak, Shpilkin & Pshenichnikov (Annals of Applied Statistics 10(1), 2016, Fig. 1) weight each station by its
-voters instead, so that a station of 3,000 counts more than one of 30; both weightings are returned here (the
-voter weight is the register, `registered`).
+16469–16473 (2012), Fig. 2 ("election fingerprints"): a 2-D histogram of the number of units (polling
+stations) by turnout (x) and the winner's vote share (y). Clean elections give one compact, roughly Gaussian
+cloud; ballot stuffing smears it towards the upper right and piles stations up at 100 % turnout and 100 % for
+the leader. Kobak, Shpilkin & Pshenichnikov (Annals of Applied Statistics 10(1), 2016, Fig. 1) weight each
+station by its voters instead, so that a station of 3,000 counts more than one of 30; both weightings are
+returned here (the voter weight is the register, `registered`).
 
-Bins are decided in integers (station in turnout bin ⌊bins·ballots/registered⌋), so no station moves bin through
-rounding; a station at exactly 100 % falls in the last bin, and one above 100 % (more ballots than registered
-voters, which mobile ballot boxes and absentee certificates allow) is clipped into it and counted in `n_clipped`.
+Bins are decided in integers (station in turnout bin ⌊bins·ballots/registered⌋), so no station moves bin
+through rounding; a station at exactly 100 % falls in the last bin, and one above 100 % (more ballots than
+registered voters, which mobile ballot boxes and absentee certificates allow) is clipped into it and counted
+in `n_clipped`.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class Fingerprint:
 
 
 def fingerprint_bins(t: StationTable, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """(used, turnout bin, share bin, clipped): the stations a fingerprint counts and their bins, in integers."""
+    """(used, turnout bin, share bin, clipped): the stations a fingerprint counts, and their bins."""
     if bins < 1:
         raise ValueError(f"bins must be at least 1, got {bins}")
     used = (t.registered > 0) & (t.share_base > 0)

@@ -1,48 +1,50 @@
-"""The finite-mixture fraud model: which stations look stuffed, and how many of the leader's votes are fraudulent.
+"""The finite-mixture fraud model: which stations look stuffed, and how many of the leader's votes are false.
 
 After Mebane's finite mixture model of election frauds (Mebane, "Election forensics: frauds tests and
-observation-level frauds probabilities", 2016) as implemented in the `eforensics` R package (Ferrari, McAlister, Mebane & Wu; github.com/UMeforensics/eforensics_public,
-`R/ef_models.R`, model "rn", the restricted-normal model with the exponent α), which makes Klimek et al.'s fraud
-mechanism (PNAS 109(41), 2012) a likelihood. Every station is in one of three classes:
+observation-level frauds probabilities", 2016) as implemented in the `eforensics` R package (Ferrari,
+McAlister, Mebane & Wu; github.com/UMeforensics/eforensics_public, `R/ef_models.R`, model "rn", the
+restricted-normal model with the exponent α), which makes Klimek et al.'s fraud mechanism (PNAS 109(41), 2012)
+a likelihood. Every station is in one of three classes:
 
 - no fraud: turnout t = τ_i and leader share v = ν_i, with τ_i ~ N(μ_τ, σ_τ) and ν_i ~ N(μ_ν, σ_ν), both
   truncated to [0, 1];
 - incremental fraud: a fraction x of the non-voters' ballots is added for the leader and a fraction x^α of the
-  opposition's votes is moved to the leader, so t = τ + x(1 − τ) and t·v = τν + x(1 − τ) + x^α τ(1 − ν), with the
-  magnitude x ~ N(μ_ι, σ_ι) truncated to (0, k);
+  opposition's votes is moved to the leader, so t = τ + x(1 − τ) and t·v = τν + x(1 − τ) + x^α τ(1 − ν), with
+  the magnitude x ~ N(μ_ι, σ_ι) truncated to (0, k);
 - extreme fraud: the same with x ~ N(μ_χ, 0.075) truncated to [k, 1);
 
 with k = 0.7 and σ_χ = 0.075 the constants of `eforensics` (and 0.075 that of Klimek et al.), in proportions
 π_none, π_incremental, π_extreme.
 
-The likelihood, exactly. A station's proportions are taken from its counts with a continuity correction,
-t = (ballots + ½)/(registered + 1) and v = (leader + ½)/(share base + 1), so that a station at 100 % is not forced
-to an honest turnout of exactly 100 %. The magnitude x takes values on a fixed grid x_j = 1 − e^{−h·j}, j = 1, 2, …
-(h = `grid_step`; x spaced evenly in −log(1 − x), which resolves the magnitudes near 1 that turn a 60 % turnout
-into 99.9 %); the class distributions of x are the truncated normals above discretised on that grid
+The likelihood, exactly. A station's proportions are taken from its counts with a continuity correction, t =
+(ballots + ½)/(registered + 1) and v = (leader + ½)/(share base + 1), so that a station at 100 % is not forced
+to an honest turnout of exactly 100 %. The magnitude x takes values on a fixed grid x_j = 1 − e^{−h·j}, j = 1,
+2, … (h = `grid_step`; x spaced evenly in −log(1 − x), which resolves the magnitudes near 1 that turn a 60 %
+turnout into 99.9 %); the class distributions of x are the truncated normals above discretised on that grid
 (P(x_j) ∝ φ((x_j − μ)/σ)·Δx_j with Δx_j = h·(1 − x_j) the grid's spacing there, normalised within the class's
-part of the grid). Given x, the
-mechanism is inverted, τ = (t − x)/(1 − x) and ν = 1 − t(1 − v)/(τ(1 − x^α)), and the density of (t, v) is
+part of the grid). Given x, the mechanism is inverted, τ = (t − x)/(1 − x) and ν = 1 − t(1 − v)/(τ(1 − x^α)),
+and the density of (t, v) is
 
     f(t, v | x) = TN(τ; μ_τ, σ_τ) · TN(ν; μ_ν, σ_ν) · t / ((1 − x) · τ · (1 − x^α)),
 
-(the last factor is the Jacobian of the inversion; x = 0 gives the no-fraud density TN(t)·TN(v)), zero where τ or
-ν leaves [0, 1]. The station's likelihood is π_none·f(t, v | 0) + Σ_j π_class(j)·P(x_j)·f(t, v | x_j); the
-log-likelihood is the sum over stations. It is maximised directly (L-BFGS-B over π, μ_τ, σ_τ, μ_ν, σ_ν, μ_ι, σ_ι,
-μ_χ and α, within bounds), not by MCMC; the exact gradient comes from the same posterior responsibilities an
-EM step would compute (Fisher's identity), so one evaluation costs one E-step.
+(the last factor is the Jacobian of the inversion; x = 0 gives the no-fraud density TN(t)·TN(v)), zero where τ
+or ν leaves [0, 1]. The station's likelihood is π_none·f(t, v | 0) + Σ_j π_class(j)·P(x_j)·f(t, v | x_j); the
+log-likelihood is the sum over stations. It is maximised directly (L-BFGS-B over π, μ_τ, σ_τ, μ_ν, σ_ν, μ_ι,
+σ_ι, μ_χ and α, within bounds), not by MCMC; the exact gradient comes from the same posterior responsibilities
+an EM step would compute (Fisher's identity), so one evaluation costs one E-step.
 
-How it differs from `eforensics`: that package samples each station's x (and τ, ν) by MCMC under priors; here x is
-summed out over the grid and the rest maximised, which gives the maximum-likelihood counterpart of the same model
-in seconds; there are no covariates; proportions come from counts with the continuity correction above (the rn
-model takes proportions as given).
+How it differs from `eforensics`: that package samples each station's x (and τ, ν) by MCMC under priors; here
+x is summed out over the grid and the rest maximised, which gives the maximum-likelihood counterpart of the
+same model in seconds; there are no covariates; proportions come from counts with the continuity correction
+above (the rn model takes proportions as given).
 
-Outputs: the class shares, each station's posterior probability of fraud (1 − P(no fraud | its t, v)), and each
-station's expected number of fraudulent votes for the leader, E[leader·(1 − τν/(t·v)) | t, v] (the stuffed and
-the stolen votes), summed nationally or by region. `evidence()` turns the posterior into the screen's
-StationEvidence as p = P(no fraud | data): it is a posterior probability under this model, not a p-value, so the
-screen should read it as a score (rank by it, show it) and not feed it to a false-discovery procedure as if it
-were uniform under the null. Stations with fewer than `min_registered` voters are not fitted (p = nan).
+Outputs: the class shares, each station's posterior probability of fraud (1 − P(no fraud | its t, v)), and
+each station's expected number of fraudulent votes for the leader, E[leader·(1 − τν/(t·v)) | t, v] (the
+stuffed and the stolen votes), summed nationally or by region. `evidence()` turns the posterior into the
+screen's StationEvidence as p = P(no fraud | data): it is a posterior probability under this model, not a
+p-value, so the screen should read it as a score (rank by it, show it) and not feed it to a false-discovery
+procedure as if it were uniform under the null. Stations with fewer than `min_registered` voters are not
+fitted (p = nan).
 """
 
 from __future__ import annotations
@@ -71,11 +73,12 @@ class MixtureFit:
     tau_sd: float
     nu_mean: float  # honest leader share ~ N(nu_mean, nu_sd) on [0, 1]
     nu_sd: float
+    # the magnitudes and α are the three-class fit's even when the no-fraud model is selected
     iota_mean: float  # incremental magnitude ~ N(iota_mean, iota_sd) on (0, SPLIT)
     iota_sd: float
     chi_mean: float  # extreme magnitude ~ N(chi_mean, EXTREME_SD) on [SPLIT, 1)
     alpha: float  # a fraction x of non-voters stuffed, x^alpha of the opposition stolen
-    log_likelihood: float
+    log_likelihood: float  # of the three-class fit
     iterations: int
     converged: bool
     station_id: np.ndarray
@@ -90,6 +93,7 @@ class MixtureFit:
     share: np.ndarray  # leader / share base
     no_fraud_log_likelihood: float  # the best fit with π_none = 1 (independent truncated normals)
     standard_errors: dict[str, float]  # from the observed information, when asked for; else empty
+    model: str  # "three classes", or "no fraud" when the BIC prefers it (π_none = 1, no fraudulent votes)
 
     @property
     def n_fitted(self) -> int:
@@ -99,16 +103,19 @@ class MixtureFit:
     def fraudulent_votes(self) -> float:
         return float(self.fraud_votes.sum())
 
-    def summary(self) -> dict[str, float | int | bool]:
+    def summary(self) -> dict[str, float | int | bool | str]:
         return {"pi_none": self.pi_none, "pi_incremental": self.pi_incremental, "pi_extreme": self.pi_extreme,
                 "fraudulent_votes": self.fraudulent_votes,
                 "fraudulent_share": self.fraudulent_votes / self.leader_votes if self.leader_votes else 0.0,
                 "stations_likely_fraudulent": int(np.count_nonzero(self.p_fraud > 0.5)),
-                "tau_mean": self.tau_mean, "tau_sd": self.tau_sd, "nu_mean": self.nu_mean, "nu_sd": self.nu_sd,
+                "tau_mean": self.tau_mean, "tau_sd": self.tau_sd, "nu_mean": self.nu_mean,
+                "nu_sd": self.nu_sd,
                 "iota_mean": self.iota_mean, "iota_sd": self.iota_sd, "chi_mean": self.chi_mean,
                 "alpha": self.alpha, "log_likelihood": self.log_likelihood,
                 "lr_fraud": 2.0 * (self.log_likelihood - self.no_fraud_log_likelihood),
-                "iterations": self.iterations, "converged": self.converged, "n_stations": self.n_fitted,
+                "bic_gain": _bic_gain(self.log_likelihood, self.no_fraud_log_likelihood, self.n_fitted),
+                "model": self.model, "iterations": self.iterations, "converged": self.converged,
+                "n_stations": self.n_fitted,
                 **{f"se_{k}": v for k, v in self.standard_errors.items()}}
 
     def fraudulent_votes_by_region(self) -> dict[str, float]:
@@ -118,7 +125,7 @@ class MixtureFit:
         return {str(n): float(v) for n, v in zip(names, totals)}
 
     def evidence(self) -> StationEvidence:
-        """p = P(no fraud | data), a posterior under this model and not a p-value (see the module docstring)."""
+        """p = P(no fraud | data): a posterior under this model, not a p-value (see the module docstring)."""
         p = np.where(self.fitted, 1.0 - self.p_fraud, np.nan)
         reasons = np.full(len(p), "", dtype=object)
         for i in np.flatnonzero(self.fitted & (self.p_fraud >= 0.5)):
@@ -198,8 +205,8 @@ class _Params:
 
     def vector(self) -> np.ndarray:
         logits = np.log(self.pi[1:] / self.pi[0])
-        return np.array([logits[0], logits[1], self.tau[0], np.log(self.tau[1]), self.nu[0], np.log(self.nu[1]),
-                         self.iota[0], np.log(self.iota[1]), self.chi, self.alpha])
+        return np.array([logits[0], logits[1], self.tau[0], np.log(self.tau[1]), self.nu[0],
+                         np.log(self.nu[1]), self.iota[0], np.log(self.iota[1]), self.chi, self.alpha])
 
     @staticmethod
     def of(v: np.ndarray) -> _Params:
@@ -209,7 +216,8 @@ class _Params:
 
 
 _BOUNDS = [(-40.0, 40.0), (-40.0, 40.0), (-0.5, 1.5), (np.log(0.005), np.log(2.0)), (-0.5, 1.5),
-           (np.log(0.005), np.log(2.0)), (0.0, SPLIT), (np.log(0.01), np.log(1.0)), (SPLIT, 1.0), ALPHA_BOUNDS]
+           (np.log(0.005), np.log(2.0)), (0.0, SPLIT), (np.log(0.01), np.log(1.0)), (SPLIT, 1.0),
+           ALPHA_BOUNDS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +290,8 @@ def _gradient(p: _Params, q: _Posterior, c: _Cells, t: np.ndarray, v: np.ndarray
     grad = np.zeros(10)
     grad[0], grad[1] = totals[inc].sum() - n * p.pi[1], totals[~inc].sum() - n * p.pi[2]
     r_tau = r * c.tau
-    grad[2:4] = _tn_gradient(float(n), float(r0 @ t + r_tau.sum()), float(r0 @ (t * t) + r_tau @ c.tau), *p.tau)
+    grad[2:4] = _tn_gradient(float(n), float(r0 @ t + r_tau.sum()), float(r0 @ (t * t) + r_tau @ c.tau),
+                             *p.tau)
     r_nu = r * nu
     grad[4:6] = _tn_gradient(float(n), float(r0 @ v + r_nu.sum()), float(r0 @ (v * v) + r_nu @ nu), *p.nu)
     grad[6:8] = _node_gradient(totals[inc], g.x[inc], g.width[inc], *p.iota)
@@ -294,9 +303,10 @@ def _gradient(p: _Params, q: _Posterior, c: _Cells, t: np.ndarray, v: np.ndarray
     return grad
 
 
-def _no_fraud_log_likelihood(t: np.ndarray, v: np.ndarray) -> float:
-    """Maximised log-likelihood of the no-fraud model alone (independent truncated normals for t and v)."""
-    total = 0.0
+def _no_fraud(t: np.ndarray, v: np.ndarray) -> tuple[float, tuple[float, float], tuple[float, float]]:
+    """The no-fraud model alone (independent truncated normals for t and v): maximised log-likelihood and the
+    (mean, sd) of each."""
+    total, params = 0.0, []
     for y in (t, v):
         w, s1, s2 = float(len(y)), float(y.sum()), float(y @ y)
 
@@ -309,7 +319,13 @@ def _no_fraud_log_likelihood(t: np.ndarray, v: np.ndarray) -> float:
         res = optimize.minimize(nll, start, jac=True, method="L-BFGS-B",
                                 bounds=[(-0.5, 1.5), (np.log(0.005), np.log(2.0))])
         total -= float(res.fun)
-    return total
+        params.append((float(res.x[0]), float(np.exp(res.x[1]))))
+    return total, params[0], params[1]
+
+
+def _bic_gain(log_likelihood: float, no_fraud: float, n: int) -> float:
+    """BIC(no fraud) − BIC(three classes): positive when the fraud classes earn their 6 extra parameters."""
+    return 2.0 * (log_likelihood - no_fraud) - 6.0 * np.log(max(n, 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,8 +365,8 @@ def _station_fraud_votes(q: _Posterior, d: _Data, leader: np.ndarray) -> np.ndar
 
 def _standard_errors(d: _Data, vec: np.ndarray, leader: np.ndarray, step: float = 1e-5) -> dict[str, float]:
     """Standard errors from the observed information: the Hessian of the log-likelihood by central differences
-    of its exact gradient, inverted, and carried to π and the fraudulent votes by the delta method. nan where a
-    parameter sits on a bound or the information is not positive definite."""
+    of its exact gradient, inverted, and carried to π and the fraudulent votes by the delta method. nan where
+    a parameter sits on a bound or the information is not positive definite."""
     k = len(vec)
     hessian = np.zeros((k, k))
     votes = np.zeros(k)
@@ -361,7 +377,8 @@ def _standard_errors(d: _Data, vec: np.ndarray, leader: np.ndarray, step: float 
         for sign in (1.0, -1.0):
             p = _Params.of(vec + sign * h)
             q = _posterior(p, d.cells, d.t, d.v, d.grid)
-            sides.append((_gradient(p, q, d.cells, d.t, d.v, d.grid), _station_fraud_votes(q, d, leader).sum()))
+            sides.append((_gradient(p, q, d.cells, d.t, d.v, d.grid),
+                          _station_fraud_votes(q, d, leader).sum()))
         hessian[:, i] = (sides[0][0] - sides[1][0]) / (2 * step)
         votes[i] = (sides[0][1] - sides[1][1]) / (2 * step)
     hessian = 0.5 * (hessian + hessian.T)
@@ -384,25 +401,30 @@ def _standard_errors(d: _Data, vec: np.ndarray, leader: np.ndarray, step: float 
 
 def fit_mixture(t: StationTable, *, seed: int = 0, min_registered: int = 100, grid_step: float = 0.05,
                 max_iter: int = 1000, tol: float = 1e-9, starts: int = 1, warm_start: int = 20000,
-                standard_errors: bool = False) -> MixtureFit:
+                standard_errors: bool = False, select: bool = True) -> MixtureFit:
     """Fit the three-class mixture by maximum likelihood (see the module docstring).
 
     The log-likelihood and its exact gradient (Fisher's identity: the gradient is the posterior expectation of
-    the complete-data score, so it costs one pass over the responsibilities, as an EM step does) go to L-BFGS-B
-    over the bounded parameters. To save passes over millions of cells, the optimiser first runs on a seeded
-    random sample of `warm_start` stations with a grid twice as coarse, then finishes on every station from
-    there (0 skips the warm start). `starts` > 1 adds restarts from seeded random starting points and keeps the
-    highest likelihood; `converged` is the optimiser's verdict on the final run (relative change of the
-    log-likelihood per station below `tol`, or a projected gradient near 0). `standard_errors` adds standard
-    errors of the class shares, α and the fraudulent votes from the observed information (20 more gradient
-    passes).
+    the complete-data score, so it costs one pass over the responsibilities, as an EM step does) go to
+    L-BFGS-B over the bounded parameters. To save passes over millions of cells, the optimiser first runs on a
+    seeded random sample of `warm_start` stations with a grid twice as coarse, then finishes on every station
+    from there (0 skips the warm start). `starts` > 1 adds restarts from seeded random starting points and
+    keeps the highest likelihood; `converged` is the optimiser's verdict on the final run (relative change of
+    the log-likelihood per station below `tol`, or a projected gradient near 0). `standard_errors` adds
+    standard errors of the class shares, α and the fraudulent votes from the observed information (20 more
+    gradient passes).
+
+    With `select`, the no-fraud model (π_none = 1) is reported instead when its BIC is lower: the six fraud
+    parameters must raise the log-likelihood by more than 3·log(stations) to be kept. The BIC is a consistent
+    choice of the number of mixture components (Keribin, Sankhyā A 62:49–66, 2000); it is how a clean election
+    gets exactly no fraud rather than a small incremental class at magnitude ≈ 0, which fits as well.
     """
     if not 0 < grid_step <= 0.25:
         raise ValueError(f"grid_step must be in (0, 0.25]; got {grid_step}")
     used = (t.registered >= max(min_registered, 1)) & (t.share_base > 0) & (t.ballots >= 0) & (t.leader >= 0)
     if np.count_nonzero(used) < 10:
-        raise ValueError(f"the mixture model needs at least 10 stations with {min_registered} or more registered "
-                         f"voters and a share base above 0; found {np.count_nonzero(used)}")
+        raise ValueError(f"the mixture model needs at least 10 stations with {min_registered} or more "
+                         f"registered voters and a share base above 0; found {np.count_nonzero(used)}")
     registered, base = t.registered[used], t.share_base[used]
     ballots, leader = np.minimum(t.ballots[used], registered), np.minimum(t.leader[used], base)
     tt = (ballots + 0.5) / (registered + 1.0)
@@ -436,24 +458,32 @@ def fit_mixture(t: StationTable, *, seed: int = 0, min_registered: int = 100, gr
     cells, grid = full.cells, full.grid
     q = _posterior(p, cells, tt, vv, grid)
 
+    no_fraud_ll, no_fraud_tau, no_fraud_nu = _no_fraud(tt, vv)
+    clean = select and _bic_gain(q.log_likelihood, no_fraud_ll, n) <= 0
     size = len(t)
     p_fraud = np.full(size, np.nan)
     p_extreme = np.full(size, np.nan)
     fraud_votes = np.zeros(size)
     idx = np.flatnonzero(used)
-    p_fraud[idx] = 1.0 - q.r_none
-    p_extreme[idx] = np.bincount(cells.station, weights=np.where(grid.incremental[cells.node], 0.0, q.r),
-                                 minlength=n)
-    fraud_votes[idx] = _station_fraud_votes(q, full, leader)
+    if clean:
+        pi, tau, nu = np.array([1.0, 0.0, 0.0]), no_fraud_tau, no_fraud_nu
+        p_fraud[idx] = 0.0
+        p_extreme[idx] = 0.0
+    else:
+        pi, tau, nu = p.pi, p.tau, p.nu
+        p_fraud[idx] = 1.0 - q.r_none
+        p_extreme[idx] = np.bincount(cells.station, weights=np.where(grid.incremental[cells.node], 0.0, q.r),
+                                     minlength=n)
+        fraud_votes[idx] = _station_fraud_votes(q, full, leader)
     turnout = np.full(size, np.nan)
     share = np.full(size, np.nan)
     turnout[idx], share[idx] = t.ballots[used] / registered, t.leader[used] / base
-    errors = _standard_errors(full, best.x, leader) if standard_errors else {}
-    return MixtureFit(pi_none=float(p.pi[0]), pi_incremental=float(p.pi[1]), pi_extreme=float(p.pi[2]),
-                      tau_mean=p.tau[0], tau_sd=p.tau[1], nu_mean=p.nu[0], nu_sd=p.nu[1], iota_mean=p.iota[0],
+    errors = _standard_errors(full, best.x, leader) if standard_errors and not clean else {}
+    return MixtureFit(pi_none=float(pi[0]), pi_incremental=float(pi[1]), pi_extreme=float(pi[2]),
+                      tau_mean=tau[0], tau_sd=tau[1], nu_mean=nu[0], nu_sd=nu[1], iota_mean=p.iota[0],
                       iota_sd=p.iota[1], chi_mean=p.chi, alpha=p.alpha, log_likelihood=q.log_likelihood,
                       iterations=int(best.nit), converged=bool(best.success), station_id=t.station_id,
                       region=t.region, leader_name=t.leader_name, fitted=used, p_fraud=p_fraud,
                       p_extreme=p_extreme, fraud_votes=fraud_votes, leader_votes=int(leader.sum()),
-                      turnout=turnout, share=share, no_fraud_log_likelihood=_no_fraud_log_likelihood(tt, vv),
-                      standard_errors=errors)
+                      turnout=turnout, share=share, no_fraud_log_likelihood=no_fraud_ll,
+                      standard_errors=errors, model="no fraud" if clean else "three classes")
