@@ -1,19 +1,21 @@
-"""Benchmark: seat allocation and seat margins at Iraq's scale, each against a baseline run in the same process.
+"""Benchmark: seat allocation and seat margins at Iraq's scale, each against a baseline run in the same
+process.
 
 The election is an Iraq-shaped synthetic package (tallycheck.synth: 83 districts of 3-5 seats with one women's
-seat each, the 25 % governorate check, 9 minority seats incl. the nationwide Christian ballot, 3,249 candidates).
-Seats depend on the vote totals only, so the totals are made once (timed apart) and every job starts from them.
+seat each, the 25 % governorate check, 9 minority seats incl. the nationwide Christian ballot, 3,249
+candidates). Seats depend on the vote totals only, so the totals are made once (timed apart) and every job
+starts from them.
 
 - allocation: `allocate_votes` (every contest under iraq-2021: SNTV with the women's minimum, per-area and
   minority seats, the governorate check, party totals, the lot) against the floor any SNTV count stands on:
   sorting each contest's candidates by votes and taking the top k (no quotas, no lot, no result objects).
-- margins: `seat_margins` for all 329 seats (closed forms here) against (a) the same margins found by re-running
-  each contest's real allocation (`sntv`) in a binary search over x per recipient (`search_margin`), and (b) the
-  naive definition: the whole election re-allocated (`allocate_votes`) at every x = 0, 1, 2, ... for every
-  recipient, both readings of ties. (b) is too slow for all seats, so it runs on the closest seats only and is
-  compared per seat with the closed forms of the same seats.
-- optionally (--binding-region), the margins when the governorate minimum can act (a third of each governorate's
-  seats for women, more than its districts' own seats), where every district is searched.
+- margins: `seat_margins` for all 329 seats (closed forms here) against (a) the same margins found by
+  re-running each contest's real allocation (`sntv`) in a binary search over x per recipient
+  (`search_margin`), and (b) the naive definition: the whole election re-allocated (`allocate_votes`) at every
+  x = 0, 1, 2, ... for every recipient, both readings of ties. (b) is too slow for all seats, so it runs on
+  the closest seats only and is compared per seat with the closed forms of the same seats.
+- optionally (--binding-region), the margins when the governorate minimum can act (a third of each
+  governorate's seats for women, more than its districts' own seats), where every district is searched.
 
     .venv/bin/python bench/bench_seats.py --stations 55041 --repeat 5 --naive-seats 3
 """
@@ -54,8 +56,8 @@ def plain_sort(by_contest: dict[str, list[tuple[str, int]]], seats: dict[str, in
 
 def naive_margin(data, totals: VoteTotals, contest: str, holder: str, law: Law | None) -> tuple[int, int]:
     """The definition, literally: re-allocate the whole election at every x for every recipient, until the
-    holder is out (ties against it, then ties for it); recipients tried in order of votes, stopping at the best
-    so far."""
+    holder is out (ties against it, then ties for it); recipients tried in order of votes, stopping at the
+    best so far."""
     mine = {k: v for (c, k), v in totals.candidates.items() if c == contest}
     out = []
     for strict in (False, True):
@@ -105,7 +107,7 @@ def main() -> None:
     sort_best, sort_median, _ = timed(lambda: plain_sort(by_contest, seats), args.repeat)
     assert result.seats == 329
 
-    # -- margins ------------------------------------------------------------------------------------------------
+    # -- margins ---------------------------------------------------------------------------------------------
     margins_best, margins_median, margins = timed(lambda: seat_margins(result, data), args.repeat)
     assert len(margins) == 329 and all(m.method.value == "closed-form" for m in margins)
 
@@ -125,7 +127,8 @@ def main() -> None:
 
             def rerun(v, strict, cs=cs, gender=gender):
                 return sntv([SntvCandidate(k, n, gender[k]) for k, n in v.items()], cs.seats,
-                            women_seats=cs.women_seats, lot=lot, context=contest_context(cs.contest_id)).winners
+                            women_seats=cs.women_seats, lot=lot,
+                            context=contest_context(cs.contest_id)).winners
 
             for h in cs.winner_ids:
                 out.append(search_margin(dict(cs.votes), h, rerun, cs.winner_ids, contest_id=cs.contest_id))
@@ -147,7 +150,8 @@ def main() -> None:
         cs = result.contest(m.contest_id)
         cands = [SntvCandidate(k, v, genders[(cs.contest_id, k)]) for k, v in cs.votes.items()]
         best, _, _ = timed(lambda: sntv_margins(cands, cs.seats, [m.holder], women_seats=cs.women_seats,
-                                                lot=Lot(result.seed), context=contest_context(cs.contest_id)), 5)
+                                                lot=Lot(result.seed),
+                                                context=contest_context(cs.contest_id)), 5)
         closed_runs.append(best)
 
     report = {

@@ -19,7 +19,8 @@ from tallycheck.seats.ties import Lot
 from test_seats_whatif import VOTES, files
 
 
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: object) -> tuple[int, str, str]:
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
+        *args: object) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["tallycheck", *map(str, args)])
     code = 0
     try:
@@ -48,7 +49,7 @@ def whatif_package(tc, tmp_path: Path) -> Path:
     return pkg
 
 
-# -- tallycheck seats -------------------------------------------------------------------------------------------
+# -- tallycheck seats ----------------------------------------------------------------------------------------
 
 def test_seats_text(tc, imported: Path) -> None:
     code, out, err = tc("seats", imported)
@@ -74,8 +75,8 @@ def test_seats_json(tc, imported: Path) -> None:
     assert [w["candidate_id"] for w in body["contests"][0]["winners"]] == ["001", "002", "003"]
     assert len(body["margins"]) == 6 and len(body["closest"]) == 2
     assert body["closest"][0] == {"contest_id": "D1", "holder": "003", "ballots": 18, "ballots_to_lose": 18,
-                                  "challenger": "004", "to": "004", "kind": "candidate", "method": "closed-form",
-                                  "list_id": ""}
+                                  "challenger": "004", "to": "004", "kind": "candidate",
+                                  "method": "closed-form", "list_id": ""}
     assert "what_if" not in body
 
 
@@ -87,7 +88,8 @@ def test_seats_marks_quota_replacements_and_lot_draws(tc, tmp_path: Path) -> Non
     assert tc("import", pkg)[0] == 0
     code, out, _ = tc("seats", pkg)
     assert code == 0
-    assert "D1\t3\td\tCandidate d\tParty C\tF\t15\twomen-quota\treplaced c (women-contest)" in out.splitlines()
+    row = "D1\t3\td\tCandidate d\tParty C\tF\t15\twomen-quota\treplaced c (women-contest)"
+    assert row in out.splitlines()
     tied = {s: dict(row) for s, row in VOTES.items()}
     tied["S01"].update(p=45, q=40, r=40)  # D2: p 50, q 45 (F), r 45 tie for the second seat
     tied["S02"].update(q=5, r=5)
@@ -111,8 +113,10 @@ def test_seats_annul(tc, whatif_package: Path, tmp_path: Path) -> None:
     stations.write_text("station_id,reason\nS02,ballot stuffing\n", "utf-8")
     code, out, err = tc("seats", whatif_package, "--annul", stations)
     assert code == 0, err
-    assert "With 1 station struck out: 1 seat change hands in 1 contest; 1 contests keep their winners." in out
-    assert "D1\tout\te\tCandidate e\tParty B\t90\t5" in out and "D1\tin\td\tCandidate d\tParty C\t15\t10" in out
+    assert "With 1 station struck out: 1 seat change hands in 1 contest; 1 contests keep their winners." \
+        in out
+    assert "D1\tout\te\tCandidate e\tParty B\t90\t5" in out
+    assert "D1\tin\td\tCandidate d\tParty C\t15\t10" in out
     assert "Party C\t1\t2\t+1" in out
     code, out, _ = tc("seats", whatif_package, "--annul", stations, "--json")
     body = json.loads(out)["what_if"]
@@ -123,8 +127,8 @@ def test_seats_annul(tc, whatif_package: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("content, message", [
     ("station,x\nS02,1\n", "struck.csv has no column 'station_id': its header is 'station,x'"),
-    ("station_id,note\nS01,x\n\n,oops\n", "Expected a station id in column station_id, row 4 of struck.csv. Got "
-                                          "an empty cell."),
+    ("station_id,note\nS01,x\n\n,oops\n",
+     "Expected a station id in column station_id, row 4 of struck.csv. Got an empty cell."),
     ("", "struck.csv is empty: expected a header line with the columns station_id."),
     ("station_id\nS99\nS01\nS77\n", "2 stations in struck.csv not in the package's stations: S77, S99."),
 ])
@@ -151,7 +155,8 @@ def test_seats_against_a_recount(tc, whatif_package: Path) -> None:
     code, out, _ = tc("seats", whatif_package, "--version", "v1", "--against", "v2")
     assert code == 0
     assert "v1 against v2: 1 seat change hands in 1 contest" in out
-    assert "D2\tout\tp\tCandidate p\tParty A\t65\t34" in out and "D2\tin\tr\tCandidate r\tParty B\t35\t66" in out
+    assert "D2\tout\tp\tCandidate p\tParty A\t65\t34" in out
+    assert "D2\tin\tr\tCandidate r\tParty B\t35\t66" in out
     body = json.loads(tc("seats", whatif_package, "--version", "v1", "--against", "v2", "--json")[1])
     assert body["what_if"]["against"] == "v2" and body["what_if"]["changes"]["seats_changed"] == 1
 
@@ -180,7 +185,7 @@ def test_seats_law_that_cannot_apply_is_refused(tc, tmp_path: Path) -> None:
     assert "checks women per governorate" in err
 
 
-# -- tallycheck sntv ----------------------------------------------------------------------------------------------
+# -- tallycheck sntv -----------------------------------------------------------------------------------------
 
 def candidates_file(tmp_path: Path, rows: list[tuple], header: tuple = ("id", "votes", "gender")) -> Path:
     path = tmp_path / "candidates.csv"
@@ -200,7 +205,8 @@ def test_sntv_json_shape(tc, tmp_path: Path) -> None:
     assert body["ties"] == []
     # d keeps the women's seat whatever happens to the men; b loses hers... to c coming back: 90 - x < 80 + x
     margins = {m["holder"]: m for m in body["margins"]}
-    assert (margins["b"]["ballots"], margins["b"]["ballots_to_lose"], margins["b"]["challenger"]) == (5, 6, "c")
+    b = margins["b"]
+    assert (b["ballots"], b["ballots_to_lose"], b["challenger"]) == (5, 6, "c")
     assert margins["d"]["ballots"] is None
 
 
@@ -220,7 +226,8 @@ def test_sntv_text(tc, tmp_path: Path) -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "seat\tid\tvotes\tgender\tquota\tmargin (ballots)\twould go to"
-    # a (100) loses once two men stand level with or above him: b at 90 and c, given 10 of a's ballots: 90 = 90
+    # a (100) loses once two men stand level with or above him: b at 90 and c, given 10 of a's ballots: 90 =
+    # 90
     assert lines[1:] == ["1\ta\t100\tM\t\t10\tc", "2\tb\t90\tM\t\t5\tc",
                          "3\td\t70\tF\twomen's seat, replaced c\tnone\t"]
     code, out, _ = tc("sntv", "--seats", 3, "--women-seats", 2, path)
@@ -237,7 +244,8 @@ def test_sntv_text(tc, tmp_path: Path) -> None:
      "Expected F, M, X or an empty cell in column gender, row 2 of candidates.csv. Got: 'Q'."),
     ([("a", 5, "M"), ("a", 6, "F")], ("id", "votes", "gender"),
      "Duplicate id 'a' in column id, row 3 of candidates.csv (first given in row 2)."),
-    ([("", 5, "M")], ("id", "votes", "gender"), "Expected a candidate id in column id, row 2 of candidates.csv."),
+    ([("", 5, "M")], ("id", "votes", "gender"),
+     "Expected a candidate id in column id, row 2 of candidates.csv."),
 ])
 def test_sntv_file_errors(tc, tmp_path: Path, rows: list, header: tuple, message: str) -> None:
     code, out, err = tc("sntv", "--seats", 1, candidates_file(tmp_path, rows, header))

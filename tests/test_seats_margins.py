@@ -74,7 +74,7 @@ def as_int(x: int | None) -> int:
     return INF if x is None else x
 
 
-# -- brute force: the real allocation at every x, for every recipient ------------------------------------------
+# -- brute force: the real allocation at every x, for every recipient ----------------------------------------
 
 def brute_sntv(candidates: list[SntvCandidate], seats: int, women_seats: int, lot: Lot) -> dict[str, tuple]:
     """holder -> (least x with ties against the holder, least x with ties for it), scanning every x."""
@@ -82,8 +82,8 @@ def brute_sntv(candidates: list[SntvCandidate], seats: int, women_seats: int, lo
     gender = {c.candidate_id: c.gender for c in candidates}
 
     def holds(v: dict[str, int], h: str) -> bool:
-        return h in sntv([SntvCandidate(i, n, gender[i]) for i, n in v.items()], seats, women_seats=women_seats,
-                         lot=lot).winners
+        return h in sntv([SntvCandidate(i, n, gender[i]) for i, n in v.items()], seats,
+                         women_seats=women_seats, lot=lot).winners
 
     out = {}
     for h in sntv(candidates, seats, women_seats=women_seats, lot=lot).winners:
@@ -103,7 +103,7 @@ def check_against_brute(candidates: list[SntvCandidate], seats: int, women_seats
     assert got == expected, (candidates, seats, women_seats)
 
 
-# -- worked examples ---------------------------------------------------------------------------------------------
+# -- worked examples -----------------------------------------------------------------------------------------
 
 def test_plain_sntv_last_seat_is_half_the_gap_plus_one() -> None:
     # Stark & Teague (2014) eq. 7 with unit divisors: (V_w - V_l) / 2 ballots make the pair equal
@@ -160,17 +160,18 @@ def test_every_candidate_wins_when_there_are_fewer_than_seats() -> None:
 
 
 def test_closest_first() -> None:
-    ms = [SeatMargin("B", "x", None, "", MarginKind.CANDIDATE), SeatMargin("A", "y", 3, "z", MarginKind.CANDIDATE,
-                                                                          ballots_to_lose=4),
+    ms = [SeatMargin("B", "x", None, "", MarginKind.CANDIDATE),
+          SeatMargin("A", "y", 3, "z", MarginKind.CANDIDATE, ballots_to_lose=4),
           SeatMargin("A", "w", 3, "z", MarginKind.CANDIDATE, ballots_to_lose=3),
           SeatMargin("C", "v", 0, "z", MarginKind.CANDIDATE, ballots_to_lose=1)]
     assert [m.holder for m in closest(ms)] == ["v", "w", "y", "x"]
 
 
-# -- closed forms against brute force ------------------------------------------------------------------------------
+# -- closed forms against brute force ------------------------------------------------------------------------
 
 def test_closed_form_equals_brute_force_on_every_small_contest() -> None:
-    """Every contest of 3 candidates with 0-3 votes each, every gender mix, every seats and women's minimum."""
+    """Every contest of 3 candidates with 0-3 votes each, every gender mix, every seats and women's
+    minimum."""
     for genders in itertools.product((F, M), repeat=3):
         for votes in itertools.product(range(4), repeat=3):
             c = [SntvCandidate(f"c{i}", v, g) for i, (v, g) in enumerate(zip(votes, genders))]
@@ -209,7 +210,8 @@ def test_per_area_ballot_equals_brute_force(rows: list, per_area: dict) -> None:
     votes = {x.candidate_id: x.votes for x in c}
 
     def holds(v: dict[str, int], h: str) -> bool:
-        return h in sntv_by_area([SntvCandidate(i, n, M, area[i]) for i, n in v.items()], per_area, lot=lot).winners
+        return h in sntv_by_area([SntvCandidate(i, n, M, area[i]) for i, n in v.items()], per_area,
+                                 lot=lot).winners
 
     winners = sntv_by_area(c, per_area, lot=lot).winners
     got = {m.holder: (as_int(m.ballots), as_int(m.ballots_to_lose))
@@ -221,9 +223,10 @@ def test_per_area_ballot_equals_brute_force(rows: list, per_area: dict) -> None:
         assert got[h] == expected
 
 
-# -- list PR -------------------------------------------------------------------------------------------------------
+# -- list PR -------------------------------------------------------------------------------------------------
 
-DENMARK_2014 = {"A+B+F": 435245 + 148949 + 249305, "C+V": 208262 + 379840, "I": 65480, "N": 183724, "O": 605889}
+DENMARK_2014 = {"A+B+F": 435245 + 148949 + 249305, "C+V": 208262 + 379840, "I": 65480, "N": 183724,
+                "O": 605889}
 
 
 def test_denmark_2014_closest_seat_is_stark_and_teague_s() -> None:
@@ -279,8 +282,10 @@ def brute_list(votes: dict[str, int], seats: int, method: str, **kw: object) -> 
                         r = apportion(v, seats, method, **kw)
                     except ValueError:  # every list below the threshold: none keeps a seat
                         r = apportion(dict.fromkeys(v, 1), 0, method)
-                    hit = (r.seats[a] < s_a or (r.seats[a] == s_a and _tie_won(r.ties, a))) if variant == "kept" \
-                        else (r.seats[a] < s_a - 1 or (r.seats[a] == s_a - 1 and not _tie_lost(r.ties, a)))
+                    if variant == "kept":
+                        hit = r.seats[a] < s_a or (r.seats[a] == s_a and _tie_won(r.ties, a))
+                    else:
+                        hit = r.seats[a] < s_a - 1 or (r.seats[a] == s_a - 1 and not _tie_lost(r.ties, a))
                     if hit:
                         best = min(best, x)
                         break
@@ -291,7 +296,8 @@ def brute_list(votes: dict[str, int], seats: int, method: str, **kw: object) -> 
 
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.integers(0, 14), min_size=2, max_size=4), st.integers(1, 5),
-       st.sampled_from(["dhondt", "sainte-lague", "sainte-lague-1.4", "huntington-hill", "adams", "hare", "droop"]),
+       st.sampled_from(["dhondt", "sainte-lague", "sainte-lague-1.4", "huntington-hill", "adams", "hare",
+                        "droop"]),
        st.sampled_from([None, Fraction(1, 10), Fraction(1, 5)]))
 def test_list_margins_equal_brute_force(values: list[int], seats: int, method: str,
                                         threshold: Fraction | None) -> None:
@@ -307,7 +313,7 @@ def test_list_margins_equal_brute_force(values: list[int], seats: int, method: s
     assert got == brute_list(votes, seats, method, **kw)
 
 
-# -- searches: the real allocation re-run ------------------------------------------------------------------------------
+# -- searches: the real allocation re-run --------------------------------------------------------------------
 
 def scan(votes: dict[str, int], h: str, rerun, scale: int = 2) -> tuple[int, int]:
     """(least x, least x to lose) over every recipient, trying every x with the allocation re-run."""
@@ -342,21 +348,25 @@ def test_regional_minimum_search_equals_scanning_every_x(data: st.DataObject) ->
 @settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_open_list_search_with_a_women_s_rule_equals_scanning_every_x(data: st.DataObject) -> None:
-    """A women's rule by position need not be monotone; the search tries every x where the list's order changes.
-    The case the test found first: every=2, window, seats 4 of L1 (c1 4 F, c2 4 M, c5 4 F, c0 2 M, c3 2 M,
-    c4 2 F): c5 giving c4 two ballots loses her seat, three or four and she has it again."""
-    rows = data.draw(st.lists(st.tuples(st.integers(0, 6), st.sampled_from((F, M, M))), min_size=2, max_size=6))
+    """A women's rule by position need not be monotone; the search tries every x where the list's order
+    changes. The case the test found first: every=2, window, seats 4 of L1 (c1 4 F, c2 4 M, c5 4 F, c0 2 M, c3
+    2 M, c4 2 F): c5 giving c4 two ballots loses her seat, three or four and she has it again."""
+    rows = data.draw(st.lists(st.tuples(st.integers(0, 6), st.sampled_from((F, M, M))), min_size=2,
+                              max_size=6))
     members = {"L1": [ListCandidate(f"c{i}", v, g, i + 1) for i, (v, g) in enumerate(rows)],
-               "L2": [ListCandidate("d0", 2, M, 1), ListCandidate("d1", 2, F, 2), ListCandidate("d2", 1, M, 3)]}
+               "L2": [ListCandidate("d0", 2, M, 1), ListCandidate("d1", 2, F, 2),
+                      ListCandidate("d2", 1, M, 3)]}
     list_seats = {"L1": data.draw(st.integers(1, len(rows))), "L2": data.draw(st.integers(0, 3))}
-    women = data.draw(st.sampled_from([WomenByPosition(2, 1, Blocks.WINDOW), WomenByPosition(3, 1, Blocks.EACH),
+    women = data.draw(st.sampled_from([WomenByPosition(2, 1, Blocks.WINDOW),
+                                       WomenByPosition(3, 1, Blocks.EACH),
                                        WomenByPosition(4, 1, Blocks.CUMULATIVE), WomenByCount((3,)),
                                        WomenByCount((2,), contest_minimum=2)]))
     votes = {m.candidate_id: m.votes for m in members["L1"]}
 
     def rerun(v: dict[str, int], strict: bool) -> tuple[str, ...]:
         people = dict(members)
-        people["L1"] = [ListCandidate(m.candidate_id, v[m.candidate_id], m.gender, m.position) for m in members["L1"]]
+        people["L1"] = [ListCandidate(m.candidate_id, v[m.candidate_id], m.gender, m.position)
+                        for m in members["L1"]]
         return fill_open_lists(list_seats, people, women, Lot("list"), "L").elected["L1"]
 
     seated = fill_open_lists(list_seats, members, women, Lot("list"), "L").elected["L1"]
@@ -366,9 +376,10 @@ def test_open_list_search_with_a_women_s_rule_equals_scanning_every_x(data: st.D
 
 
 def test_window_rule_is_not_monotone_so_binary_search_would_be_wrong() -> None:
-    members = {"L1": [ListCandidate("c0", 2, M, 1), ListCandidate("c1", 4, F, 2), ListCandidate("c2", 4, M, 3),
-                      ListCandidate("c3", 2, M, 4), ListCandidate("c4", 2, F, 5), ListCandidate("c5", 4, F, 6)],
-               "L2": [ListCandidate("d0", 2, M, 1), ListCandidate("d1", 2, F, 2), ListCandidate("d2", 1, M, 3)]}
+    members = {"L1": [ListCandidate(f"c{i}", v, g, i + 1)
+                      for i, (v, g) in enumerate([(2, M), (4, F), (4, M), (2, M), (2, F), (4, F)])],
+               "L2": [ListCandidate(f"d{i}", v, g, i + 1)
+                      for i, (v, g) in enumerate([(2, M), (2, F), (1, M)])]}
     women = WomenByPosition(2, 1, Blocks.WINDOW)
     votes = {m.candidate_id: m.votes for m in members["L1"]}
 
@@ -381,7 +392,7 @@ def test_window_rule_is_not_monotone_so_binary_search_would_be_wrong() -> None:
         [False, False, True, False, False]
 
 
-# -- whole elections ---------------------------------------------------------------------------------------------
+# -- whole elections -----------------------------------------------------------------------------------------
 
 def _moved(totals: VoteTotals, contest: str, holder: str, to: str, x: int) -> VoteTotals:
     cands = dict(totals.candidates)
@@ -404,7 +415,8 @@ def test_iraq_shaped_election_every_seat_has_a_closed_form_margin(iraq_shaped) -
     result = allocate(data)
     margins = seat_margins(result, data)
     assert len(margins) == result.seats == 329
-    assert {(m.contest_id, m.holder) for m in margins} == {(s.contest_id, s.candidate_id) for s in result.winners}
+    assert {(m.contest_id, m.holder) for m in margins} == \
+        {(s.contest_id, s.candidate_id) for s in result.winners}
     # one district per women's seat: the governorates' 25 % never binds, so every district stands alone
     assert {m.method for m in margins} == {Method.CLOSED_FORM}
     assert margins == closest(margins)
@@ -413,11 +425,11 @@ def test_iraq_shaped_election_every_seat_has_a_closed_form_margin(iraq_shaped) -
     # `ballots` leaves the holder's seat safe, `ballots_to_lose` takes it, under two different lots
     totals = vote_totals(data)
     for m, lot in itertools.product(margins[:8], (Lot("a"), Lot("b"))):
-        # `ballots_to_lose` is the least over recipients; the recipient of `ballots` or the one taking the seat
-        # reaches it in practice
-        assert any(m.holder not in allocate_votes(data, _moved(totals, m.contest_id, m.holder, r, m.ballots_to_lose),
-                                                  lot=lot).contest(m.contest_id).winner_ids
-                   for r in {m.to, m.challenger} - {""})
+        # `ballots_to_lose` is the least over recipients; the recipient of `ballots` or the one taking the
+        # seat reaches it in practice
+        assert any(m.holder not in allocate_votes(
+                       data, _moved(totals, m.contest_id, m.holder, r, m.ballots_to_lose), lot=lot
+                   ).contest(m.contest_id).winner_ids for r in {m.to, m.challenger} - {""})
         if m.ballots:
             safe = _moved(totals, m.contest_id, m.holder, m.to, m.ballots - 1)
             assert m.holder in allocate_votes(data, safe, lot=lot).contest(m.contest_id).winner_ids
@@ -426,7 +438,8 @@ def test_iraq_shaped_election_every_seat_has_a_closed_form_margin(iraq_shaped) -
 def package(folder: Path, law: str, contests: list[tuple], candidates: list[tuple], votes: dict[tuple, int],
             lists: list[tuple] | None = None) -> ElectionData:
     """One station per contest in governorate G1 (districts D1, D2, D3): contests (id, seats, area,
-    women_seats), candidates (id, contest, gender, party, list_id), votes {(contest, candidate or list): n}."""
+    women_seats), candidates (id, contest, gender, party, list_id), votes {(contest, candidate or list):
+    n}."""
     areas = [("IQ", "Iraq", "", "country"), ("G1", "Governorate One", "IQ", "governorate")] + \
         [(f"D{i}", f"District {i}", "G1", "district") for i in (1, 2, 3)]
     list_ids = {lid for lid, *_ in (lists or [])}
@@ -439,8 +452,9 @@ def package(folder: Path, law: str, contests: list[tuple], candidates: list[tupl
         "areas": csv_text(("area_id", "name", "parent", "level"), areas),
         "contests": csv_text(("contest_id", "name", "seats", "area", "women_seats", "group"),
                              [(c, f"Contest {c}", n, a, w, "") for c, n, a, w in contests]),
-        "candidates": csv_text(("candidate_id", "contest_id", "name", "party", "gender", "group", "area", "list_id"),
-                               [(k, c, f"Candidate {k}", p, g, "", "", lid) for k, c, g, p, lid in candidates]),
+        "candidates": csv_text(
+            ("candidate_id", "contest_id", "name", "party", "gender", "group", "area", "list_id"),
+            [(k, c, f"Candidate {k}", p, g, "", "", lid) for k, c, g, p, lid in candidates]),
         "stations": csv_text(("station_id", "centre_id", "area", "registered", "kind"),
                              [(f"S-{c}", "C1", a, "", "") for c, _, a, _ in contests]),
         "sheets": csv_text(("station_id", "contest_id", "ballots_cast", "invalid", "blank"), sheets),
@@ -455,14 +469,15 @@ def package(folder: Path, law: str, contests: list[tuple], candidates: list[tupl
 
 def test_a_binding_regional_minimum_is_searched_with_the_real_allocation(tmp_path: Path) -> None:
     # G1 has 9 seats in three districts, one woman's seat each; a third of its seats (3) for women is already
-    # met by the districts, but half (round(4.5) = 5) is not: the governorate's minimum acts, and its districts'
-    # margins are searched with the real allocation
+    # met by the districts, but half (round(4.5) = 5) is not: the governorate's minimum acts, and its
+    # districts' margins are searched with the real allocation
     rng = random.Random(3)
     contests = [(f"D{i}", 3, f"D{i}", 1) for i in (1, 2, 3)]
     candidates = [(f"D{i}-{j}", f"D{i}", "F" if j % 3 == 0 else "M", f"P{j % 4}", "") for i in (1, 2, 3)
                   for j in range(6)]
     votes = {(c, k): rng.randint(10, 40) for k, c, *_ in candidates}
-    data = package(tmp_path / "p", 'name = "iraq-2021"\nwomen_region_share = "1/2"', contests, candidates, votes)
+    data = package(tmp_path / "p", 'name = "iraq-2021"\nwomen_region_share = "1/2"', contests, candidates,
+                   votes)
     law = resolve_law(data.election.law)
     result = allocate(data)
     margins = seat_margins(result, data)
@@ -471,7 +486,8 @@ def test_a_binding_regional_minimum_is_searched_with_the_real_allocation(tmp_pat
     # every seat's margin equals scanning every x for every recipient with the whole allocation re-run
     totals = vote_totals(data)
     for m in margins:
-        holder_votes = {k: totals.candidates[(m.contest_id, k)] for k, c, *_ in candidates if c == m.contest_id}
+        holder_votes = {k: totals.candidates[(m.contest_id, k)]
+                        for k, c, *_ in candidates if c == m.contest_id}
 
         def rerun(v: dict[str, int], strict: bool, cid: str = m.contest_id) -> tuple[str, ...]:
             cands = dict(totals.candidates)
@@ -488,7 +504,8 @@ def test_a_binding_regional_minimum_is_searched_with_the_real_allocation(tmp_pat
 def test_list_pr_election_margins(tmp_path: Path) -> None:
     lists = [("L1", "G1", "One"), ("L2", "G1", "Two"), ("L3", "G1", "Three")]
     genders = "MFMMFM"
-    candidates = [(f"{lid}-{j}", "G1", genders[j], f"Party {lid}", lid) for lid, *_ in lists for j in range(6)]
+    candidates = [(f"{lid}-{j}", "G1", genders[j], f"Party {lid}", lid)
+                  for lid, *_ in lists for j in range(6)]
     votes = {("G1", k): v for (k, *_), v in zip(candidates, [90, 70, 40, 30, 20, 5, 60, 55, 50, 10, 8, 2,
                                                              35, 30, 25, 20, 3, 1])}
     votes[("G1", "L2")] = 40  # list-only votes
@@ -499,8 +516,8 @@ def test_list_pr_election_margins(tmp_path: Path) -> None:
     assert set(margins) == set(contest.winner_ids)
     assert {m.kind for m in margins.values()} <= {MarginKind.LIST, MarginKind.PERSONAL}
     by_list = list_margins(dict(contest.list_votes), 5, "dhondt", lot=Lot(result.seed), context="contest G1")
-    last = {lid: [s.candidate_id for s in contest.winners if s.list_id == lid][-1] for lid in contest.list_seats
-            if contest.list_seats[lid]}
+    last = {lid: [s.candidate_id for s in contest.winners if s.list_id == lid][-1]
+            for lid in contest.list_seats if contest.list_seats[lid]}
     for lid, holder in last.items():
         m = margins[holder]
         assert m.ballots <= by_list[lid].ballots
@@ -509,13 +526,14 @@ def test_list_pr_election_margins(tmp_path: Path) -> None:
     # personal votes inside an open list: the list's seats go to its highest-voted candidates (plain SNTV)
     for m in margins.values():
         if m.kind is MarginKind.PERSONAL:
-            members = [SntvCandidate(k, contest.votes[k], M) for k, _, _, _, lid in candidates if lid == m.list_id]
+            members = [SntvCandidate(k, contest.votes[k], M)
+                       for k, _, _, _, lid in candidates if lid == m.list_id]
             seated = [s.candidate_id for s in contest.winners if s.list_id == m.list_id]
             (same,) = [x for x in sntv_margins(members, len(seated), seated) if x.holder == m.holder]
             assert (m.ballots, m.ballots_to_lose) == (same.ballots, same.ballots_to_lose)
 
 
-# -- real data: Afghanistan 2010 ------------------------------------------------------------------------------------
+# -- real data: Afghanistan 2010 -----------------------------------------------------------------------------
 
 def _afghan_constituencies(limit: int) -> dict[str, tuple[list[SntvCandidate], int, int]]:
     votes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -523,7 +541,8 @@ def _afghan_constituencies(limit: int) -> dict[str, tuple[list[SntvCandidate], i
         for r in csv.DictReader(f):
             votes[r["constituency_code"]][r["candidate_code"]] += int(r["votes"])
     with (AFGHANISTAN / "candidate_key_2010.csv").open(encoding="utf-8", newline="") as f:
-        gender = {r["candidate_code"]: F if r["candidate_gender"] == "Female" else M for r in csv.DictReader(f)}
+        gender = {r["candidate_code"]: F if r["candidate_gender"] == "Female" else M
+                  for r in csv.DictReader(f)}
     out = {}
     with (AFGHANISTAN / "province_constituency_key_2010.csv").open(encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f):
@@ -567,16 +586,16 @@ def test_afghanistan_2010_closed_forms_equal_the_search_with_the_real_sntv() -> 
 def test_closed_lists_every_seat_falls_from_the_bottom(tmp_path: Path) -> None:
     lists = [("L1", "G1", "One"), ("L2", "G1", "Two")]
     candidates = [(f"{lid}-{j}", "G1", "M", f"Party {lid}", lid) for lid, *_ in lists for j in range(1, 5)]
-    votes = {("G1", "L1"): 700, ("G1", "L2"): 290}  # list votes only: D'Hondt, 5 seats -> L1 4 (175), L2 1 (290)
-    data = package(tmp_path / "p", 'name = "dhondt"\nopen_lists = false', [("G1", 5, "G1", 0)], candidates, votes,
-                   lists)
+    votes = {("G1", "L1"): 700, ("G1", "L2"): 290}  # list votes only: D'Hondt, 5 seats: L1 4 (175), L2 1
+    data = package(tmp_path / "p", 'name = "dhondt"\nopen_lists = false', [("G1", 5, "G1", 0)], candidates,
+                   votes, lists)
     result = allocate(data)
     assert dict(result.contest("G1").list_seats) == {"L1": 4, "L2": 1}
     margins = {m.holder: m for m in seat_margins(result, data)}
     assert set(margins) == {"L1-1", "L1-2", "L1-3", "L1-4", "L2-1"}
     assert all(m.kind is MarginKind.LIST for m in margins.values())
-    # L1's 4th seat: 700 - x over 4 against 290 + x over 2: 2(700 - x) < 4(290 + x) from x = 41 (D'Hondt quotients
-    # 164.75 vs 165.5); at 40, 165 = 165: a tie for the last seat
+    # L1's 4th seat: 700 - x over 4 against 290 + x over 2: 2(700 - x) < 4(290 + x) from x = 41 (D'Hondt
+    # quotients 164.75 vs 165.5); at 40, 165 = 165: a tie for the last seat
     assert (margins["L1-4"].ballots, margins["L1-4"].ballots_to_lose, margins["L1-4"].to) == (40, 41, "L2")
     assert margins["L1-4"].challenger == "L2-2"
     # deeper seats need more ballots, and each one's figures are where D'Hondt itself drops L1 below that seat

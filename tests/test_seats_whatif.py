@@ -1,9 +1,10 @@
 """seats/whatif.py: the seats with polling stations struck out, or with a recount's version, and what changes.
 
-The worked case is built so that the change can be read off by hand: district D1 (3 seats, one for a woman) with
-two stations; striking out S02, where candidate e won nearly all her votes, turns her quota seat over to the next
-woman and gives the man she displaced his seat back. The recount case mirrors Iraq 2021, where the recount and
-re-tally "changed the winners of five seats" (Shafaq News, 30 Nov 2021): a version whose totals move one seat.
+The worked case is built so that the change can be read off by hand: district D1 (3 seats, one for a woman)
+with two stations; striking out S02, where candidate e won nearly all her votes, turns her quota seat over to
+the next woman and gives the man she displaced his seat back. The recount case mirrors Iraq 2021, where the
+recount and re-tally "changed the winners of five seats" (Shafaq News, 30 Nov 2021): a version whose totals
+move one seat.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ VOTES = {"S01": {"a": 100, "b": 90, "c": 80, "d": 10, "e": 5, "p": 60, "q": 40, 
 
 def files(votes: dict[str, dict[str, int]]) -> dict[str, str]:
     contest_of = {k: c for k, c, _, _ in CANDIDATES}
-    results = [(s, contest_of[k], k, "", v) for s, row in sorted(votes.items()) for k, v in sorted(row.items())]
+    results = [(s, contest_of[k], k, "", v)
+               for s, row in sorted(votes.items()) for k, v in sorted(row.items())]
     sheets = [(s, c, sum(v for k, v in row.items() if contest_of[k] == c), 0, 0)
               for s, row in sorted(votes.items()) for c in ("D1", "D2")]
     return {
@@ -72,11 +74,13 @@ def test_striking_out_a_station_changes_the_quota_seat(data: ElectionData) -> No
     assert d1.kept == ("a", "b")
     assert (d1.votes_before, d1.votes_after) == ({"e": 90, "d": 15}, {"e": 5, "d": 10})
     assert ch.unchanged == ("D2",) and ch.seats_changed == 1
-    assert {p.party: (p.before, p.after) for p in ch.parties if p.change} == {"Party B": (2, 1), "Party C": (1, 2)}
+    assert {p.party: (p.before, p.after) for p in ch.parties if p.change} == \
+        {"Party B": (2, 1), "Party C": (1, 2)}
     body = ch.to_dict()
     assert body["seats_changed"] == 1 and body["contests_unchanged"] == ["D2"]
-    assert body["contests_changed"][0]["out"][0] == {"candidate_id": "e", "name": "Candidate e", "party": "Party B",
-                                                     "via": "votes", "votes_before": 90, "votes_after": 5}
+    assert body["contests_changed"][0]["out"][0] == {"candidate_id": "e", "name": "Candidate e",
+                                                     "party": "Party B", "via": "votes", "votes_before": 90,
+                                                     "votes_after": 5}
     assert body["contests_changed"][0]["in"][0]["candidate_id"] == "d"
     assert w.to_dict()["after"]["annulled"] == ["S02"]
 
@@ -125,7 +129,8 @@ def test_a_recount_version_against_the_original(tmp_path: Path) -> None:
     assert (d2.votes_before, d2.votes_after) == ({"p": 65, "r": 35}, {"p": 34, "r": 66})
     assert {p.party: p.change for p in w.changes.parties if p.change} == {"Party A": -1, "Party B": 1}
     # the same law must apply to both, unless the caller names one
-    make_package(pkg, **{**files(recount), "election": files(recount)["election"].replace("iraq-2021", "sntv")})
+    make_package(pkg, **{**files(recount),
+                         "election": files(recount)["election"].replace("iraq-2021", "sntv")})
     import_package(pkg)
     with pytest.raises(ValueError, match="different laws"):
         compare_versions(store.load("v1"), store.load("v3"))

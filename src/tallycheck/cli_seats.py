@@ -1,4 +1,5 @@
-"""Commands of the seats capability: `seats` (a package's seats, margins and what-ifs) and `sntv` (one contest)."""
+"""Commands of the seats capability: `seats` (a package's seats, margins and what-ifs) and `sntv` (one
+contest)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .cli_common import (EXIT_PROBLEMS, JsonOpt, PackageArg, StoreOpt, UsageProblem, VersionOpt, check_package,
-                         open_store)
+from .cli_common import (EXIT_PROBLEMS, JsonOpt, PackageArg, StoreOpt, UsageProblem, VersionOpt,
+                         check_package, open_store)
 from .model import Gender
 from .seats.ties import DEFAULT_SEED, Lot, TieRule
 from .terminal import err, out, print_json, print_rows
 
-SeedOpt = Annotated[str, typer.Option(help="Public seed of the lot that breaks exact ties (e.g. dice rolled in "
-                                           "front of the parties' agents).")]
+SeedOpt = Annotated[str, typer.Option(help="Public seed of the lot that breaks exact ties (e.g. dice rolled "
+                                           "in front of the parties' agents).")]
 TieRuleOpt = Annotated[TieRule, typer.Option(help="How exact ties are broken.")]
 
 
@@ -34,7 +35,8 @@ class _Row:
 
 def _read_rows(path: Path, columns: Sequence[str]) -> list[_Row]:
     """The rows of a small CSV file (UTF-8, with or without a byte-order mark; comma, semicolon, tab or pipe)
-    whose header names at least `columns` (matched case-insensitively). Blank lines are skipped but counted."""
+    whose header names at least `columns` (matched case-insensitively). Blank lines are skipped but
+    counted."""
     name = path.name
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -45,13 +47,16 @@ def _read_rows(path: Path, columns: Sequence[str]) -> list[_Row]:
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise InputFileError(f"{name} is empty: expected a header line with the columns {','.join(columns)}.")
-    delimiter = max(",;\t|", key=lambda d: sum(h.strip().strip('"').lower() in columns for h in lines[0].split(d)))
+    def known(d: str) -> int:
+        return sum(h.strip().strip('"').lower() in columns for h in lines[0].split(d))
+
+    delimiter = max(",;\t|", key=known)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = [h.strip().lower() for h in next(reader)]
     for column in columns:
         if column not in header:
-            raise InputFileError(f"{name} has no column {column!r}: its header is {delimiter.join(header)!r}; "
-                                 f"expected the columns {','.join(columns)}.")
+            raise InputFileError(f"{name} has no column {column!r}: its header is "
+                                 f"{delimiter.join(header)!r}; expected the columns {','.join(columns)}.")
     at = {c: header.index(c) for c in columns}
     rows = []
     for number, row in enumerate(reader, start=2):
@@ -69,8 +74,8 @@ def read_station_ids(path: Path) -> list[str]:
     for row in _read_rows(path, ("station_id",)):
         sid = row.cells["station_id"]
         if not sid:
-            raise InputFileError(f"Expected a station id in column station_id, row {row.number} of {path.name}. "
-                                 "Got an empty cell.")
+            raise InputFileError(f"Expected a station id in column station_id, row {row.number} of "
+                                 f"{path.name}. Got an empty cell.")
         if sid not in seen:
             seen.add(sid)
             ids.append(sid)
@@ -78,7 +83,8 @@ def read_station_ids(path: Path) -> list[str]:
 
 
 def read_sntv_candidates(path: Path) -> list[Any]:
-    """Candidates of one SNTV contest from a CSV file with the columns id, votes, gender (F, M, X or empty)."""
+    """Candidates of one SNTV contest from a CSV file with the columns id, votes, gender (F, M, X or
+    empty)."""
     from .ingest.counts import parse_count
     from .seats.sntv import SntvCandidate
 
@@ -90,7 +96,8 @@ def read_sntv_candidates(path: Path) -> list[Any]:
         if not cid:
             raise InputFileError(f"Expected a candidate id in column id, {where}. Got an empty cell.")
         if cid in first:
-            raise InputFileError(f"Duplicate id {cid!r} in column id, {where} (first given in row {first[cid]}).")
+            raise InputFileError(f"Duplicate id {cid!r} in column id, {where} (first given in row "
+                                 f"{first[cid]}).")
         count = parse_count(votes)
         if count is None:
             raise InputFileError(f"Expected a whole number >= 0 in column votes, {where}. Got: {votes!r}.")
@@ -108,12 +115,14 @@ def _fail(message: str) -> None:
 
 
 def _ties_said(ties: Sequence[Any], seed: str) -> list[str]:
+    def how(t: Any) -> str:
+        return "more votes first, then the lot" if t.rule is TieRule.MOST_VOTES_THEN_LOT else "the lot"
+
     return [f"Tie ({t.context}): {', '.join(t.candidates)} tied for {t.places} place{'s' * (t.places != 1)}; "
-            f"{'more votes first, then ' if t.rule is TieRule.MOST_VOTES_THEN_LOT else ''}the lot (seed {seed!r}) "
-            f"drew {', '.join(t.drawn)}." for t in ties]
+            f"{how(t)} (seed {seed!r}) drew {', '.join(t.drawn)}." for t in ties]
 
 
-# -- tallycheck seats ---------------------------------------------------------------------------------------------
+# -- tallycheck seats ----------------------------------------------------------------------------------------
 
 def _winner_rows(result: Any) -> list[tuple]:
     rows = []
@@ -148,20 +157,17 @@ def _margin_rows(margins: Sequence[Any], result: Any) -> list[tuple]:
 def _changes_rows(changes: Any) -> list[tuple]:
     rows = []
     for c in changes.changed:
-        for s in c.out:
-            rows.append((c.contest_id, "out", s.candidate_id, s.name, s.party, c.votes_before.get(s.candidate_id),
-                         c.votes_after.get(s.candidate_id)))
-        for s in c.entered:
-            rows.append((c.contest_id, "in", s.candidate_id, s.name, s.party, c.votes_before.get(s.candidate_id),
-                         c.votes_after.get(s.candidate_id)))
+        for change, seats in (("out", c.out), ("in", c.entered)):
+            rows += [(c.contest_id, change, s.candidate_id, s.name, s.party,
+                      c.votes_before.get(s.candidate_id), c.votes_after.get(s.candidate_id)) for s in seats]
     return rows
 
 
 def _print_changes(label: str, what_if: Any) -> None:
     ch = what_if.changes
     out.print(f"{label}: {ch.seats_changed} seat{'s' * (ch.seats_changed != 1)} change hands in "
-              f"{len(ch.changed)} contest{'s' * (len(ch.changed) != 1)}; {len(ch.unchanged)} contests keep their "
-              "winners.")
+              f"{len(ch.changed)} contest{'s' * (len(ch.changed) != 1)}; {len(ch.unchanged)} contests keep "
+              "their winners.")
     if ch.changed:
         print_rows(("contest", "change", "candidate", "name", "party", "votes before", "votes after"),
                    _changes_rows(ch), title=f"{label}: seats that change")
@@ -173,8 +179,9 @@ def _print_changes(label: str, what_if: Any) -> None:
 
 def seats_command(package: PackageArg, store: StoreOpt = None, version: VersionOpt = None,
                   annul: Annotated[Optional[Path], typer.Option(
-                      "--annul", metavar="STATIONS.csv", exists=True, dir_okay=False, help="Also show the seats with these stations struck out "
-                      "(a CSV with a station_id column) and which seats change.")] = None,
+                      "--annul", metavar="STATIONS.csv", exists=True, dir_okay=False,
+                      help="Also show the seats with these stations struck out (a CSV with a station_id "
+                      "column) and which seats change.")] = None,
                   against: Annotated[Optional[str], typer.Option(
                       "--against", metavar="V2", help="Also compare with another version (a recount): which "
                       "seats change.")] = None,
@@ -182,15 +189,16 @@ def seats_command(package: PackageArg, store: StoreOpt = None, version: VersionO
                   closest_n: Annotated[int, typer.Option("--closest", min=0, help="How many of the closest "
                                                          "seats to show.")] = 10,
                   json: JsonOpt = False) -> None:
-    """Seats exactly as the law says: winners per contest (quota replacements and ties marked), seats per party,
-    and the closest seats (the fewest ballots that would hand a seat to someone else)."""
+    """Seats exactly as the law says: winners per contest (quota replacements and ties marked), seats per
+    party, and the closest seats (the fewest ballots that would hand a seat to someone else)."""
     from .seats.allocate import allocate
     from .seats.laws import LawError
     from .seats.margins import seat_margins
     from .seats.whatif import annul_stations, compare_versions, unknown_stations
 
     if annul is not None and against is not None:
-        raise UsageProblem("Give --annul or --against, not both: each compares the seats with one alternative.")
+        raise UsageProblem("Give --annul or --against, not both: each compares the seats with one "
+                           "alternative.")
     st = open_store(check_package(package), store)
     data = st.load(version)
     lot = Lot(seed)
@@ -228,22 +236,22 @@ def seats_command(package: PackageArg, store: StoreOpt = None, version: VersionO
               f"(seed {seed!r}, ties by {tie_rule.value}).")
     print_rows(("contest", "seat", "candidate", "name", "party", "gender", "votes", "via", "marks"),
                _winner_rows(result), title="Winners")
-    print_rows(("party", "seats", "women", "votes"), [(p.party, p.seats, p.women, p.votes) for p in result.parties],
-               title="Seats per party")
+    print_rows(("party", "seats", "women", "votes"),
+               [(p.party, p.seats, p.women, p.votes) for p in result.parties], title="Seats per party")
     for line in _ties_said(result.ties, seed):
         out.print(line, markup=False, highlight=False)
     if closest_n:
-        print_rows(("contest", "holder", "name", "party", "ballots", "to lose", "would go to", "ballots to", "kind"),
-                   _margin_rows(margins[:closest_n], result),
-                   title=f"The {min(closest_n, len(margins))} closest seats: ballots moved from the holder that "
-                         "end its hold (lose, or hold only by the lot)")
+        print_rows(("contest", "holder", "name", "party", "ballots", "to lose", "would go to", "ballots to",
+                    "kind"), _margin_rows(margins[:closest_n], result),
+                   title=f"The {min(closest_n, len(margins))} closest seats: ballots moved from the holder "
+                         "that end its hold (lose, or hold only by the lot)")
     if what_if is not None:
         label = (f"With {len(stations)} station{'s' * (len(stations) != 1)} struck out" if annul is not None
                  else f"{st.resolve(version).name} against {st.resolve(against).name}")
         _print_changes(label, what_if)
 
 
-# -- tallycheck sntv ----------------------------------------------------------------------------------------------
+# -- tallycheck sntv -----------------------------------------------------------------------------------------
 
 def sntv_command(candidates_file: Annotated[Path, typer.Argument(
                      metavar="CANDIDATES.csv", exists=True, dir_okay=False, show_default=False,
@@ -251,9 +259,11 @@ def sntv_command(candidates_file: Annotated[Path, typer.Argument(
                  seats: Annotated[int, typer.Option(min=0, help="Seats to fill.", show_default=False)],
                  women_seats: Annotated[int, typer.Option(min=0, help="At least this many women among the "
                                                           "winners, where enough stand.")] = 0,
-                 seed: SeedOpt = DEFAULT_SEED, tie_rule: TieRuleOpt = TieRule.LOT, json: JsonOpt = False) -> None:
-    """One SNTV contest: the highest-voted win, with a women's minimum (the highest-voted losing women replace the
-    lowest-voted male winners). Prints the winners in seat order, each seat's margin, replacements and ties."""
+                 seed: SeedOpt = DEFAULT_SEED, tie_rule: TieRuleOpt = TieRule.LOT,
+                 json: JsonOpt = False) -> None:
+    """One SNTV contest: the highest-voted win, with a women's minimum (the highest-voted losing women replace
+    the lowest-voted male winners). Prints the winners in seat order, each seat's margin, replacements and
+    ties."""
     from .seats.margins import sntv_margins
     from .seats.sntv import sntv
 
@@ -265,11 +275,13 @@ def sntv_command(candidates_file: Annotated[Path, typer.Argument(
         _fail(str(exc))
     lot = Lot(seed)
     result = sntv(cands, seats, women_seats=women_seats, lot=lot, tie_rule=tie_rule)
-    margins = {m.holder: m for m in sntv_margins(cands, seats, result.winners, women_seats=women_seats, lot=lot)}
+    margins = {m.holder: m
+               for m in sntv_margins(cands, seats, result.winners, women_seats=women_seats, lot=lot)}
     if json:
         print_json({
             "winners": list(result.winners),
-            "replacements": [{"in": r.elected, "out": r.displaced, "rule": r.rule} for r in result.replacements],
+            "replacements": [{"in": r.elected, "out": r.displaced, "rule": r.rule}
+                             for r in result.replacements],
             "ties": [{"candidates": list(t.candidates), "drawn": t.drawn[0] if t.drawn else None,
                       "drawn_all": list(t.drawn), "places": t.places, "context": t.context,
                       "rule": t.rule.value} for t in result.ties],
@@ -281,8 +293,9 @@ def sntv_command(candidates_file: Annotated[Path, typer.Argument(
     rows = []
     for no, w in enumerate(result.winners, start=1):
         m = margins[w]
-        rows.append((no, w, votes[w], gender[w], f"women's seat, replaced {replaced[w]}" if w in replaced else "",
-                     m.ballots if m.ballots is not None else "none", m.challenger))
+        quota = f"women's seat, replaced {replaced[w]}" if w in replaced else ""
+        rows.append((no, w, votes[w], gender[w], quota, m.ballots if m.ballots is not None else "none",
+                     m.challenger))
     print_rows(("seat", "id", "votes", "gender", "quota", "margin (ballots)", "would go to"), rows,
                title=f"{seats} seat{'s' * (seats != 1)}, at least {women_seats} women")
     if len(result.winners) < seats:

@@ -4,8 +4,8 @@ replacements and lot-drawn seats marked, the regional women's minimums, and the 
     section = seats_section(data, allocate(data), seat_margins(result, data))
     build_report(data, tabulate(data), out=..., extra_sections=(section,))
 
-The hemicycle is laid out here (`hemicycle`): seats as dots on concentric half-rings, each ring holding seats in
-proportion to its length, parties filling the dots from left to right, largest party first. The layout is
+The hemicycle is laid out here (`hemicycle`): seats as dots on concentric half-rings, each ring holding seats
+in proportion to its length, parties filling the dots from left to right, largest party first. The layout is
 geometry for a picture; the seats it draws are the integers of the allocation.
 """
 
@@ -32,15 +32,15 @@ CLOSEST_SHOWN = 25
 PARTIES_SHOWN = 25
 INNER_RADIUS = 0.4  # the innermost ring's radius, as a share of the outermost
 
-# a qualitative palette that stays apart in print and for the common colour-vision deficiencies (Okabe & Ito 2008,
-# then Paul Tol's "muted"); parties beyond it cycle
+# a qualitative palette that stays apart in print and for the common colour-vision deficiencies (Okabe & Ito
+# 2008, then Paul Tol's "muted"); parties beyond it cycle
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#332288", "#88CCEE",
            "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499")
 OTHER = "#BBBBBB"
 
 _STYLE = ("<style>tr.quota td { background: #fff3cd; } tr.lot td { background: #e8f0fb; } "
-          ".key-quota { background: #fff3cd; padding: 0 .3rem; } .key-lot { background: #e8f0fb; padding: 0 .3rem; }"
-          "</style>")
+          ".key-quota { background: #fff3cd; padding: 0 .3rem; } "
+          ".key-lot { background: #e8f0fb; padding: 0 .3rem; }</style>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +77,14 @@ def _split(seats: int, weights: Sequence[int]) -> list[int]:
 
 
 def hemicycle(seats: int) -> list[SeatDot]:
-    """`seats` dots on concentric half-rings (radius INNER_RADIUS to 1, above the x axis), in the order parties
-    fill them: from the left end of the arc to the right, each angle's dots from the inner ring outwards."""
+    """`seats` dots on concentric half-rings (radius INNER_RADIUS to 1, above the x axis), in the order
+    parties fill them: from the left end of the arc to the right, each angle's dots from the inner ring
+    outwards."""
     if seats <= 0:
         return []
     rings = _rings_for(seats)
-    radii = [INNER_RADIUS + (1 - INNER_RADIUS) * i / (rings - 1) for i in range(rings)] if rings > 1 else [1.0]
+    radii = ([INNER_RADIUS + (1 - INNER_RADIUS) * i / (rings - 1) for i in range(rings)] if rings > 1
+             else [1.0])
     per_ring = _split(seats, [round(r * 1000) for r in radii])
     dots = []
     for ring, (r, n) in enumerate(zip(radii, per_ring)):
@@ -123,7 +125,8 @@ def hemicycle_figure(result: SeatResult) -> str:
         label = f"{html.escape(party, quote=False)}: {seats}"  # plotly.js reads some tags in text
         traces.append(go.Scatter(x=[d.x for d in mine], y=[d.y for d in mine], mode="markers", name=label,
                                  showlegend=i < LEGEND_PARTIES,
-                                 marker=dict(size=size, color=colours[party], line=dict(width=0.5, color="#333")),
+                                 marker=dict(size=size, color=colours[party],
+                                             line=dict(width=0.5, color="#333")),
                                  hovertemplate=f"{label} seat{'s' * (seats != 1)}<extra></extra>"))
     fig = go.Figure(traces)
     fig.update_layout(template="none", height=520, margin=dict(l=10, r=10, t=40, b=10), showlegend=True,
@@ -169,8 +172,8 @@ def _contest_block(contest: ContestSeats, margins: dict[tuple[str, str], SeatMar
     if contest.group:
         facts.append(f"reserved for {name(contest.group)}")
     if contest.women_short:
-        facts.append(f'<span class="flag">{count(contest.women_short)} women\'s seat(s) unfilled: too few women '
-                     "stood</span>")
+        facts.append(f'<span class="flag">{count(contest.women_short)} women\'s seat(s) unfilled: too few '
+                     "women stood</span>")
     if contest.vacant:
         facts.append(f'<span class="flag">{count(contest.vacant)} seat(s) vacant</span>')
     return (f'<div class="contest"><h4><bdi>{esc(contest.name)}</bdi> <span class="muted">'
@@ -183,12 +186,13 @@ def _winners_html(data: ElectionData, result: SeatResult, margins: dict[tuple[st
     groups: dict[str, list[ContestSeats]] = defaultdict(list)
     for c in result.contests:
         groups[tree.breakdown_of(c.area) or c.area].append(c)
-    order = [a for a in tree.breakdown if a in groups] + sorted(a for a in groups if a not in set(tree.breakdown))
+    breakdown = set(tree.breakdown)
+    order = [a for a in tree.breakdown if a in groups] + sorted(a for a in groups if a not in breakdown)
     parts = []
     for a in order:
         cs = groups[a]
         quota = sum(len(c.replacements) for c in cs)
-        label = tree.name(a) if a in set(tree.breakdown) else f"{tree.name(a)} (above the {tree.level_word} level)"
+        label = tree.name(a) if a in breakdown else f"{tree.name(a)} (above the {tree.level_word} level)"
         extra = f", {plural(quota, 'quota replacement')}" if quota else ""
         parts.append(f"<details><summary><bdi>{esc(label)}</bdi> — {plural(len(cs), 'contest')}, "
                      f"{plural(sum(len(c.winners) for c in cs), 'seat')}{extra}</summary>")
@@ -205,8 +209,8 @@ def _closest_html(data: ElectionData, result: SeatResult, margins: Sequence[Seat
     for m in margins[:CLOSEST_SHOWN]:
         holder, party = names.get((m.contest_id, m.holder), (m.holder, ""))
         taker, taker_party = names.get((m.contest_id, m.challenger), (m.challenger, ""))
-        rows.append((contest_name.get(m.contest_id, m.contest_id), holder, party, m.ballots, m.ballots_to_lose,
-                     f"{taker} ({taker_party})" if taker else "", m.kind.value))
+        rows.append((contest_name.get(m.contest_id, m.contest_id), holder, party, m.ballots,
+                     m.ballots_to_lose, f"{taker} ({taker_party})" if taker else "", m.kind.value))
     cols = [Column("Contest", CellKind.NAME), Column("Holder", CellKind.NAME), Column("Party", CellKind.NAME),
             Column("Ballots", CellKind.COUNT), Column("To lose", CellKind.COUNT),
             Column("Would go to", CellKind.NAME), Column("Moved between")]
@@ -217,8 +221,8 @@ def _regions_html(result: SeatResult, tree: AreaTree) -> str:
     if not result.regions:
         return ""
     rows = [(tree.name(r.area), r.seats, r.required, r.women, r.short) for r in result.regions]
-    return ("<h3>Women per region</h3><p>The law's regional minimum, counted over each region's general seats.</p>"
-            + table([Column("Region", CellKind.NAME), Column("Seats", CellKind.COUNT),
+    return ("<h3>Women per region</h3><p>The law's regional minimum, counted over each region's general "
+            "seats.</p>" + table([Column("Region", CellKind.NAME), Column("Seats", CellKind.COUNT),
                      Column("Women required", CellKind.COUNT), Column("Women seated", CellKind.COUNT),
                      Column("Short", CellKind.COUNT)], rows))
 
@@ -230,14 +234,14 @@ def seats_section(data: ElectionData, result: SeatResult, margins: Sequence[Seat
     tree = AreaTree.from_data(data)
     replacements = sum(len(c.replacements) for c in result.contests)
     by_lot = sum(len(_lot_winners(c)) for c in result.contests)
-    intro = (f"<p>{plural(result.seats, 'seat')} under the law {code(result.law)}, allocated exactly from the "
-             f"snapshot's vote totals: {count(result.women)} women, {plural(replacements, 'quota replacement')} "
-             f"(<span class=\"key-quota\">highlighted</span>), {plural(by_lot, 'seat')} won in a tie by the public "
-             f"lot (<span class=\"key-lot\">highlighted</span>; seed {code(result.seed)}, rule "
-             f"{esc(result.tie_rule.value)}).</p>")
+    intro = (f"<p>{plural(result.seats, 'seat')} under the law {code(result.law)}, allocated exactly from "
+             f"the snapshot's vote totals: {count(result.women)} women, "
+             f"{plural(replacements, 'quota replacement')} (<span class=\"key-quota\">highlighted</span>), "
+             f"{plural(by_lot, 'seat')} won in a tie by the public lot (<span class=\"key-lot\">highlighted"
+             f"</span>; seed {code(result.seed)}, rule {esc(result.tie_rule.value)}).</p>")
     if result.annulled:
-        intro += (f'<p class="flag">{plural(len(result.annulled), "station")} struck out before the totals were '
-                  "made.</p>")
+        intro += (f'<p class="flag">{plural(len(result.annulled), "station")} struck out before the totals '
+                  "were made.</p>")
     cols = [Column("Party", CellKind.NAME), Column("Seats", CellKind.COUNT), Column("Women", CellKind.COUNT),
             Column("Votes", CellKind.COUNT)]
     rows = [(p.party, p.seats, p.women, p.votes) for p in result.parties if p.seats]
@@ -246,10 +250,11 @@ def seats_section(data: ElectionData, result: SeatResult, margins: Sequence[Seat
     if len(rows) > PARTIES_SHOWN:
         parties += (f"<details><summary>{count(len(rows) - PARTIES_SHOWN)} more parties</summary>"
                     + table(cols, rows[PARTIES_SHOWN:]) + "</details>")
-    closest = ("<h3>The closest seats</h3><p>For each seat, the fewest ballots that would have to have been recorded "
-               "for another candidate (or list) for its holder no longer to hold it outright: it loses the seat, or "
-               "keeps it only by the lot. <em>To lose</em>: the fewest after which it loses the seat whatever the "
-               f"lot draws. The {min(CLOSEST_SHOWN, len(margins))} closest of {count(len(margins))} seats; "
+    shown = min(CLOSEST_SHOWN, len(margins))
+    closest = ("<h3>The closest seats</h3><p>For each seat, the fewest ballots that would have to have "
+               "been recorded for another candidate (or list) for its holder no longer to hold it outright: "
+               "it loses the seat, or keeps it only by the lot. <em>To lose</em>: the fewest after which it "
+               f"loses the seat whatever the lot draws. The {shown} closest of {count(len(margins))} seats; "
                "docs/methods.md (Seat margins and what-ifs) says how each is computed.</p>"
                + _closest_html(data, result, margins))
     html = "\n".join([

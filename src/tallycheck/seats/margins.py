@@ -1,24 +1,24 @@
-"""Seat margins: for every seat, the fewest ballots whose recorded choice would have to change for someone else to
-hold it, and who that would be. Exact integers; no floats.
+"""Seat margins: for every seat, the fewest ballots whose recorded choice would have to change for someone
+else to hold it, and who that would be. Exact integers; no floats.
 
 One changed ballot moves one vote from one choice to another. The margin of a seat is the least number x of
 ballots moved from its holder h to one other choice c (minimised over c) after which h no longer holds a seat.
 Ties are explicit: equal votes are settled by the public lot, so a margin comes in two readings:
 
-- `ballots`: the least x after which h no longer keeps the seat outright, i.e. loses it when every tie with h's
-  own votes goes against h. It is 0 when the seat was already won by the lot. This is the number a complaints
-  body needs: at x ballots the seat is no longer safe.
+- `ballots`: the least x after which h no longer keeps the seat outright, i.e. loses it when every tie with
+  h's own votes goes against h. It is 0 when the seat was already won by the lot. This is the number a
+  complaints body needs: at x ballots the seat is no longer safe.
 - `ballots_to_lose`: the least x after which h loses the seat even when every such tie goes h's way.
 
 Ties among other candidates are read as the lot draws them. How each margin is found:
 
 - SNTV and plurality contests, with or without a women's minimum per contest, and ballots whose seats are held
   area by area: closed forms (`sntv_margins`). With k seats and a minimum of w women (w' = min(w, women
-  standing)), the reserve-first reading of the law (seats/sntv.py) gives: a woman h keeps a seat unless at least
-  w' other women and at least k other candidates are above her; any other h keeps it unless at least k - w'
-  other non-women are above h, or at least w' other women and k other candidates are. Moving x ballots from h to
-  c lowers h to v_h - x and raises c to v_c + x; each count is a step function of x whose first crossing is
-  given by order statistics (`_least_x`), so every (h, c) pair costs O(1) after one sort.
+  standing)), the reserve-first reading of the law (seats/sntv.py) gives: a woman h keeps a seat unless at
+  least w' other women and at least k other candidates are above her; any other h keeps it unless at least k -
+  w' other non-women are above h, or at least w' other women and k other candidates are. Moving x ballots from
+  h to c lowers h to v_h - x and raises c to v_c + x; each count is a step function of x whose first crossing
+  is given by order statistics (`_least_x`), so every (h, c) pair costs O(1) after one sort.
 - Contests coupled by a regional women's minimum that can act, and list PR between lists: the real allocation
   is re-run (`search_margin`, `list_margins`) in a binary search over x, exact because the holder's standing
   can only get worse as x grows (docs/methods.md, "Seat margins and what-ifs", gives the argument per rule).
@@ -28,8 +28,8 @@ Ties among other candidates are read as the lot draws them. How each margin is f
 
 References: the pairwise bound for highest-averages methods is equation 7 of P. B. Stark and V. Teague,
 "Verifiable European Elections: Risk-limiting Audits for D'Hondt and Its Relatives", USENIX JETS 3(1), 2014;
-the margin as the fewest changed ballots follows T. R. Magrino, R. L. Rivest, E. Shen, D. Wagner, "Computing the
-Margin of Victory in IRV Elections", EVT/WOTE 2011.
+the margin as the fewest changed ballots follows T. R. Magrino, R. L. Rivest, E. Shen, D. Wagner, "Computing
+the Margin of Victory in IRV Elections", EVT/WOTE 2011.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ INF = 1 << 62  # "no such x": larger than any vote count
 
 
 class MarginKind(str, Enum):
-    CANDIDATE = "candidate"  # ballots moved between candidates of one ballot (SNTV, plurality, quotas included)
+    CANDIDATE = "candidate"  # ballots moved between candidates of one ballot (SNTV, plurality, with quotas)
     LIST = "list"  # ballots moved from the holder's list to another list: the list loses its last seat
     PERSONAL = "personal"  # personal votes moved between candidates of the holder's own open list
 
@@ -67,13 +67,13 @@ class Method(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class SeatMargin:
-    """How close one seat is. `ballots` and `ballots_to_lose` are None where no move of the holder's ballots to a
-    single other choice can take the seat (the only woman standing for a reserved seat, fewer candidates than
-    seats)."""
+    """How close one seat is. `ballots` and `ballots_to_lose` are None where no move of the holder's ballots
+    to a single other choice can take the seat (the only woman standing for a reserved seat, fewer candidates
+    than seats)."""
 
     contest_id: str
     holder: str  # the candidate holding the seat
-    ballots: int | None  # fewest ballots moved from the holder (to `to`) after which the seat is not kept outright
+    ballots: int | None  # fewest ballots moved from the holder (to `to`) after which it is not kept outright
     challenger: str  # the candidate who holds the seat after that move ("" if nobody new does)
     kind: MarginKind
     to: str = ""  # the choice the ballots are moved to (a candidate; a list for kind LIST)
@@ -94,19 +94,21 @@ def closest(margins: Iterable[SeatMargin]) -> tuple[SeatMargin, ...]:
                                                 m.contest_id.encode("utf-8"), m.holder.encode("utf-8"))))
 
 
-# -- closed forms for SNTV ----------------------------------------------------------------------------------------
+# -- closed forms for SNTV -----------------------------------------------------------------------------------
 
 def _least_x(values: Sequence[int], p_c: int, j: int, c_in: bool, v_h: int, v_c: int, strict: bool) -> int:
-    """Least x >= 0 at which at least j members of a class stand above the holder once x ballots moved from the
-    holder (v_h) to c (v_c). `values`: the class's votes without the holder, most first; c sits at index p_c of
-    it when `c_in`. Above = more votes (strict: ties go the holder's way) or at least as many."""
+    """Least x >= 0 at which at least j members of a class stand above the holder once x ballots moved from
+    the holder (v_h) to c (v_c). `values`: the class's votes without the holder, most first; c sits at index
+    p_c of it when `c_in`. Above = more votes (strict: ties go the holder's way) or at least as many."""
     if j <= 0:
         return 0
     bump = 1 if strict else 0
     n = len(values)
 
-    def kth(i: int) -> int:  # need for the i-th (1-based) highest member other than c; a member with u votes is
-        if c_in and p_c <= i - 1:  # above once x >= v_h - u (+1)
+    # the x from which the i-th (1-based) highest member other than c is above: a member with u votes is
+    # above once x >= v_h - u (+1)
+    def kth(i: int) -> int:
+        if c_in and p_c <= i - 1:
             i += 1
         return v_h - values[i - 1] + bump if i <= n else INF
 
@@ -120,7 +122,8 @@ def _least_x(values: Sequence[int], p_c: int, j: int, c_in: bool, v_h: int, v_c:
 
 @dataclass(frozen=True, slots=True)
 class _Contest:
-    """One SNTV ballot prepared for closed forms: candidate ids most-voted first, split into women and others."""
+    """One SNTV ballot prepared for closed forms: candidate ids most-voted first, split into women and
+    others."""
 
     votes: Mapping[str, int]
     woman: Mapping[str, bool]
@@ -136,8 +139,8 @@ class _Contest:
         return cls(votes, woman, seats, min(women_seats, sum(woman.values())), order)
 
     def margin_of(self, h: str) -> tuple[int, str, int]:
-        """(least x with ties against h, its recipient, least x with ties for h) over every recipient c; INF where
-        no move of h's ballots to one candidate unseats h.
+        """(least x with ties against h, its recipient, least x with ties for h) over every recipient c; INF
+        where no move of h's ballots to one candidate unseats h.
 
         A woman h keeps a seat unless at least w' other women (class W) and k other candidates (class A) stand
         above her; any other h unless k - w' other non-women (class N) do, or both of the former hold. Each
@@ -179,9 +182,9 @@ class _Contest:
 
 def _perturbed(votes: Mapping[str, int], holder: str, to: str, x: int, strict: bool,
                scale: int = 2) -> dict[str, int]:
-    """Votes after moving x ballots from `holder` to `to`, multiplied by `scale`, with one added to everyone else
-    (ties with the holder go against it) or to the holder alone (`strict`: they go its way). Comparisons that
-    were strict stay as they were; only ties with the holder are resolved."""
+    """Votes after moving x ballots from `holder` to `to`, multiplied by `scale`, with one added to everyone
+    else (ties with the holder go against it) or to the holder alone (`strict`: they go its way). Comparisons
+    that were strict stay as they were; only ties with the holder are resolved."""
     other = 0 if strict else 1
     out = {cid: scale * v + other for cid, v in votes.items()}
     out[holder] = scale * (votes[holder] - x) + (1 - other)
@@ -190,10 +193,11 @@ def _perturbed(votes: Mapping[str, int], holder: str, to: str, x: int, strict: b
     return out
 
 
-def sntv_margins(candidates: Sequence[SntvCandidate], seats: int, winners: Sequence[str], *, women_seats: int = 0,
-                 contest_id: str = "", lot: Lot = Lot(), context: str = "") -> tuple[SeatMargin, ...]:
-    """Margins of the seats of one SNTV contest (`winners`: its holders, as `sntv` elected them) by closed form.
-    Who takes a seat is found by re-running `sntv` once at the margin, with the same lot."""
+def sntv_margins(candidates: Sequence[SntvCandidate], seats: int, winners: Sequence[str], *,
+                 women_seats: int = 0, contest_id: str = "", lot: Lot = Lot(),
+                 context: str = "") -> tuple[SeatMargin, ...]:
+    """Margins of the seats of one SNTV contest (`winners`: its holders, as `sntv` elected them) by closed
+    form. Who takes a seat is found by re-running `sntv` once at the margin, with the same lot."""
     contest = _Contest.of(candidates, seats, women_seats)
     genders = {c.candidate_id: c.gender for c in candidates}
 
@@ -212,8 +216,9 @@ def sntv_margins(candidates: Sequence[SntvCandidate], seats: int, winners: Seque
 def sntv_area_margins(candidates: Sequence[SntvCandidate], seats_per_area: Mapping[str, int],
                       winners: Sequence[str], *, contest_id: str = "", lot: Lot = Lot(),
                       context: str = "") -> tuple[SeatMargin, ...]:
-    """Margins of a ballot whose seats are held area by area (`sntv_by_area`): each area is a plain SNTV contest
-    among the candidates running there, and ballots given to a candidate of another area change nothing."""
+    """Margins of a ballot whose seats are held area by area (`sntv_by_area`): each area is a plain SNTV
+    contest among the candidates running there, and ballots given to a candidate of another area change
+    nothing."""
     by_area: dict[str, list[SntvCandidate]] = {}
     for c in candidates:
         by_area.setdefault(c.area, []).append(c)
@@ -237,24 +242,26 @@ def _margin(contest_id: str, h: str, x: int, to: str, x_lose: int, votes: Mappin
             winners: Collection[str], rerun: Callable[[Mapping[str, int]], Collection[str]], kind: MarginKind,
             method: Method, list_id: str = "") -> SeatMargin:
     if x >= INF:
-        return SeatMargin(contest_id, h, None, "", kind, "", None if x_lose >= INF else x_lose, method, list_id)
+        return SeatMargin(contest_id, h, None, "", kind, "", None if x_lose >= INF else x_lose, method,
+                          list_id)
     before = set(winners)
     entered = [c for c in rerun(_perturbed(votes, h, to, x, strict=False)) if c not in before]
     # the recipient if it entered, else whoever entered with the most votes (several can enter when a quota
     # seat changes hands too)
     challenger = to if to in entered else min(entered, key=lambda c: (-votes[c], c.encode()), default="")
-    return SeatMargin(contest_id, h, x, challenger, kind, to, None if x_lose >= INF else x_lose, method, list_id)
+    return SeatMargin(contest_id, h, x, challenger, kind, to, None if x_lose >= INF else x_lose, method,
+                      list_id)
 
 
-# -- the general search ---------------------------------------------------------------------------------------------
+# -- the general search --------------------------------------------------------------------------------------
 
 # (votes of the holder's ballot, perturbed; strict) -> who holds a seat on that ballot
 Rerun = Callable[[Mapping[str, int], bool], Collection[str]]
 
 
 def _least_by_search(out_at: Callable[[int], bool], upper: int, below: int) -> int:
-    """Least x in [0, min(upper, below - 1)] with out_at(x), for out_at False ... False True ... True; INF if there
-    is none. `below` skips a recipient that cannot beat a margin already found (one call settles it)."""
+    """Least x in [0, min(upper, below - 1)] with out_at(x), for out_at False ... False True ... True; INF if
+    there is none. `below` skips a recipient that cannot beat a margin already found (one call settles it)."""
     hi = min(upper, below - 1)
     if hi < 0 or not out_at(hi):
         return INF
@@ -286,13 +293,13 @@ def search_margin(votes: Mapping[str, int], holder: str, winners_of: Rerun, winn
                   challengers: Iterable[str] | None = None, contest_id: str = "",
                   kind: MarginKind = MarginKind.CANDIDATE, list_id: str = "", scale: int = 2,
                   monotone: bool = True) -> SeatMargin:
-    """The margin of `holder`'s seat by re-running the allocation: `winners_of(votes, strict)` gets the holder's
-    ballot with x ballots moved and ties with the holder resolved (`_perturbed`; other ballots of the same
-    allocation must be scaled alike: `scale * v + (0 if strict else 1)`), and says who holds a seat.
+    """The margin of `holder`'s seat by re-running the allocation: `winners_of(votes, strict)` gets the
+    holder's ballot with x ballots moved and ties with the holder resolved (`_perturbed`; other ballots of the
+    same allocation must be scaled alike: `scale * v + (0 if strict else 1)`), and says who holds a seat.
 
     The allocation must depend only on how the counts compare (as SNTV with quotas, regional minimums and open
-    lists do). If moving ballots away from the holder never helps it (`monotone`), whether the holder is out is
-    False ... False True ... True in x and a binary search per recipient finds the least x; docs/methods.md
+    lists do). If moving ballots away from the holder never helps it (`monotone`), whether the holder is out
+    is False ... False True ... True in x and a binary search per recipient finds the least x; docs/methods.md
     argues it for each rule this is used with. Otherwise (`monotone=False`) every x at which some comparison
     changes is tried in turn (`_breakpoints`): exhaustive, since the outcome cannot change in between.
     tests/test_seats_margins.py checks both against scanning every x."""
@@ -326,7 +333,7 @@ def _scaled_again(doubled: Mapping[str, int], scale: int) -> dict[str, int]:
     return {cid: (v // 2) * scale + (v % 2) for cid, v in doubled.items()}
 
 
-# -- list PR --------------------------------------------------------------------------------------------------------
+# -- list PR -------------------------------------------------------------------------------------------------
 
 def _tie_lost(ties: Sequence[Tie], name: str) -> bool:
     return any(name in t.candidates and name not in t.drawn and t.places < len(t.candidates) for t in ties)
@@ -338,9 +345,9 @@ def _tie_won(ties: Sequence[Tie], name: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ListMargin:
-    """A list's `seat`-th seat (its last, unless asked for one above): the fewest ballots moved from the list to
-    `to` after which it no longer keeps that seat (`ballots`; lost whatever the lot draws: `ballots_to_lose`),
-    and the list that gains a seat."""
+    """A list's `seat`-th seat (its last, unless asked for one above): the fewest ballots moved from the list
+    to `to` after which it no longer keeps that seat (`ballots`; lost whatever the lot draws:
+    `ballots_to_lose`), and the list that gains a seat."""
 
     list_id: str
     seats: int
@@ -355,20 +362,22 @@ def list_margins(votes: Mapping[str, int], seats: int, method: str, *, first_div
                  threshold: Fraction | None = None, blank: int = 0, min_seats: int = 0, lot: Lot = Lot(),
                  tie_rule: TieRule = TieRule.LOT, context: str = "", depth: int = 0) -> dict[str, ListMargin]:
     """For each list that won a seat under `apportion` (any divisor or largest-remainder method, thresholds
-    included): the fewest ballots moved from it to one other list after which it no longer keeps its last seat,
-    and the list that gains that seat. `depth` > 0 asks instead for the seat that many places above each list's
-    last (lists with fewer seats are left out): a closed list's seats fall from the bottom of its order.
+    included): the fewest ballots moved from it to one other list after which it no longer keeps its last
+    seat, and the list that gains that seat. `depth` > 0 asks instead for the seat that many places above each
+    list's last (lists with fewer seats are left out): a closed list's seats fall from the bottom of its
+    order.
 
     Exact by binary search, because moving ballots from list A to list B never gives A a seat: divisor methods
-    are population-monotone (Balinski and Young, Fair Representation, 1982, ch. 6); under largest remainders with
-    the total fixed, A's quota falls, and a seat freed by A's floor dropping goes back to A only if its
-    remainder leads; a threshold on a fixed total can only drop A or lift B. Ties read the lot's report: a seat
-    won by the lot is not kept outright, and a seat lost by the lot is not lost whatever the lot draws."""
+    are population-monotone (Balinski and Young, Fair Representation, 1982, ch. 6); under largest remainders
+    with the total fixed, A's quota falls, and a seat freed by A's floor dropping goes back to A only if its
+    remainder leads; a threshold on a fixed total can only drop A or lift B. Ties read the lot's report: a
+    seat won by the lot is not kept outright, and a seat lost by the lot is not lost whatever the lot
+    draws."""
     from .apportion import Apportionment, apportion
 
     def run(v: Mapping[str, int]) -> Any:
-        return apportion(dict(v), seats, method, first_divisor=first_divisor, threshold=threshold, blank=blank,
-                         min_seats=min_seats, lot=lot, tie_rule=tie_rule, context=context)
+        return apportion(dict(v), seats, method, first_divisor=first_divisor, threshold=threshold,
+                         blank=blank, min_seats=min_seats, lot=lot, tie_rule=tie_rule, context=context)
 
     base = run(votes)
 
@@ -419,7 +428,7 @@ def list_margins(votes: Mapping[str, int], seats: int, method: str, *, first_div
     return out
 
 
-# -- a whole election ---------------------------------------------------------------------------------------------
+# -- a whole election ----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class _Region:
@@ -445,8 +454,8 @@ def _binding_regions(data: ElectionData, law: SeatLaw, by_contest: Mapping[str, 
     out: dict[str, _Region] = {}
     for area, members in groups.items():
         required = law.women_region_rounding.apply(share * sum(c.seats for c in members))
-        guaranteed = sum(min(c.women_seats, sum(x.gender == Gender.FEMALE for x in by_contest.get(c.contest_id, ())))
-                         for c in members)
+        guaranteed = sum(min(c.women_seats, sum(x.gender == Gender.FEMALE
+                                                for x in by_contest.get(c.contest_id, ()))) for c in members)
         if guaranteed < required:
             region = _Region(area, required, tuple(sorted((c.contest_id for c in members), key=str.encode)))
             out.update({cid: region for cid in region.contests})
@@ -454,8 +463,8 @@ def _binding_regions(data: ElectionData, law: SeatLaw, by_contest: Mapping[str, 
 
 
 class _RememberingLot(Lot):
-    """The same lot, remembering each ticket it has computed: a search re-runs the allocation thousands of times
-    with the same names and contexts, and SHA-256 per name per run would dominate it. Same tickets, same
+    """The same lot, remembering each ticket it has computed: a search re-runs the allocation thousands of
+    times with the same names and contexts, and SHA-256 per name per run would dominate it. Same tickets, same
     draws (`Lot.order` and `Lot.draw` read `ticket`)."""
 
     __slots__ = ("_tickets",)
@@ -501,8 +510,8 @@ def _region_rerun(region: _Region, contest_id: str, ballots: Mapping[str, Sequen
     where = region.contests.index(contest_id)
 
     def rerun(votes: Mapping[str, int], strict: bool) -> Collection[str]:
-        mine = contest_result(contest_id, [SntvCandidate(c.candidate_id, votes[c.candidate_id], c.gender, c.area)
-                                           for c in ballots[contest_id]])
+        mine = contest_result(contest_id, [SntvCandidate(c.candidate_id, votes[c.candidate_id], c.gender,
+                                                         c.area) for c in ballots[contest_id]])
         members = list(others[strict])
         members.insert(where, mine)
         outcome = women_region_minimum(members, region.required, rank=law.women_region_rank, lot=lot,
@@ -512,8 +521,8 @@ def _region_rerun(region: _Region, contest_id: str, ballots: Mapping[str, Sequen
     return rerun
 
 
-def _list_contest_margins(cs: ContestSeats, cands: Sequence[Candidate], contest: Contest, law: SeatLaw, lot: Lot,
-                          tie_rule: TieRule) -> list[SeatMargin]:
+def _list_contest_margins(cs: ContestSeats, cands: Sequence[Candidate], contest: Contest, law: SeatLaw,
+                          lot: Lot, tie_rule: TieRule) -> list[SeatMargin]:
     """A list-PR contest: each list's last seat by ballots moved between lists, every seat by personal votes
     moved inside its open list; a seat's margin is the smaller of the two."""
     cid = cs.contest_id
@@ -525,7 +534,8 @@ def _list_contest_margins(cs: ContestSeats, cands: Sequence[Candidate], contest:
                                                     len(members[c.list_id]) + 1))
     women = _women_rule(law, contest) if law.open_lists else None
 
-    def elected(list_seats: Mapping[str, int], people: Mapping[str, Sequence[ListCandidate]]) -> dict[str, tuple]:
+    def elected(list_seats: Mapping[str, int],
+                people: Mapping[str, Sequence[ListCandidate]]) -> dict[str, tuple]:
         if law.open_lists:
             return dict(fill_open_lists(list_seats, people, women, lot, context).elected)
         return {lid: tuple(m.candidate_id for m in people[lid][:n]) for lid, n in list_seats.items()}
@@ -546,7 +556,8 @@ def _list_contest_margins(cs: ContestSeats, cands: Sequence[Candidate], contest:
                 return elected(cs.list_seats, people)[lid]
 
             if women is None:  # plain: the list's seats go to its highest-voted candidates, an SNTV contest
-                ballot = _Contest.of([SntvCandidate(c, n, genders[c]) for c, n in votes.items()], len(seated), 0)
+                ballot = _Contest.of([SntvCandidate(c, n, genders[c]) for c, n in votes.items()], len(seated),
+                                     0)
                 for h in seated:
                     x, to, x_lose = ballot.margin_of(h)
                     best[h] = _margin(cid, h, x, to, x_lose, votes, seated, lambda v, r=rerun: r(v, False),
@@ -557,7 +568,8 @@ def _list_contest_margins(cs: ContestSeats, cands: Sequence[Candidate], contest:
                     # when a woman climbs): try every x where the list's order changes
                     best[h] = search_margin(votes, h, rerun, seated, contest_id=cid, kind=MarginKind.PERSONAL,
                                             list_id=lid, monotone=False)
-    # a list's last seat; under closed lists every seat, each falling when the list drops to fewer than its rank
+    # a list's last seat; under closed lists every seat, each falling when the list drops to fewer than its
+    # rank
     depths = range(max(cs.list_seats.values(), default=0)) if not law.open_lists else range(1)
     found = [list_margins(dict(cs.list_votes), cs.seats, law.method, first_divisor=law.first_divisor,
                           threshold=law.threshold, lot=lot, tie_rule=tie_rule, context=context, depth=d)
@@ -596,8 +608,9 @@ def seat_margins(result: SeatResult, data: ElectionData, *, law: Law | SeatLaw |
         seat_areas.setdefault(row["contest_id"], {})[row["area"]] = row["seats"]
     regions = _binding_regions(data, seat_law, by_contest)
     remembering = _RememberingLot(lot.seed)
-    ballots = {cs.contest_id: [SntvCandidate(c.candidate_id, cs.votes.get(c.candidate_id, 0), c.gender, c.area)
-                               for c in by_contest.get(cs.contest_id, ())] for cs in result.contests}
+    ballots = {cs.contest_id: [SntvCandidate(c.candidate_id, cs.votes.get(c.candidate_id, 0), c.gender,
+                                             c.area) for c in by_contest.get(cs.contest_id, ())]
+               for cs in result.contests}
     out: list[SeatMargin] = []
     for cs in result.contests:
         cid = cs.contest_id

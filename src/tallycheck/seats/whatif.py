@@ -1,9 +1,10 @@
-"""What-ifs: the seats if some polling stations are struck out, or if a recount's version replaces the original.
+"""What-ifs: the seats if some polling stations are struck out, or if a recount's version replaces a count.
 
-Both come down to two allocations of the same election and a comparison: `compare(before, after)` says, contest by
-contest, who lost a seat, who gained one and who kept theirs, and how each party's seats moved. Striking stations
-out removes their result rows before the totals are made (seats/allocate.py, `annulled`); a recount is another
-snapshot version of the same package (`Store.load(version)`), allocated under the same law, seed and tie rule.
+Both come down to two allocations of the same election and a comparison: `compare(before, after)` says,
+contest by contest, who lost a seat, who gained one and who kept theirs, and how each party's seats moved.
+Striking stations out removes their result rows before the totals are made (seats/allocate.py, `annulled`); a
+recount is another snapshot version of the same package (`Store.load(version)`), allocated under the same law,
+seed and tie rule.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from .allocate import allocate
 from .result import ContestSeats, Seat, SeatResult
 from .ties import Lot, TieRule
 
-__all__ = ["ContestChange", "PartyChange", "SeatChanges", "WhatIf", "annul_stations", "compare", "compare_versions",
-           "unknown_stations"]
+__all__ = ["ContestChange", "PartyChange", "SeatChanges", "WhatIf", "annul_stations", "compare",
+           "compare_versions", "unknown_stations"]
 
 
 @dataclass(frozen=True, slots=True)
 class ContestChange:
-    """One contest before and after: `out` held a seat before and not after, `entered` the reverse, `kept` both."""
+    """One contest before and after: `out` held a seat before and not after, `entered` the reverse, `kept`
+    held one both times."""
 
     contest_id: str
     name: str
@@ -63,7 +65,8 @@ class PartyChange:
 
 @dataclass(frozen=True, slots=True)
 class SeatChanges:
-    """Every contest (in contest order) and every party with seats before or after (largest loss or gain first)."""
+    """Every contest (in contest order) and every party with seats before or after (largest loss or gain
+    first)."""
 
     contests: tuple[ContestChange, ...]
     parties: tuple[PartyChange, ...]
@@ -94,12 +97,13 @@ def _contest_change(before: ContestSeats, after: ContestSeats) -> ContestChange:
     moved = {s.candidate_id for s in out + entered}
     return ContestChange(before.contest_id, before.name, out, entered,
                          tuple(s.candidate_id for s in after.winners if s.candidate_id in was),
-                         {c: before.votes.get(c, 0) for c in moved}, {c: after.votes.get(c, 0) for c in moved})
+                         {c: before.votes.get(c, 0) for c in moved},
+                         {c: after.votes.get(c, 0) for c in moved})
 
 
 def compare(before: SeatResult, after: SeatResult) -> SeatChanges:
-    """Who holds which seats in `after` that they did not in `before`, and the reverse. Both results must cover
-    the same contests (the same package, under any votes); raises ValueError otherwise."""
+    """Who holds which seats in `after` that they did not in `before`, and the reverse. Both results must
+    cover the same contests (the same package, under any votes); raises ValueError otherwise."""
     ids_before = [c.contest_id for c in before.contests]
     ids_after = [c.contest_id for c in after.contests]
     if sorted(ids_before) != sorted(ids_after):
@@ -111,7 +115,8 @@ def compare(before: SeatResult, after: SeatResult) -> SeatChanges:
     seats_before = {p.party: p.seats for p in before.parties}
     seats_after = {p.party: p.seats for p in after.parties}
     parties = [PartyChange(p, seats_before.get(p, 0), seats_after.get(p, 0))
-               for p in set(seats_before) | set(seats_after) if seats_before.get(p, 0) or seats_after.get(p, 0)]
+               for p in set(seats_before) | set(seats_after)
+               if seats_before.get(p, 0) or seats_after.get(p, 0)]
     parties.sort(key=lambda p: (-abs(p.change), -p.after, p.party))
     return SeatChanges(contests, tuple(parties))
 
@@ -123,7 +128,8 @@ class WhatIf:
     changes: SeatChanges
 
     def to_dict(self) -> dict[str, Any]:
-        return {"before": self.before.to_dict(), "after": self.after.to_dict(), "changes": self.changes.to_dict()}
+        return {"before": self.before.to_dict(), "after": self.after.to_dict(),
+                "changes": self.changes.to_dict()}
 
 
 def unknown_stations(data: ElectionData, stations: Iterable[str]) -> tuple[str, ...]:
@@ -149,12 +155,12 @@ def annul_stations(data: ElectionData, stations: Iterable[str], *, lot: Lot = Lo
 
 def compare_versions(before: ElectionData, after: ElectionData, *, lot: Lot = Lot(),
                      tie_rule: TieRule = TieRule.LOT, law: Law | None = None) -> WhatIf:
-    """The seats of two snapshot versions of one package (the original count and a recount) under the same law,
-    seed and tie rule, and what changes. `law` overrides both versions' [law]; without it each version's own is
-    used, and they must name the same rules (a recount changes votes, not the law)."""
+    """The seats of two snapshot versions of one package (the original count and a recount) under the same
+    law, seed and tie rule, and what changes. `law` overrides both versions' [law]; without it each version's
+    own is used, and they must name the same rules (a recount changes votes, not the law)."""
     if law is None and before.election.law != after.election.law:
-        raise ValueError("The two versions name different laws in election.toml; a recount changes votes, not the "
-                         "law. Pass the law to use for both.")
+        raise ValueError("The two versions name different laws in election.toml; a recount changes votes, "
+                         "not the law. Pass the law to use for both.")
     first = allocate(before, lot=lot, tie_rule=tie_rule, law=law)
     second = allocate(after, lot=lot, tie_rule=tie_rule, law=law)
     return WhatIf(first, second, compare(first, second))
