@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import sys
 import traceback
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
+
+import numpy as np
 
 import pyarrow.csv as pacsv
 import typer
 
 from . import __version__
 from .evidence import Store, StoreError
+from .seats.ties import Lot
 from .importing import default_store, import_package, validate_package
 from .cli_common import (EXIT_INTERNAL, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EncodingOpt, JsonOpt,  # noqa: F401
                          PackageArg, StoreOpt, StrictOpt, UsageProblem, VersionOpt, check_encoding, check_package,
@@ -277,20 +281,80 @@ def tabulate(package: PackageArg, store: StoreOpt = None, version: VersionOpt = 
 @app.command()
 def report(package: PackageArg, store: StoreOpt = None, version: VersionOpt = None,
            out_file: Annotated[Optional[Path], typer.Option("--out", help="HTML file to write [default: PACKAGE/report.html].")] = None,
+           seed: Annotated[str, typer.Option(help="Public seed of the lot that breaks exact seat ties.")] = "0",
+           screen: Annotated[bool, typer.Option("--screen/--no-screen", help="Screen every station (forensics).")] = True,
+           mixture: Annotated[bool, typer.Option("--mixture/--no-mixture", help="Fit the mixture fraud model (slowest step).")] = True,
            ) -> None:
-    """Write a standalone HTML report (works offline)."""
-    path = _write_report(check_package(package), open_store(package, store), version, out_file)
+    """Write a standalone HTML report (works offline): totals, seats and margins, and the forensic screen."""
+    check_package(package)
+    st = open_store(package, store)
+    with progress_steps() as step:
+        path = _write_report(package, st, version, out_file or package / "report.html", Lot(seed), screen, mixture, step)
     out.print(f"Report written to {path}")
 
 
-def _write_report(package: Path, st: Store, version: str | None, out_file: Path | None) -> Path:
+@dataclass(frozen=True, slots=True)
+class _Analyses:
+    """What the report shows beyond the totals; None where it could not be computed (the note says why)."""
+
+    seats: Any
+    margins: Any
+    screen: Any
+    truth: Any
+    notes: tuple[str, ...]
+
+
+def _analyse(package: Path, data: Any, tab: Any, lot: Any, screen: bool, mixture: bool, step: Any,
+             seed: int = 0) -> _Analyses:
+    from .forensics.from_package import package_table, synthetic_truth
+    from .forensics.screen import screen as run_screen
+    from .seats.allocate import allocate
+    from .seats.laws import LawError
+    from .seats.margins import seat_margins
+
+    notes: list[str] = []
+    seats = margins = screened = truth = None
+    step("allocating seats")
+    try:
+        seats = allocate(data, tab, lot=lot)
+        step("seat margins")
+        margins = seat_margins(seats, data)
+    except LawError as exc:
+        notes.append(f"Seats not allocated: {exc}")
+    if screen:
+        table = package_table(data)
+        screened = run_screen(table, mixture=mixture, seed=seed, progress=lambda name: step(f"screening: {name}"))
+        truth = synthetic_truth(package, table)
+    return _Analyses(seats, margins, screened, truth, tuple(notes))
+
+
+def _sections(data: Any, a: _Analyses) -> tuple[Any, ...]:
+    from .report.forensics import forensics_section
+    from .report.seats import seats_section
+
+    sections = []
+    if a.seats is not None:
+        sections.append(seats_section(data, a.seats, a.margins))
+    if a.screen is not None:
+        sections.append(forensics_section(a.screen, a.truth))
+    return tuple(sections)
+
+
+def _write_report(package: Path, st: Store, version: str | None, out_file: Path, lot: Any, screen: bool,
+                  mixture: bool, step: Any) -> Path:
     from .report import build_report
     from .tabulate import tabulate as run_tabulate
 
     v = st.resolve(version)
     data = st.load(v.name)
-    return build_report(data, run_tabulate(data), out=out_file or package / "report.html", version=v,
-                        problems=st.problems(v.name))
+    step("tabulating")
+    tab = run_tabulate(data)
+    a = _analyse(package, data, tab, lot, screen, mixture, step)
+    for note in a.notes:
+        err.print(note)
+    step("writing the report")
+    return build_report(data, tab, out=out_file, version=v, problems=st.problems(v.name),
+                        extra_sections=_sections(data, a))
 
 
 @app.command()
@@ -331,11 +395,35 @@ def demo(out_dir: Annotated[Path, typer.Option("--out", help="Working folder for
         for r in (r for r in tab.areas.to_pylist() if not r["parent"]):  # the top of the area tree
             out.print(f"3. Tabulated: {r['name']}: {r['registered']:,} registered, {r['ballots_cast']:,} ballots cast, "
                       f"turnout {r['turnout']:.1%}")
+        a = _analyse(package, data, tab, Lot(str(seed)), True, True, step, seed=seed)
+        for note in a.notes:
+            err.print(note)
+        if a.seats is not None:
+            replaced = sum(len(c.replacements) for c in a.seats.contests)
+            near = a.margins[0] if a.margins else None
+            out.print(f"4. Seats under {a.seats.law}: {a.seats.seats} seats, {a.seats.women} women "
+                      f"({replaced} by quota replacement), {len(a.seats.ties)} ties drawn by lot"
+                      + (f"; closest seat: {near.holder} in {near.contest_id}, "
+                         f"{near.ballots:,} ballot{'' if near.ballots == 1 else 's'} from changing hands"
+                         if near is not None and near.ballots is not None else ""))
+        s = a.screen
+        if s is not None:
+            flagged = int(np.sum(s.flagged()))
+            line = (f"5. Screened {len(s.table):,} station sheets: {flagged:,} flagged at a false discovery rate of "
+                    f"{s.alpha:g}")
+            if a.truth is not None:
+                injected = np.isin(a.truth.label, ("stuffing", "moved", "rounded"))
+                hit = int(np.sum(s.flagged() & injected))
+                line += (f"; {hit:,} of them carry injected fraud ({int(np.sum(injected)):,} sheets were "
+                         f"tampered with)")
+            out.print(line + ". A flag is a reason to look, not proof.")
         step("writing the report")
         from .report import build_report
-        path = build_report(data, tab, out=out_dir / "report.html", version=v, problems=st.problems(v.name))
-    out.print(f"4. Report: {path.resolve()}")
-    out.print(f"Done in {time.perf_counter() - t0:.1f} s. Verify the evidence with: tallycheck verify {package}")
+        path = build_report(data, tab, out=out_dir / "report.html", version=v, problems=st.problems(v.name),
+                            extra_sections=_sections(data, a))
+    out.print(f"6. Report: {path.resolve()}")
+    out.print(f"Done in {time.perf_counter() - t0:.1f} s. Verify the evidence with: tallycheck verify {package}; "
+              f"seats and margins: tallycheck seats {package}; the screen: tallycheck screen {package}")
 
 
 def _register_commands() -> None:
