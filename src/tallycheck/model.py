@@ -25,6 +25,9 @@ class Gender(str, Enum):
     UNKNOWN = ""
 
 
+_GENDERS = {g.value: g for g in Gender}
+
+
 class ColumnKind(str, Enum):
     ID = "id"  # identifier: text, compared byte for byte
     TEXT = "text"
@@ -184,9 +187,11 @@ class ElectionData:
 
     @property
     def candidates(self) -> tuple[Candidate, ...]:
-        return tuple(Candidate(r["candidate_id"], r["contest_id"], r["name"], r["party"], Gender(r["gender"]),
-                               r["group"], r["area"], r["list_id"])
-                     for r in self.tables["candidates"].to_pylist())
+        t = self.tables["candidates"]
+        cols = [t.column(n).to_pylist() for n in ("candidate_id", "contest_id", "name", "party", "gender", "group",
+                                                  "area", "list_id")]
+        cols[4] = [_GENDERS[g] for g in cols[4]]  # a dict look-up: Gender(value) per row is the slow part
+        return tuple(map(Candidate, *cols))
 
     @property
     def lists(self) -> tuple[ElectoralList, ...]:

@@ -88,8 +88,18 @@ def _checked(candidates: Sequence[SntvCandidate], seats: int, women_seats: int) 
 
 
 def _ranked(candidates: Sequence[SntvCandidate], lot: Lot, context: str) -> list[SntvCandidate]:
-    """Most votes first; equal votes in the lot's order (as Lot.order ranks them)."""
-    return sorted(candidates, key=lambda c: (-c.votes, lot.ticket(context, c.candidate_id), c.candidate_id))
+    """Most votes first; equal votes in the lot's order (as Lot.order ranks them). Tickets are drawn only inside
+    groups of equal votes (hashing every candidate was a quarter of a national allocation)."""
+    by_votes = sorted(candidates, key=lambda c: -c.votes)
+    i, n = 0, len(by_votes)
+    while i < n:
+        j = i + 1
+        while j < n and by_votes[j].votes == by_votes[i].votes:
+            j += 1
+        if j - i > 1:
+            by_votes[i:j] = sorted(by_votes[i:j], key=lambda c: (lot.ticket(context, c.candidate_id), c.candidate_id))
+        i = j
+    return by_votes
 
 
 def _cut_tie(ranked: Sequence[SntvCandidate], take: int, lot: Lot, context: str, rule: TieRule) -> Tie | None:
@@ -219,9 +229,10 @@ def women_region_minimum(contests: Sequence[RegionContest], required: int, *,
     winners = {rc.contest_id: list(rc.result.winners) for rc in contests}
     added: dict[str, list[Replacement]] = {rc.contest_id: [] for rc in contests}
     contest_ties: dict[str, list[Tie]] = {rc.contest_id: [] for rc in contests}
-    ranked = {rc.contest_id: _ranked(rc.candidates, lot, rc.context) for rc in contests}
     women = sum(_is_woman(c) for rc in contests for c in rc.candidates
                 if c.candidate_id in winners[rc.contest_id])
+    # ranked only when the minimum acts (in Iraq 2021 the districts' own seats always meet it)
+    ranked = {rc.contest_id: _ranked(rc.candidates, lot, rc.context) for rc in contests} if women < required else {}
     region_ties: list[Tie] = []
     while women < required:
         pool: list[tuple[Fraction, RegionContest, SntvCandidate]] = []
