@@ -35,7 +35,7 @@ an EM step would compute (Fisher's identity), so one evaluation costs one E-step
 
 How it differs from `eforensics`: that package samples each station's x (and τ, ν) by MCMC under priors; here
 x is summed out over the grid and the rest maximised, which gives the maximum-likelihood counterpart of the
-same model in seconds; there are no covariates; proportions come from counts with the continuity correction
+same model; there are no covariates; proportions come from counts with the continuity correction
 above (the rn model takes proportions as given).
 
 Outputs: the class shares, each station's posterior probability of fraud (1 − P(no fraud | its t, v)), and
@@ -44,7 +44,8 @@ stuffed and the stolen votes), summed nationally or by region. `evidence()` turn
 screen's StationEvidence as p = P(no fraud | data): it is a posterior probability under this model, not a
 p-value, so the screen should read it as a score (rank by it, show it) and not feed it to a false-discovery
 procedure as if it were uniform under the null. Stations with fewer than `min_registered` voters are not
-fitted (p = nan).
+fitted (p = nan). When the BIC prefers the no-fraud model (a clean election, see `fit_mixture`), that model is
+reported: π_none = 1, every posterior 0, no fraudulent votes.
 """
 
 from __future__ import annotations
