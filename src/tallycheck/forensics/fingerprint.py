@@ -1,12 +1,11 @@
 """The election fingerprint: how stations spread over turnout × leader share.
 
 Klimek, Yegorov, Hanel & Thurner, "Statistical detection of systematic election irregularities", PNAS 109(41):
-16469–16473 (2012), Fig. 2 ("election fingerprints"): a 2-D histogram of the number of units (polling
-stations) by turnout (x) and the winner's vote share (y). Clean elections give one compact, roughly Gaussian
-cloud; ballot stuffing smears it towards the upper right and piles stations up at 100 % turnout and 100 % for
-the leader. Kobak, Shpilkin & Pshenichnikov (Annals of Applied Statistics 10(1), 2016, Fig. 1) weight each
-station by its voters instead, so that a station of 3,000 counts more than one of 30; both weightings are
-returned here (the voter weight is the register, `registered`).
+16469–16473 (2012), Fig. 4 (left column, "the observed election fingerprints"): a 2-D histogram of the units
+(polling stations) by turnout (x) and the winner's vote share (y). Clean elections give one compact, roughly
+Gaussian cloud; ballot stuffing smears it towards the upper right and piles stations up at 100 % turnout and
+100 % for the leader. The same histogram weighted by each station's registered voters, so that a station of
+3,000 counts more than one of 30, is returned beside it.
 
 Bins are decided in integers (station in turnout bin ⌊bins·ballots/registered⌋), so no station moves bin
 through rounding; a station at exactly 100 % falls in the last bin, and one above 100 % (more ballots than
@@ -28,7 +27,7 @@ class Fingerprint:
     """Histograms over [0, 1] with `bins` equal bins; 2-D arrays are indexed [turnout bin, share bin]."""
 
     edges: np.ndarray  # float64 (bins + 1,): bin edges, shared by both axes
-    counts: np.ndarray  # int64 (bins, bins): stations (Klimek et al.'s "number of units")
+    counts: np.ndarray  # int64 (bins, bins): stations (Klimek et al.'s "units")
     voter_counts: np.ndarray  # int64 (bins, bins): registered voters of those stations
     turnout_counts: np.ndarray  # int64 (bins,): stations per turnout bin
     share_counts: np.ndarray  # int64 (bins,): stations per leader-share bin
