@@ -80,8 +80,9 @@ def test_russia_2011_register_and_turnout_match_the_published_totals() -> None:
 @pytest.mark.parametrize("year", [2011, 2012])
 def test_russia_has_a_second_peak_at_100_percent_turnout_and_leader(year: int) -> None:
     # Klimek et al., PNAS 109(41):16469 (2012), Fig. 4 (left column, observed fingerprints of Russia 2011 and
-    # 2012) and text: the cluster is "smeared out" towards the upper right, "reaching a second peak at a 100 %
-    # turnout and a 100 % of votes". The corner cell must beat every cell around it except the main cloud.
+    # 2012); the arXiv text (1201.3087, as quoted at socks-studio.com/2012/01): in Russia the clusters are
+    # "smeared out" to the upper right, "reaching a second peak at a 100% turnout and a 100% of votes". The
+    # corner cell must beat every cell around it except the main cloud.
     fp = fingerprint(russia_or_skip(year))
     corner = fp.counts[99, 99]
     neighbourhood = fp.counts[85:100, 85:100].copy()
