@@ -1,7 +1,7 @@
 """Klimek et al.'s fraud model: how much incremental and extreme ballot stuffing the fingerprint implies.
 
 Klimek, Yegorov, Hanel & Thurner, "Statistical detection of systematic election irregularities", PNAS 109(41):
-16469–16473 (2012), section "Fraud model" and Fig. 4. Each station i with N_i registered voters gets an honest
+16469–16473 (2012), its fraud model and Fig. 4. Each station i with N_i registered voters gets an honest
 turnout a_i ~ N(τ, σ_τ) and an honest leader share v_i ~ N(ν, σ_ν), both kept inside [0, 1]. With probability
 f_i the station has *incremental* fraud: a fraction x_i of the non-voters' ballots is stuffed for the leader
 and a fraction x_i^α of the opposition's votes is moved to the leader, x_i = |N(0, θ)|; with probability f_e
