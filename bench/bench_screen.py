@@ -1,18 +1,19 @@
 """Benchmark: the whole screen but the mixture model on one Russian election, against a straightforward
 per-station implementation of the same methods, in one process on the same stations.
 
-- tallycheck: `screen(t, mixture=False)` (integer percentages, digit tests with their bootstrap, red flags, the
-  within-centre test, the fingerprint, Klimek's first stage and fit, the combination, ranking and reasons);
-  best and median of `--repeat` runs after a warm-up.
+- tallycheck: `screen(t, mixture=False)` (integer percentages, digit tests with their bootstrap, red flags,
+  the within-centre test, the fingerprint, Klimek's first stage and fit, the combination, ranking and
+  reasons); best and median of `--repeat` runs after a warm-up.
 - per-station: the same computations written one station at a time, as a first implementation would be:
   each station's integer-percentage chance from scipy's binomial CDF over the whole-percentage windows; its
   digits from its decimal string, and a bootstrap that draws every replicate's stations in turn; each red flag
-  in a loop; the within-centre test with centre sums in a dict, the same pooled robust rho and trimming passes,
-  and scipy's `betabinom.sf` per station; the Bonferroni combination and the reasons in a loop. Klimek's fit
-  has no per-station form: the library's fit is timed in both. The national integer-percentage p-value is
-  taken from the normal approximation (the exact Poisson-binomial tail is not a per-station computation).
-The results are compared: the same integer-percentage expectation, digit statistics, red-flag counts, and
-within-centre p-values (where above 1e-8: scipy's sf is 1 - cdf, accurate to about 1e-12 absolute).
+  in a loop; the within-centre test with centre sums in a dict, the same pooled robust rho and trimming
+  passes, and scipy's `betabinom.sf` per station; the Bonferroni combination and the reasons in a loop.
+  Klimek's fit has no per-station form: the library's fit is timed in both. The national integer-percentage
+  p-value is taken from the normal approximation (the exact Poisson-binomial tail is not a per-station
+computation). The results are compared: the same integer-percentage expectation, digit statistics, red-flag
+counts, and within-centre p-values (where above 1e-8: scipy's sf is 1 - cdf, accurate to about 1e-12
+absolute).
 
     .venv/bin/python bench/bench_screen.py --year 2011
 """
@@ -45,7 +46,7 @@ from tallycheck.forensics.screen import screen  # noqa: E402
 BENFORD_2ND = [sum(np.log10(1 + 1 / (10 * k + d)) for k in range(1, 10)) for d in range(10)]
 
 
-# -- per-station implementations ---------------------------------------------------------------------------------
+# -- per-station implementations -----------------------------------------------------------------------------
 
 def _window_chance(k: int, n: int) -> float:
     """P(Binomial(n, k/n) / n within 0.05 points of a whole percentage), window by window."""
@@ -186,7 +187,9 @@ def loop_centre(x: np.ndarray, n: np.ndarray, key: list[str], min_stations: int 
             b = (n[i] - 1) / n[i] + (s2_o - n_o) / n_o ** 2
             rows.append((i, mu, mu_c, a, b, (x[i] / n[i] - mu) ** 2 / (mu_c * (1 - mu_c)), n_o, s2_o))
         fit = [r for r in rows if reference[r[0]]]
-        rho = _rho(np.array([r[5] for r in fit]), np.array([r[3] for r in fit]), np.array([r[4] for r in fit]))
+        rho = _rho(
+            np.array([r[5] for r in fit]), np.array([r[3] for r in fit]), np.array([r[4] for r in fit])
+        )
         out = {}
         for i, mu, mu_c, a, b, z2, n_o, s2_o in rows:
             if not exact:
@@ -195,7 +198,9 @@ def loop_centre(x: np.ndarray, n: np.ndarray, key: list[str], min_stations: int 
                 v = (n_o + rho * (s2_o - n_o)) / n_o ** 2
                 r = min(rho + (n[i] * v / (n[i] - 1) if n[i] > 1 else 0.0), 0.9)
                 scale = 1 / max(r, 1e-12) - 1
-                out[i] = max(float(stats.betabinom.sf(x[i] - 1, n[i], mu_c * scale, (1 - mu_c) * scale)), 1e-300)
+                out[i] = max(
+                    float(stats.betabinom.sf(x[i] - 1, n[i], mu_c * scale, (1 - mu_c) * scale)), 1e-300
+                )
         return out
 
     reference = {i: True for i in usable}
@@ -240,14 +245,16 @@ def loop_screen(t, seed: int, n_boot: int) -> tuple[dict, dict]:
         q = benjamini_hochberg(combined)
         reasons = []
         for i in range(len(t)):
-            reasons.append("; ".join(f"method {j}: p = {m[i]:.2g}" for j, m in enumerate(methods) if m[i] <= 0.05))
+            reasons.append(
+                "; ".join(f"method {j}: p = {m[i]:.2g}" for j, m in enumerate(methods) if m[i] <= 0.05)
+            )
         return combined, q
     combined, q = timed("combining", combine)
     return seconds, {"integer": ip, "digits": dg, "flags": flags, "centre_turnout": ct, "centre_share": cs,
                      "combined": combined, "q": q}
 
 
-# -- the run ---------------------------------------------------------------------------------------------------
+# -- the run -------------------------------------------------------------------------------------------------
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -258,7 +265,9 @@ def main() -> None:
     ap.add_argument("--stations", type=int, default=None, help="only the first N stations (a quick try)")
     args = ap.parse_args()
     if not russia_available():
-        sys.exit("the shared Russian data is not beside the repository (../shared/data/russia-federal-2004-2024)")
+        sys.exit(
+            "the shared Russian data is not beside the repository (../shared/data/russia-federal-2004-2024)"
+        )
     t = load_russia(args.year)
     if args.stations:
         t = t.subset(np.arange(len(t)) < args.stations)
@@ -295,7 +304,10 @@ def main() -> None:
         "digits_P05s_leader": [summary["digits"]["P05s"]["leader"]["value"], loop["digits"]["P05s leader"]],
         "red_flags_high_turnout_flagged": [int(np.sum(flags_ours[0] < 1)), int(np.sum(loop["flags"][0] < 1))],
         "red_flags_round_totals_flagged": [int(np.sum(flags_ours[4] < 1)), int(np.sum(loop["flags"][3] < 1))],
-        "centre_turnout_tested": [int(np.sum(~np.isnan(ours_ct))), int(np.sum(~np.isnan(loop["centre_turnout"])))],
+        "centre_turnout_tested": [
+            int(np.sum(~np.isnan(ours_ct))),
+            int(np.sum(~np.isnan(loop["centre_turnout"]))),
+        ],
         "centre_turnout_max_abs_log10_gap_above_1e-8": log_gap(ours_ct, loop["centre_turnout"]),
         "centre_share_max_abs_log10_gap_above_1e-8": log_gap(ours_cs, loop["centre_share"]),
         "flagged": [int(s.flagged().sum()), int(np.sum(loop["q"] <= 0.05))],

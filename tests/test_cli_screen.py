@@ -15,7 +15,9 @@ from tallycheck.importing import import_package
 from tallycheck.synth import FraudSpec, generate
 
 
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: object) -> tuple[int, str, str]:
+def run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: object
+) -> tuple[int, str, str]:
     """`tallycheck ARGS` as the console script runs it: (exit code, stdout, stderr)."""
     monkeypatch.setattr(sys, "argv", ["tallycheck", *map(str, args)])
     code = 0
@@ -72,7 +74,9 @@ def test_screens_a_package_as_text_and_writes_every_station(tc, synthetic: Path,
     _, js, _ = tc("screen", synthetic, "--json", "--no-mixture", "--top", "0")
     assert len(rows) == json.loads(js)["stations_screened"]
     assert [int(r["rank"]) for r in rows[:3]] == [1, 2, 3]
-    assert {"station_id", "contest", "region", "centre", "score", "p_value", "q_value", "reasons"} <= set(rows[0])
+    assert {"station_id", "contest", "region", "centre", "score", "p_value", "q_value", "reasons"} <= set(
+        rows[0]
+    )
 
 
 def test_one_contest_and_another_candidate(tc, synthetic: Path) -> None:
@@ -122,7 +126,10 @@ def test_usage_errors_exit_2(tc, tmp_path: Path, synthetic: Path, tiny: Path) ->
     path.write_text(TABLE, "utf-8")
     cases = [
         (("screen", tmp_path / "missing.csv"), "does not exist"),
-        (("screen", synthetic, "--registered", "voters"), "--registered name columns of a CSV or Parquet table"),
+        (
+            ("screen", synthetic, "--registered", "voters"),
+            "--registered name columns of a CSV or Parquet table",
+        ),
         (("screen", path, *TABLE_OPTIONS, "--contest", "D1"), "--contest applies to an election package"),
         (("screen", path, *TABLE_OPTIONS, "--alpha", "1.5"), "--alpha must lie strictly between 0 and 1"),
         (("screen", tiny), "No snapshot in"),  # a package that was never imported

@@ -11,9 +11,9 @@ from tallycheck.forensics.centres import (CHI2_1_MEDIAN, betabinom_upper_tail, l
                                           within_centre)
 from tallycheck.forensics.stations import NO_REGISTER, StationTable
 
-# Geissler's (1889) Saxon families of 12 children by number of sons, as tabulated by Sokal & Rohlf (1969, p. 80)
-# and used in Wikipedia's "Beta-binomial distribution" article (section "Example"), whose method-of-moments fit
-# is alpha = 34.1350, beta = 31.6085 (so rho = 1 / (alpha + beta + 1) = 0.014983).
+# Geissler's (1889) Saxon families of 12 children by number of sons, as tabulated by Sokal & Rohlf (1969, p.
+# 80) and used in Wikipedia's "Beta-binomial distribution" article (section "Example"), whose
+# method-of-moments fit is alpha = 34.1350, beta = 31.6085 (so rho = 1 / (alpha + beta + 1) = 0.014983).
 SAXONY_SONS = (3, 24, 104, 286, 670, 1033, 1343, 1112, 829, 478, 181, 45, 7)
 SAXONY_ALPHA, SAXONY_BETA = 34.1350, 31.6085
 
@@ -78,7 +78,8 @@ def test_median_estimator_is_consistent_with_many_voters() -> None:
 
 def _centres(seed: int, n_centres: int, rho: float, sizes: tuple[int, int] = (3, 12),
              voters: tuple[int, int] = (150, 1500)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Clean centres: each station's turnout p_i ~ Beta(mean mu_c, intra-centre correlation rho), x ~ Bin(n, p)."""
+    """Clean centres: each station's turnout p_i ~ Beta(mean mu_c, intra-centre correlation rho), and
+    x ~ Bin(n, p)."""
     rng = np.random.default_rng(seed)
     size = rng.integers(sizes[0], sizes[1] + 1, n_centres)
     g = np.repeat(np.arange(n_centres), size)
@@ -148,9 +149,9 @@ def test_only_like_stations_are_compared_and_small_groups_are_not_tested() -> No
 
 
 def test_leave_one_out_keeps_a_stuffed_station_from_hiding() -> None:
-    # 40 centres of five stations at about 40 %; in 10 of them the fifth station reports 95 %. With the station
-    # in its own yardstick its centre's mean would be 51 % and the deviation smaller; left out, it is compared
-    # with the other four (40.25 %).
+    # 40 centres of five stations at about 40 %; in 10 of them the fifth station reports 95 %. With the
+    # station in its own yardstick its centre's mean would be 51 % and the deviation smaller; left out, it is
+    # compared with the other four (40.25 %).
     rng = np.random.default_rng(8)
     n = np.full(200, 1000)
     x = rng.binomial(n, 0.4)

@@ -15,8 +15,13 @@ import pytest
 from package_builder import csv_text, make_package, tiny_text
 from tallycheck.evidence import Store
 from tallycheck.forensics.fdr import benjamini_hochberg
-from tallycheck.forensics.from_package import (ChoiceNotFound, SyntheticTruth, contest_leaders, contest_tables,
-                                               package_table)
+from tallycheck.forensics.from_package import (
+    ChoiceNotFound,
+    SyntheticTruth,
+    contest_leaders,
+    contest_tables,
+    package_table,
+)
 from tallycheck.forensics.screen import SCORE_CAP, Screen, combine_bonferroni, score_of, screen
 from tallycheck.forensics.stations import NO_REGISTER, StationTable
 from tallycheck.importing import import_package
@@ -31,7 +36,7 @@ def _load(package: Path, tmp_path: Path):
     return Store(tmp_path / "store").load()
 
 
-# -- an election package as a station table -----------------------------------------------------------------------
+# -- an election package as a station table ------------------------------------------------------------------
 
 def test_package_table_of_the_tiny_package(tiny: Path, tmp_path: Path) -> None:
     # tests/fixtures/packages/tiny: D1's leader is 001 (60 + 55 votes), D2's is 005 (80 + 30)
@@ -72,9 +77,18 @@ def test_one_contest_and_another_candidate(tiny: Path, tmp_path: Path) -> None:
 
 def test_a_candidate_id_on_two_ballots_needs_its_contest(tmp_path: Path) -> None:
     # candidate ids are scoped by contest: "1" of D1 and "1" of D2 are different people
-    cands = csv_text(("candidate_id", "contest_id", "name"), [("1", "D1", "A"), ("2", "D1", "B"), ("3", "D1", "C"),
-                                                              ("4", "D1", "D"), ("1", "D2", "E"), ("2", "D2", "F"),
-                                                              ("3", "D2", "G")])
+    cands = csv_text(
+        ("candidate_id", "contest_id", "name"),
+        [
+            ("1", "D1", "A"),
+            ("2", "D1", "B"),
+            ("3", "D1", "C"),
+            ("4", "D1", "D"),
+            ("1", "D2", "E"),
+            ("2", "D2", "F"),
+            ("3", "D2", "G"),
+        ],
+    )
     ids = {"001": "1", "002": "2", "003": "3", "004": "4", "005": "1", "006": "2", "007": "3"}
     rows = [line.split(",") for line in tiny_text("results").strip().splitlines()[1:]]
     results = csv_text(("station_id", "contest_id", "candidate_id", "votes"),
@@ -87,7 +101,8 @@ def test_a_candidate_id_on_two_ballots_needs_its_contest(tmp_path: Path) -> None
 
 def test_turnout_is_tested_once_per_station_on_its_principal_sheet(tmp_path: Path) -> None:
     # Station 0100101 serves D1 (160 ballots) and a minority contest M (20 ballots). Each voter casts one
-    # ballot (Iraq): the station's 180 ballots over its 400 voters go on the D1 row; the M row has no register.
+    # ballot (Iraq): the station's 180 ballots over its 400 voters go on the D1 row; the M row has
+    # no register.
     election = tiny_text("election.toml") + "one_ballot_per_voter = true\n"
     contests = tiny_text("contests") + "M,Minority,1,G1,0,minority\n"
     cands = tiny_text("candidates") + "m1,M,Minority One,,F,minority,\nm2,M,Minority Two,,M,minority,\n"
@@ -116,14 +131,15 @@ def test_sheets_that_do_not_add_up_are_marked(tmp_path: Path) -> None:
     assert t.arithmetic_ok.tolist() == [True, False, False, True]
 
 
-# -- any station CSV or Parquet as a station table -----------------------------------------------------------------
+# -- any station CSV or Parquet as a station table -----------------------------------------------------------
 
 RUSSIAN_LIKE = ("uik,tik,region,voters,given,received,ur\n"
                 "1,T1,R1,1000,600,590,300\n"
                 "2,T1,R1,,500,495,250\n"
                 "3,T2,R1,\"1,200\",٧٠٠,690,400\n")
-MAPPING = StationColumns(station="uik", registered="voters", ballots="given", share_base="received", leader="ur",
-                         centre="tik")
+MAPPING = StationColumns(
+    station="uik", registered="voters", ballots="given", share_base="received", leader="ur", centre="tik"
+)
 
 
 def test_reads_a_csv_with_a_mapping(tmp_path: Path) -> None:
@@ -164,7 +180,9 @@ def test_reads_parquet_with_integer_and_float_columns(tmp_path: Path) -> None:
     (RUSSIAN_LIKE, StationColumns(station="uik", registered="voters", ballots="given", share_base="ur",
                                   leader="ur"), "The leader and the share base are both column 'ur'"),
 ])
-def test_errors_name_file_row_and_column(tmp_path: Path, text: str, mapping: StationColumns, message: str) -> None:
+def test_errors_name_file_row_and_column(
+    tmp_path: Path, text: str, mapping: StationColumns, message: str
+) -> None:
     path = tmp_path / "uiks.csv"
     path.write_text(text, "utf-8")
     with pytest.raises(StationTableError) as info:
@@ -176,20 +194,32 @@ def test_errors_name_file_row_and_column(tmp_path: Path, text: str, mapping: Sta
 
 def test_parquet_errors_count_data_rows(tmp_path: Path) -> None:
     path = tmp_path / "uiks.parquet"
-    pq.write_table(pa.table({"uik": ["a", "b"], "tik": ["T", "T"], "voters": [1000, 900], "given": [600.0, 500.5],
-                             "received": [590, 495], "ur": [300, -1]}), path)
+    pq.write_table(
+        pa.table(
+            {
+                "uik": ["a", "b"],
+                "tik": ["T", "T"],
+                "voters": [1000, 900],
+                "given": [600.0, 500.5],
+                "received": [590, 495],
+                "ur": [300, -1],
+            }
+        ),
+        path,
+    )
     with pytest.raises(StationTableError) as info:
         read_station_table(path, MAPPING)
     assert [(p.row, p.column) for p in info.value.problems] == [(2, "given"), (2, "ur")]
     assert "row 2 of uiks.parquet (data rows counted from 1). Got: '500.5'" in str(info.value)
 
 
-# -- the screen --------------------------------------------------------------------------------------------------
+# -- the screen ----------------------------------------------------------------------------------------------
 
 def _election(seed: int = 1, centres: int = 300, per_centre: int = 8, stuffed: int = 24,
               registers: bool = True) -> tuple[StationTable, np.ndarray]:
-    """A clean election of `centres` centres in six regions, with `stuffed` stations (one per centre) whose box
-    was filled to 93-99 % of the register for the leader. Returns the table and the stuffed stations' indexes."""
+    """A clean election of `centres` centres in six regions, with `stuffed` stations (one per centre) whose
+    box was filled to 93-99 % of the register for the leader. Returns the table and the stuffed stations'
+    indexes."""
     rng = np.random.default_rng(seed)
     n = centres * per_centre
     centre = np.repeat(np.arange(centres), per_centre)
@@ -200,16 +230,28 @@ def _election(seed: int = 1, centres: int = 300, per_centre: int = 8, stuffed: i
     valid = ballots - invalid
     shares = rng.dirichlet([8, 5, 4, 3], centres)[centre]
     votes = np.array([rng.multinomial(v, p) for v, p in zip(valid, shares)])
-    hit = rng.choice(np.arange(0, n, per_centre), stuffed, replace=False) + rng.integers(0, per_centre, stuffed)
+    hit = rng.choice(np.arange(0, n, per_centre), stuffed, replace=False) + rng.integers(
+        0, per_centre, stuffed
+    )
     added = np.floor(registered[hit] * rng.uniform(0.93, 0.99, stuffed)).astype(np.int64) - ballots[hit]
     ballots[hit] += added
     votes[hit, 0] += added
     region = np.array([f"R{c % 6}" for c in centre], dtype=object)
-    t = StationTable(np.array([f"S{i:05d}" for i in range(n)], dtype=object),
-                     registered if registers else np.full(n, NO_REGISTER), ballots, votes.sum(axis=1), votes[:, 0],
-                     region, np.array([f"C{c}" for c in centre], dtype=object), np.full(n, "", dtype=object),
-                     "Party A", invalid=invalid, arithmetic_ok=np.ones(n, bool), votes=votes,
-                     candidates=("A", "B", "C", "D"))
+    t = StationTable(
+        np.array([f"S{i:05d}" for i in range(n)], dtype=object),
+        registered if registers else np.full(n, NO_REGISTER),
+        ballots,
+        votes.sum(axis=1),
+        votes[:, 0],
+        region,
+        np.array([f"C{c}" for c in centre], dtype=object),
+        np.full(n, "", dtype=object),
+        "Party A",
+        invalid=invalid,
+        arithmetic_ok=np.ones(n, bool),
+        votes=votes,
+        candidates=("A", "B", "C", "D"),
+    )
     return t, np.sort(hit)
 
 
@@ -300,7 +342,7 @@ def test_the_mixture_posterior_is_reported_beside_the_ranking(screened) -> None:
     np.testing.assert_array_equal(s.combined_p, again.combined_p)
 
 
-# -- the report section ------------------------------------------------------------------------------------------
+# -- the report section --------------------------------------------------------------------------------------
 
 def test_the_forensic_section_renders(screened) -> None:
     s, stuffed = screened
@@ -311,7 +353,12 @@ def test_the_forensic_section_renders(screened) -> None:
     assert isinstance(section, ReportSection) and section.id == "forensics"
     html = section.html
     assert "A flag is a reason to look, not proof." in html
-    for div in ("fig-forensic-fingerprint", "fig-forensic-turnout", "fig-forensic-share", "fig-forensic-digits"):
+    for div in (
+        "fig-forensic-fingerprint",
+        "fig-forensic-turnout",
+        "fig-forensic-share",
+        "fig-forensic-digits",
+    ):
         assert f'id="{div}"' in html
     top = s.table.station_id[s.ranking()[0]]
     assert f"<code>{top}</code>" in html and "Injected (truth)" in html and "stuffing" in html

@@ -44,8 +44,8 @@ def _auc_table(s, positive: np.ndarray) -> dict[str, float]:
 
 
 def test_roc_auc_on_known_cases() -> None:
-    # scikit-learn's documented example of roc_auc_score: y = [0, 0, 1, 1], scores [0.1, 0.4, 0.35, 0.8] -> 0.75
-    # (https://scikit-learn.org/stable/modules/model_evaluation.html#roc-metrics)
+    # scikit-learn's documented example of roc_auc_score: y = [0, 0, 1, 1], scores [0.1, 0.4, 0.35, 0.8] ->
+    # 0.75 (https://scikit-learn.org/stable/modules/model_evaluation.html#roc-metrics)
     assert roc_auc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1], bool)) == pytest.approx(0.75)
     assert roc_auc(np.array([1.0, 1.0, 1.0, 1.0]), np.array([0, 1, 0, 1], bool)) == 0.5  # all tied: chance
     assert roc_auc(np.array([3.0, 2.0, 1.0]), np.array([1, 0, 0], bool)) == 1.0
@@ -54,7 +54,7 @@ def test_roc_auc_on_known_cases() -> None:
     np.testing.assert_array_equal(ranking_score(np.array([0.01, np.nan, 1.0])), [-0.01, -1.0, -1.0])
 
 
-# -- Afghanistan 2010 -------------------------------------------------------------------------------------------
+# -- Afghanistan 2010 ----------------------------------------------------------------------------------------
 
 def _struck_out(stations: np.ndarray) -> np.ndarray:
     """Stations whose final votes are 0 while their preliminary votes were not (the data's README)."""
@@ -103,7 +103,7 @@ def test_afghanistan_2010_struck_out_stations(tmp_path: Path) -> None:
     assert 0.4 <= aucs["combined (screen ranking)"] <= 1.0
 
 
-# -- Uganda 2011, 2016, 2021 -----------------------------------------------------------------------------------
+# -- Uganda 2011, 2016, 2021 ---------------------------------------------------------------------------------
 
 @pytest.mark.slow
 @pytest.mark.parametrize("year", [2011, 2016, 2021])
@@ -116,17 +116,19 @@ def test_uganda(tmp_path: Path, year: int) -> None:
     s = screen(t, mixture=True, seed=0)
     summary = s.summary(top=5)
     ip, k, m = summary["integer_percentages"], summary["klimek_fit"], summary["mixture"]
-    print(f"\nUganda {year}: {len(t)} stations, {summary['flagged']} flagged (q <= 0.05); integer percentages "
-          f"either {ip['observed_either']} vs {ip['expected_either']:.0f} (p {ip['p_value_either']:.2g}); "
-          f"Klimek f_i {k['f_i']:.3f} f_e {k['f_e']:.4f}; mixture "
-          f"{m['pi_incremental']:.3f}/{m['pi_extreme']:.4f}, {m['fraudulent_votes']:,.0f} votes")
+    print(
+        f"\nUganda {year}: {len(t)} stations, {summary['flagged']} flagged (q <= 0.05); integer percentages "
+        f"either {ip['observed_either']} vs {ip['expected_either']:.0f} (p {ip['p_value_either']:.2g}); "
+        f"Klimek f_i {k['f_i']:.3f} f_e {k['f_e']:.4f}; mixture "
+        f"{m['pi_incremental']:.3f}/{m['pi_extreme']:.4f}, {m['fraudulent_votes']:,.0f} votes"
+    )
     for name, v in summary["methods"].items():
         print(f"  {name:28s} tested {v['tested']:6d}  p <= 0.05 {v['significant']:6d}")
     assert summary["stations_screened"] == len(t) and t.leader_name == "museveni"
     assert 0 < summary["flagged"] < 0.05 * len(t)
 
 
-# -- synthetic elections ---------------------------------------------------------------------------------------
+# -- synthetic elections -------------------------------------------------------------------------------------
 
 def _synthetic(folder: Path, seed: int, fraud: FraudSpec | None, stations: int = 3000):
     package = folder / f"synth-{seed}"

@@ -51,8 +51,10 @@ def _load_table(source: Path, store: Path | None, version: str | None, columns: 
     if source.is_dir():
         given = [f"--{k.replace('_', '-')}" for k, v in columns.items() if v is not None]
         if given or encoding:
-            raise UsageProblem(f"{', '.join(given + (['--encoding'] if encoding else []))} name columns of a CSV or "
-                               f"Parquet table; {source} is an election package, whose columns are known.")
+            raise UsageProblem(
+                f"{', '.join(given + (['--encoding'] if encoding else []))} name columns of a CSV or "
+                f"Parquet table; {source} is an election package, whose columns are known."
+            )
         st = open_store(source, store)
         if not st.versions():
             raise UsageProblem(f"No snapshot in {st.root}: run `tallycheck import {source}` first.")
@@ -62,12 +64,16 @@ def _load_table(source: Path, store: Path | None, version: str | None, columns: 
         except ChoiceNotFound as exc:
             raise UsageProblem(str(exc)) from None
     if not source.exists():
-        raise UsageProblem(f"{source} does not exist: give an election package folder or a CSV/Parquet table.")
+        raise UsageProblem(
+            f"{source} does not exist: give an election package folder or a CSV/Parquet table."
+        )
     for flag, value in (("--store", store), ("--version", version), ("--candidate", candidate),
                         ("--contest", contest)):
         if value is not None:
-            raise UsageProblem(f"{flag} applies to an election package; {source} is a table (name its columns "
-                               "with --registered, --ballots, --share-base, --leader, ...).")
+            raise UsageProblem(
+                f"{flag} applies to an election package; {source} is a table (name its columns "
+                "with --registered, --ballots, --share-base, --leader, ...)."
+            )
     mapping = StationColumns(**{k: v for k, v in columns.items() if v is not None})
     try:
         return read_station_table(source, mapping, encoding=check_encoding(encoding)), source.name
@@ -80,22 +86,28 @@ def _print_summary(name: str, s: Any, summary: dict[str, Any], top: int) -> None
     out.print(f"Screened {summary['stations_screened']:,} stations of {name} (leader: {summary['leader']}): "
               f"{summary['flagged']:,} flagged at a false discovery rate of {s.alpha:g} "
               f"({summary['tested']:,} tested by at least one method).")
-    out.print("A flag is a reason to look, not proof: every method has innocent explanations (docs/methods.md).")
+    out.print(
+        "A flag is a reason to look, not proof: every method has innocent explanations (docs/methods.md)."
+    )
     ip = summary["integer_percentages"]
     for what in ("turnout", "leader", "either"):
         if f"observed_{what}" in ip:
-            out.print(f"Integer percentages, {what}: {_number(ip[f'observed_{what}'])} stations observed, "
-                      f"{_number(ip[f'expected_{what}'], 6)} expected (excess {_number(ip[f'excess_{what}'], 4)}, "
-                      f"p = {_number(ip[f'p_value_{what}'], 2)}).")
+            out.print(
+                f"Integer percentages, {what}: {_number(ip[f'observed_{what}'])} stations observed, "
+                f"{_number(ip[f'expected_{what}'], 6)} expected (excess {_number(ip[f'excess_{what}'], 4)}, "
+                f"p = {_number(ip[f'p_value_{what}'], 2)})."
+            )
     k = summary["klimek_fit"]
     if k:
         out.print(f"Klimek model: incremental fraud f_i = {_number(k['f_i'])}, extreme fraud f_e = "
                   f"{_number(k['f_e'])}, alpha = {_number(k['alpha'])}.")
     m = summary["mixture"]
     if m:
-        out.print(f"Mixture model: no fraud {_percent(m['pi_none'])}, incremental {_percent(m['pi_incremental'])}, "
-                  f"extreme {_percent(m['pi_extreme'])} of stations; about "
-                  f"{'—' if m['fraudulent_votes'] is None else format(m['fraudulent_votes'], ',.0f')} fraudulent votes.")
+        votes = "—" if m["fraudulent_votes"] is None else format(m["fraudulent_votes"], ",.0f")
+        out.print(
+            f"Mixture model: no fraud {_percent(m['pi_none'])}, incremental {_percent(m['pi_incremental'])}, "
+            f"extreme {_percent(m['pi_extreme'])} of stations; about {votes} fraudulent votes."
+        )
     for method, why in summary["not_applicable"].items():
         out.print(f"Not run: {method}: {why}.")
     print_rows(("method", "stations tested", f"p ≤ {s.alpha:g}"),
@@ -103,9 +115,22 @@ def _print_summary(name: str, s: Any, summary: dict[str, Any], top: int) -> None
     rows = summary["stations"][:top]
     with_contest = any("contest" in r for r in rows)
     cols = ["rank", "station", *(["contest"] if with_contest else []), "region", "score", "q", "reasons"]
-    print_rows(cols, [(r["rank"], r["station_id"], *([r.get("contest", "")] if with_contest else []), r["region"],
-                       _number(r["score"]), _number(r["q_value"], 2), r["reasons"]) for r in rows],
-               title=f"The {len(rows)} most suspicious stations")
+    print_rows(
+        cols,
+        [
+            (
+                r["rank"],
+                r["station_id"],
+                *([r.get("contest", "")] if with_contest else []),
+                r["region"],
+                _number(r["score"]),
+                _number(r["q_value"], 2),
+                r["reasons"],
+            )
+            for r in rows
+        ],
+        title=f"The {len(rows)} most suspicious stations",
+    )
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -123,8 +148,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def screen(
-        source: Annotated[Path, typer.Argument(help="An election package folder, or a CSV/Parquet table with one row "
-                                                    "per station.", show_default=False)],
+        source: Annotated[
+            Path,
+            typer.Argument(
+                help="An election package folder, or a CSV/Parquet table with one row per station.",
+                show_default=False,
+            ),
+        ],
         store: StoreOpt = None,
         version: VersionOpt = None,
         registered: RegisteredCol = None,
@@ -135,18 +165,26 @@ def register(app: typer.Typer) -> None:
         centre: CentreCol = None,
         kind: KindCol = None,
         station: StationCol = None,
-        candidate: Annotated[Optional[str], typer.Option(
-            help="Package only: screen this candidate_id instead of each contest's leader.")] = None,
+        candidate: Annotated[
+            Optional[str],
+            typer.Option(help="Package only: screen this candidate_id instead of each contest's leader."),
+        ] = None,
         contest: Annotated[Optional[str], typer.Option(help="Package only: only this contest.")] = None,
-        no_mixture: Annotated[bool, typer.Option("--no-mixture", help="Skip the mixture model (the slowest step).")
-                              ] = False,
+        no_mixture: Annotated[
+            bool, typer.Option("--no-mixture", help="Skip the mixture model (the slowest step).")
+        ] = False,
         seed: Annotated[int, typer.Option(help="Seed of every simulation and bootstrap.")] = 0,
-        alpha: Annotated[float, typer.Option(help="False discovery rate at which stations are flagged.")] = 0.05,
+        alpha: Annotated[
+            float, typer.Option(help="False discovery rate at which stations are flagged.")
+        ] = 0.05,
         top: Annotated[int, typer.Option(help="Stations listed (most suspicious first).")] = 20,
-        out_csv: Annotated[Optional[Path], typer.Option("--out-csv", help="Write every station, ranked, to this CSV.")
-                           ] = None,
-        encoding: Annotated[Optional[str], typer.Option(
-            help="Table only: encoding of a CSV without a byte-order mark (default UTF-8).")] = None,
+        out_csv: Annotated[
+            Optional[Path], typer.Option("--out-csv", help="Write every station, ranked, to this CSV.")
+        ] = None,
+        encoding: Annotated[
+            Optional[str],
+            typer.Option(help="Table only: encoding of a CSV without a byte-order mark (default UTF-8)."),
+        ] = None,
         json: JsonOpt = False,
     ) -> None:
         """Screen every station for the statistical fingerprints of fraud and rank them (a flag is a reason to
@@ -157,13 +195,17 @@ def register(app: typer.Typer) -> None:
             raise UsageProblem(f"--alpha must lie strictly between 0 and 1; got {alpha}.")
         if top < 0:
             raise UsageProblem(f"--top must be 0 or more; got {top}.")
-        columns = dict(zip(_TABLE_OPTIONS, (registered, ballots, share_base, leader, region, centre, kind, station)))
+        columns = dict(
+            zip(_TABLE_OPTIONS, (registered, ballots, share_base, leader, region, centre, kind, station))
+        )
         t, name = _load_table(source, store, version, columns, candidate, contest, encoding)
         if len(t) == 0:
             err.print(f"Error: {name} has no stations to screen.")
             raise typer.Exit(EXIT_PROBLEMS)
         with progress_steps(not json) as step:
-            s = run_screen(t, mixture=not no_mixture, seed=seed, alpha=alpha, progress=lambda what: step(what))
+            s = run_screen(
+                t, mixture=not no_mixture, seed=seed, alpha=alpha, progress=lambda what: step(what)
+            )
         summary = s.summary(top=top)
         if out_csv is not None:
             _write_csv(out_csv, s.station_rows())

@@ -1,20 +1,20 @@
 """Within-centre comparison: is a station's turnout or leader share out of line with the other stations of its
 polling centre?
 
-Stations of one centre draw on the same neighbourhood, so they should look alike up to chance. The model is the
-beta-binomial of overdispersed counts (Skellam 1948, "A probability distribution derived from the binomial
-distribution by regarding the probability of success as variable between the sets of trials", JRSS B 10: 257-261;
-its moments as in Williams 1975, "The analysis of binary responses from toxicological experiments involving
-reproduction and teratogenicity", Biometrics 31: 949-952): within a centre, station i's probability p_i is drawn
-from a beta distribution with mean mu (the centre's) and intra-centre correlation rho, and its count is
-binomial(n_i, p_i). So Var(x_i / n_i) = mu (1 - mu) (1 + (n_i - 1) rho) / n_i.
+Stations of one centre draw on the same neighbourhood, so they should look alike up to chance. The model is
+the beta-binomial of overdispersed counts (Skellam 1948, "A probability distribution derived from the binomial
+distribution by regarding the probability of success as variable between the sets of trials", JRSS B 10:
+257-261; its moments as in Williams 1975, "The analysis of binary responses from toxicological experiments
+involving reproduction and teratogenicity", Biometrics 31: 949-952): within a centre, station i's probability
+p_i is drawn from a beta distribution with mean mu (the centre's) and intra-centre correlation rho, and its
+count is binomial(n_i, p_i). So Var(x_i / n_i) = mu (1 - mu) (1 + (n_i - 1) rho) / n_i.
 
 The estimator, per quantity (turnout: x = ballots, n = registered; share: x = leader, n = share base):
-- mu is estimated *leaving the station out*: the other stations' pooled ratio sum(x_j) / sum(n_j), so a stuffed
-  station cannot pull the centre's mean towards itself and hide.
+- mu is estimated *leaving the station out*: the other stations' pooled ratio sum(x_j) / sum(n_j), so a
+  stuffed station cannot pull the centre's mean towards itself and hide.
 - rho is pooled over all centres of the same station kind (a centre of 3 stations cannot estimate its own
-  dispersion). It is a robust method-of-moments estimate: the leave-one-out deviation d_i = x_i / n_i - mu_-i has
-  variance mu (1 - mu) (A_i + B_i rho) with A_i = 1 / n_i + 1 / N_-i and B_i = (n_i - 1) / n_i
+  dispersion). It is a robust method-of-moments estimate: the leave-one-out deviation d_i = x_i / n_i - mu_-i
+  has variance mu (1 - mu) (A_i + B_i rho) with A_i = 1 / n_i + 1 / N_-i and B_i = (n_i - 1) / n_i
   + (S2_-i - N_-i) / N_-i^2 (N_-i, S2_-i: the others' sum of n_j and of n_j^2); rho solves
   median_i(d_i^2 / (mu (1 - mu) (A_i + B_i rho))) = 0.4549, the median of chi-square(1) (solved exactly: it is
   the median of the rho at which each station's term crosses 0.4549). A median rather than a mean, so that the
@@ -22,13 +22,14 @@ The estimator, per quantity (turnout: x = ballots, n = registered; share: x = le
 - The station's p-value is the upper tail P(X >= x_i) of the beta-binomial with mean mu_-i and a correlation
   widened to rho' = rho + n_i V_-i / (n_i - 1), V_-i = (N_-i + rho (S2_-i - N_-i)) / N_-i^2, so that the
   distribution's variance also carries the error of the estimated mean (a predictive, not a plug-in, tail).
-  Upper tail: ballot stuffing raises turnout, and stuffing or moved votes raise the favoured candidate's share.
+  Upper tail: ballot stuffing raises turnout, and stuffing or moved votes raise the favoured
+  candidate's share.
 - Only stations of the same kind (Afghan men's and women's stations) in the same centre (and contest) are
   compared; groups of fewer than `min_stations` comparable stations are not tested (nan).
 
 What else produces the pattern: a station serving another population (barracks, hospital, a village polled at
-the town's centre), a register that was not cleaned, or a candidate's home street. Whole-centre fraud is invisible
-here: every station of the centre moves together (the other screens look for that).
+the town's centre), a register that was not cleaned, or a candidate's home street. Whole-centre fraud is
+invisible here: every station of the centre moves together (the other screens look for that).
 """
 
 from __future__ import annotations
@@ -58,13 +59,16 @@ def _log_pmf(k: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.n
 def betabinom_upper_tail(x: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """P(X >= x) for X ~ beta-binomial(n, a, b), elementwise, by summing the probabilities.
 
-    For a, b >= 1 the distribution is log-concave: the ratio of successive terms falls monotonically, so a tail
-    is summed from x outwards and stopped once the geometric bound on the remainder is below 1e-10 of the sum.
-    When x is above the mean the upper tail is summed; else 1 - P(X <= x - 1), the lower tail being the upper
-    tail of n - X ~ beta-binomial(n, b, a). Other shapes (a tiny share with a large rho) are summed from x to n
-    in full. (scipy's betabinom.sf computes 1 - cdf, which loses every digit below about 1e-12.)"""
+    For a, b >= 1 the distribution is log-concave: the ratio of successive terms falls monotonically, so a
+    tail is summed from x outwards and stopped once the geometric bound on the remainder is below 1e-10 of the
+    sum. When x is above the mean the upper tail is summed; else 1 - P(X <= x - 1), the lower tail being the
+    upper tail of n - X ~ beta-binomial(n, b, a). Other shapes (a tiny share with a large rho) are summed from
+    x to n in full. (scipy's betabinom.sf computes 1 - cdf, which loses every digit below about 1e-12.)"""
     x, n = np.asarray(x, np.float64), np.asarray(n, np.float64)
-    a, b = np.broadcast_to(np.asarray(a, np.float64), x.shape), np.broadcast_to(np.asarray(b, np.float64), x.shape)
+    a, b = (
+        np.broadcast_to(np.asarray(a, np.float64), x.shape),
+        np.broadcast_to(np.asarray(b, np.float64), x.shape),
+    )
     out = np.where(x <= 0, 1.0, 0.0)
     idx = np.flatnonzero((x > 0) & (x <= n))
     for lo in range(0, len(idx), _CHUNK):  # chunks small enough for the blocks below to stay in cache
@@ -118,7 +122,8 @@ def _upper_tail_sum(x: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray,
 
 def _group_codes(t: StationTable) -> np.ndarray:
     """One integer per comparable group (contest, region, centre, kind); -1 where the centre is unknown. The
-    region is part of the key because a table's centre names may repeat across regions (Russia's TIK names)."""
+    region is part of the key because a table's centre names may repeat across regions (Russia's TIK
+    names)."""
     centre = t.centre.astype(str)
     parts = [t.region.astype(str), centre, t.kind.astype(str)]
     if t.contest is not None:
@@ -230,7 +235,9 @@ def _one_pass(xf: np.ndarray, nf: np.ndarray, g: np.ndarray, kinds: np.ndarray, 
         if rho_method == "median":
             r = _robust_rho(z2[fit], a_coef[fit], b_coef[fit])
         else:
-            r = float(np.clip(np.sum(z2[fit] - a_coef[fit]) / max(np.sum(b_coef[fit]), 1e-300), 0.0, _RHO_MAX))
+            r = float(
+                np.clip(np.sum(z2[fit] - a_coef[fit]) / max(np.sum(b_coef[fit]), 1e-300), 0.0, _RHO_MAX)
+            )
         rhos[kind] = r
         rho[sel] = r
     p = np.full(len(g), np.nan)
@@ -249,8 +256,9 @@ def _one_pass(xf: np.ndarray, nf: np.ndarray, g: np.ndarray, kinds: np.ndarray, 
 
 
 def _robust_rho(z2: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    """rho >= 0 solving median(z2 / (a + b rho)) = median of chi-square(1), exactly: z2_i / (a_i + b_i rho) exceeds
-    the target c exactly when rho < r_i = (z2_i / c - a_i) / b_i, so the median crosses c at rho = median(r_i).
+    """rho >= 0 solving median(z2 / (a + b rho)) = median of chi-square(1), exactly: z2_i / (a_i + b_i rho)
+    exceeds the target c exactly when rho < r_i = (z2_i / c - a_i) / b_i, so the median crosses c at rho =
+    median(r_i).
     0 when the stations vary no more than binomially."""
     if len(z2) == 0:
         return 0.0
@@ -266,8 +274,10 @@ def _reasons(what: str, ratio: np.ndarray, mean: np.ndarray, others: np.ndarray,
         said = np.flatnonzero(p <= level)
     for i in said:
         kind_word = f"{kind[i]} " if kind[i] else ""
-        out[i] = (f"{what} {ratio[i]:.1%} against {mean[i]:.1%} at the {others[i]} other {kind_word}stations of "
-                  f"centre {centre[i]} (p = {p[i]:.2g})")
+        out[i] = (
+            f"{what} {ratio[i]:.1%} against {mean[i]:.1%} at the {others[i]} other {kind_word}stations of "
+            f"centre {centre[i]} (p = {p[i]:.2g})"
+        )
     return out
 
 

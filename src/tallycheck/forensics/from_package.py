@@ -6,13 +6,13 @@
 
 The decisions that shape the numbers:
 - A contest's leader is its top choice (candidate, or list for list-only votes) by votes contest-wide; ties go
-  to the smaller id. `share_base` is the sheet's valid votes (the sum of its result rows), `leader` the leader's
-  votes on that sheet.
+  to the smaller id. `share_base` is the sheet's valid votes (the sum of its result rows), `leader` the
+  leader's votes on that sheet.
 - Turnout belongs to a station, not to a sheet, and is tested once per station: on the row of its principal
-  sheet (the most ballots cast; ties: the smaller contest id), with the station's ballots counted as tabulation
-  counts them (the sum of its sheets where each voter casts one ballot, else its largest sheet) over its
-  register. Its other rows carry no register (NO_REGISTER), and neither do stations without one, so turnout
-  methods skip them.
+  sheet (the most ballots cast; ties: the smaller contest id), with the station's ballots counted as
+  tabulation counts them (the sum of its sheets where each voter casts one ballot, else its largest sheet)
+  over its register. Its other rows carry no register (NO_REGISTER), and neither do stations without one, so
+  turnout methods skip them.
 - `region` is the station's area at the report's breakdown tier (the children of the area tree's single root,
   e.g. governorates; the roots themselves when there are several); `centre` is the station's centre_id and
   `kind` its kind, so the within-centre test compares like with like.
@@ -63,7 +63,9 @@ def _choice_column(results: pa.Table) -> pa.ChunkedArray:
 def choice_totals(data: ElectionData) -> pa.Table:
     """Votes per (contest_id, choice) with each choice's rank in its contest (0 = the leader)."""
     r = data.table("results")
-    t = pa.table({"contest_id": r.column("contest_id"), "choice": _choice_column(r), "votes": r.column("votes")})
+    t = pa.table(
+        {"contest_id": r.column("contest_id"), "choice": _choice_column(r), "votes": r.column("votes")}
+    )
     g = t.group_by(["contest_id", "choice"], use_threads=False).aggregate([("votes", "sum")])
     g = g.rename_columns(["contest_id", "choice", "votes"])
     rows = sorted(zip(_np(g.column("contest_id")).tolist(), _np(g.column("choice")).tolist(),
@@ -122,7 +124,9 @@ def _resolve(data: ElectionData, totals: pa.Table, contest: str | None,
         by_contest.setdefault(c, []).append(ch)  # in rank order
     wanted = [contest] if contest is not None else contests
     if candidate is None:
-        return [c for c in wanted if by_contest.get(c)], {c: by_contest[c][0] for c in wanted if by_contest.get(c)}
+        return [c for c in wanted if by_contest.get(c)], {
+            c: by_contest[c][0] for c in wanted if by_contest.get(c)
+        }
     holding = [c for c in wanted if candidate in by_contest.get(c, [])]
     if not holding:
         where = f"contest {contest!r}" if contest is not None else "any contest"
@@ -134,15 +138,19 @@ def _resolve(data: ElectionData, totals: pa.Table, contest: str | None,
     return holding, {holding[0]: candidate}
 
 
-def package_table(data: ElectionData, *, contest: str | None = None, candidate: str | None = None) -> StationTable:
+def package_table(
+    data: ElectionData, *, contest: str | None = None, candidate: str | None = None
+) -> StationTable:
     """The station table of one contest or of all (module doc). Raises ChoiceNotFound for an unknown contest,
-    or a candidate that has no votes, or one whose id is on several contests' ballots when no contest is named."""
+    or a candidate that has no votes, or one whose id is on several contests' ballots when no contest is
+    named."""
     totals = choice_totals(data)
     chosen, screened = _resolve(data, totals, contest, candidate)
     sheets = data.table("sheets")
     stations = data.table("stations")
 
-    # the principal sheet of every station, over all its sheets (so one contest's table tests the same turnout)
+    # the principal sheet of every station, over all its sheets (so one contest's table tests the same
+    # turnout)
     sh_station, sh_contest = _np(sheets.column("station_id")), _np(sheets.column("contest_id"))
     cast_all = _ints(sheets.column("ballots_cast"))
     order = np.lexsort((sh_contest.astype(str), -cast_all, sh_station.astype(str)))
@@ -156,7 +164,11 @@ def package_table(data: ElectionData, *, contest: str | None = None, candidate: 
     else:
         np.maximum.at(agg, st_of_sheet, cast_all)
 
-    keep = np.isin(sh_contest.astype(str), np.array(chosen, dtype=str)) if len(chosen) else np.zeros(len(sh_contest), bool)
+    keep = (
+        np.isin(sh_contest.astype(str), np.array(chosen, dtype=str))
+        if len(chosen)
+        else np.zeros(len(sh_contest), bool)
+    )
     rows = np.flatnonzero(keep)
     n = len(rows)
     sid, cid = sh_station[rows], sh_contest[rows]
@@ -175,8 +187,13 @@ def package_table(data: ElectionData, *, contest: str | None = None, candidate: 
     ok = r_row >= 0
     valid = np.zeros(n, np.int64)
     np.add.at(valid, r_row[ok], r_votes[ok])
-    scr = pa.table({"contest_id": pa.array(list(screened), pa.string()),
-                    "choice": pa.array(list(screened.values()), pa.string()), "hit": pa.array([True] * len(screened))})
+    scr = pa.table(
+        {
+            "contest_id": pa.array(list(screened), pa.string()),
+            "choice": pa.array(list(screened.values()), pa.string()),
+            "hit": pa.array([True] * len(screened)),
+        }
+    )
     marked = pa.table({"contest_id": res.column("contest_id"), "choice": res_choice,
                        "i": pa.array(np.arange(res.num_rows))}).join(scr, ["contest_id", "choice"],
                                                                    join_type="inner", use_threads=False)
@@ -186,10 +203,14 @@ def package_table(data: ElectionData, *, contest: str | None = None, candidate: 
     np.add.at(leader, r_row[hit_rows], r_votes[hit_rows])
 
     # the votes matrix: choices by contest-wide rank
-    rank_t = pa.table({"contest_id": res.column("contest_id"), "choice": res_choice,
-                       "i": pa.array(np.arange(res.num_rows))}).join(totals.select(["contest_id", "choice", "rank"]),
-                                                                     ["contest_id", "choice"], join_type="inner",
-                                                                     use_threads=False)
+    rank_t = pa.table(
+        {"contest_id": res.column("contest_id"), "choice": res_choice, "i": pa.array(np.arange(res.num_rows))}
+    ).join(
+        totals.select(["contest_id", "choice", "rank"]),
+        ["contest_id", "choice"],
+        join_type="inner",
+        use_threads=False,
+    )
     ranks = np.full(res.num_rows, -1, np.int64)
     ranks[_np(rank_t.column("i")).astype(np.int64)] = _ints(rank_t.column("rank"))
     per_contest = {c: int(np.sum(_np(totals.column("contest_id")) == c)) for c in chosen}
@@ -198,7 +219,9 @@ def package_table(data: ElectionData, *, contest: str | None = None, candidate: 
     cell = ok & (ranks >= 0) & (ranks < width)
     np.add.at(votes, (r_row[cell], ranks[cell]), r_votes[cell])
     if len(chosen) == 1:
-        names = tuple(_np(totals.filter(pc.equal(totals.column("contest_id"), chosen[0])).column("choice")).tolist())
+        names = tuple(
+            _np(totals.filter(pc.equal(totals.column("contest_id"), chosen[0])).column("choice")).tolist()
+        )
         candidates = names[:width]
     else:
         candidates = tuple(f"rank {k + 1}" for k in range(width))
@@ -255,7 +278,8 @@ TRUTH_STATIONS = Path("truth") / "stations.csv"  # written by tallycheck.synth b
 @dataclass(frozen=True, slots=True)
 class SyntheticTruth:
     """What tallycheck.synth injected, row for row with a station table: the label of each sheet ("clean",
-    "stuffing", "moved", "rounded", "error"; "" where the truth has no row) and the votes it added or moved."""
+    "stuffing", "moved", "rounded", "error"; "" where the truth has no row) and the votes it added or
+    moved."""
 
     label: np.ndarray  # str per row
     votes_added: np.ndarray  # int64 per row

@@ -6,9 +6,9 @@
 
 How evidence is combined (docs/methods.md, "Combining evidence and controlling false discoveries"):
 - Per station, the p-values of the methods that tested it (integer percentages, the within-centre turnout and
-  share tests, each sheet red flag, and any per-station digit evidence) are combined by Bonferroni's rule on the
-  smallest: p = min(1, k * min_j p_j), k = the number of methods that tested the station. The methods are far
-  from independent (a stuffed station has a high turnout, a turnout above 99 % and often a whole-number
+  share tests, each sheet red flag, and any per-station digit evidence) are combined by Bonferroni's rule on
+  the smallest: p = min(1, k * min_j p_j), k = the number of methods that tested the station. The methods are
+  far from independent (a stuffed station has a high turnout, a turnout above 99 % and often a whole-number
   turnout, all from the same two counts), so Fisher's product would count one anomaly several times; Simes'
   rule needs positive dependence, which flag-type p-values (1 unless flagged) do not promise. Bonferroni holds
   under any dependence and costs little with k <= 10.
@@ -146,7 +146,8 @@ class Screen:
         return rows
 
     def regions(self) -> list[dict[str, Any]]:
-        """Per region: stations, tested, flagged, turnout and leader share (pooled), integer-percentage excess."""
+        """Per region: stations, tested, flagged, turnout and leader share (pooled), and the
+        integer-percentage excess."""
         t = self.table
         names, codes = np.unique(t.region.astype(str), return_inverse=True)
         flagged = self.flagged()
@@ -298,5 +299,25 @@ def screen(t: StationTable, *, mixture: bool = True, seed: int = 0, alpha: float
             extra = np.where(posterior >= POSTERIOR_REASON, mx.evidence().reasons, "").astype(object)
     reasons = _join_reasons(per_station, alpha, extra)
     seconds["combining"] = time.perf_counter() - t0
-    return Screen(t, tuple(per_station), combined, q, score_of(combined), k, reasons, ip, dg, flags, cc, fp, first,
-                  kf, mx, posterior, alpha, seed, not_applicable, seconds)
+    return Screen(
+        t,
+        tuple(per_station),
+        combined,
+        q,
+        score_of(combined),
+        k,
+        reasons,
+        ip,
+        dg,
+        flags,
+        cc,
+        fp,
+        first,
+        kf,
+        mx,
+        posterior,
+        alpha,
+        seed,
+        not_applicable,
+        seconds,
+    )

@@ -1,13 +1,14 @@
-"""Any station-level table (CSV or Parquet, one row per polling station) as the forensic screens' StationTable.
+"""Any station-level table (CSV or Parquet, one row per polling station) as the screens' StationTable.
 
     t = read_station_table(Path("uiks.csv"), StationColumns(registered="voters", ballots="given",
-                                                             share_base="received", leader="ur", centre="tik"))
+                                                             share_base="received", leader="ur",
+                                                             centre="tik"))
 
-Columns are found by the names the mapping gives; the defaults are the StationTable's own field names. The counts
-(ballots, share base, leader, and registered and invalid when mapped) must be whole numbers >= 0, read as the
-package reader reads counts (Arabic-Indic digits and thousands separators accepted); an empty `registered` cell
-means the station has no register. An unmapped optional column that is absent is simply not used: no register
-anywhere, no centres (no within-centre test), one region, row numbers as station ids.
+Columns are found by the names the mapping gives; the defaults are the StationTable's own field names. The
+counts (ballots, share base, leader, and registered and invalid when mapped) must be whole numbers >= 0, read
+as the package reader reads counts (Arabic-Indic digits and thousands separators accepted); an empty
+`registered` cell means the station has no register. An unmapped optional column that is absent is simply not
+used: no register anywhere, no centres (no within-centre test), one region, row numbers as station ids.
 
 Every problem names the file, the row and the column: CSV rows are counted from 1 at the header line, as a
 spreadsheet shows them; Parquet rows from 1 at the first data row (a Parquet file has no header line).
@@ -63,7 +64,8 @@ class CellProblem:
 
 
 class StationTableError(ValueError):
-    """The table cannot be read as asked; `problems` name file, row and column (the message lists the first)."""
+    """The table cannot be read as asked; `problems` name file, row and column (the message lists the
+    first)."""
 
     def __init__(self, problems: list[CellProblem]):
         self.problems = tuple(problems)
@@ -142,9 +144,16 @@ def _counts(raw: _Raw, column: str, *, empty_ok: bool) -> tuple[np.ndarray, np.n
         empty[parsed.empty] = True
         bad = parsed.malformed
         text = [cells[int(i)].as_py() for i in bad]
-    problems = [CellProblem(raw.file, int(raw.rows[i]), column, v,
-                            f"Expected a whole number >= 0 in column {column}, {_where(raw, int(raw.rows[i]))}. "
-                            f"Got: {v!r}.") for i, v in zip(bad.tolist(), text)]
+    problems = [
+        CellProblem(
+            raw.file,
+            int(raw.rows[i]),
+            column,
+            v,
+            f"Expected a whole number >= 0 in column {column}, {_where(raw, int(raw.rows[i]))}. Got: {v!r}.",
+        )
+        for i, v in zip(bad.tolist(), text)
+    ]
     if not empty_ok:
         problems += [CellProblem(raw.file, int(raw.rows[i]), column, "",
                                  f"Column {column} is empty in {_where(raw, int(raw.rows[i]))}; a count is "
@@ -159,7 +168,8 @@ def _texts(raw: _Raw, column: str) -> np.ndarray:
 
 def read_station_table(path: Path, columns: StationColumns = StationColumns(), *, encoding: str | None = None,
                        leader_name: str | None = None) -> StationTable:
-    """Read a CSV or Parquet file of stations (module doc). Raises StationTableError naming file, row, column."""
+    """Read a CSV or Parquet file of stations (module doc). Raises StationTableError naming file, row and
+    column."""
     raw = _read(Path(path), encoding)
     present = {h: h for h in raw.header}
     lowered = {h.lower(): h for h in raw.header}
@@ -181,10 +191,19 @@ def read_station_table(path: Path, columns: StationColumns = StationColumns(), *
     if problems:
         raise StationTableError(problems)
     if chosen["leader"] == chosen["share_base"]:
-        raise StationTableError([CellProblem(raw.file, None, chosen["leader"], None,
-                                             f"The leader and the share base are both column {chosen['leader']!r} "
-                                             f"of {raw.file}: every share would be 100%. Name the leader's votes "
-                                             "with --leader and the votes they are a share of with --share-base.")])
+        raise StationTableError(
+            [
+                CellProblem(
+                    raw.file,
+                    None,
+                    chosen["leader"],
+                    None,
+                    f"The leader and the share base are both column {chosen['leader']!r} "
+                    f"of {raw.file}: every share would be 100%. Name the leader's votes "
+                    "with --leader and the votes they are a share of with --share-base.",
+                )
+            ]
+        )
     n = len(raw.rows)
     counts: dict[str, np.ndarray] = {}
     empty_register = np.zeros(n, bool)
@@ -208,6 +227,15 @@ def read_station_table(path: Path, columns: StationColumns = StationColumns(), *
     def text_or_blank(name: str) -> np.ndarray:
         return _texts(raw, chosen[name]) if chosen[name] else np.full(n, "", dtype=object)
 
-    return StationTable(station, registered.astype(np.int64), counts["ballots"], counts["share_base"],
-                        counts["leader"], text_or_blank("region"), text_or_blank("centre"), text_or_blank("kind"),
-                        leader_name or chosen["leader"] or "leader", invalid=counts.get("invalid"))
+    return StationTable(
+        station,
+        registered.astype(np.int64),
+        counts["ballots"],
+        counts["share_base"],
+        counts["leader"],
+        text_or_blank("region"),
+        text_or_blank("centre"),
+        text_or_blank("kind"),
+        leader_name or chosen["leader"] or "leader",
+        invalid=counts.get("invalid"),
+    )

@@ -1,5 +1,5 @@
-"""The report's forensic section: the screen's election-wide fingerprints, its charts and the stations it ranks
-most suspicious, with the injected truth beside them for synthetic elections.
+"""The report's forensic section: the screen's election-wide fingerprints, its charts and the stations it
+ranks most suspicious, with the injected truth beside them for synthetic elections.
 
     section = forensics_section(screen(t), truth=synthetic_truth(package, t))
     build_report(data, tab, out=..., extra_sections=(section,))
@@ -25,14 +25,21 @@ FINE_BINS = 1000  # 0.1 percentage point: a whole percentage's spike is one bar 
 _BAR = "#3b6ea5"
 _TRUE = "#c0392b"
 _CONFIG = {"displaylogo": False, "responsive": True}
-_LAYOUT: dict[str, Any] = dict(template="none", paper_bgcolor="white", plot_bgcolor="white", showlegend=False,
-                               font=dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=12),
-                               margin=dict(l=60, r=20, t=40, b=50))
+_LAYOUT: dict[str, Any] = dict(
+    template="none",
+    paper_bgcolor="white",
+    plot_bgcolor="white",
+    showlegend=False,
+    font=dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=12),
+    margin=dict(l=60, r=20, t=40, b=50),
+)
 
-NOT_PROOF = ("A flag is a reason to look, not proof. Each method measures a pattern that fraud leaves, and each "
-             "pattern has innocent causes too: a barracks or hospital station, a village that votes as one, a "
-             "register that was never cleaned, a clerk who rounds. The screen says where to look first; only the "
-             "papers, the witnesses and a recount say what happened.")
+NOT_PROOF = (
+    "A flag is a reason to look, not proof. Each method measures a pattern that fraud leaves, and each "
+    "pattern has innocent causes too: a barracks or hospital station, a village that votes as one, a "
+    "register that was never cleaned, a clerk who rounds. The screen says where to look first; only the "
+    "papers, the witnesses and a recount say what happened."
+)
 
 
 def _num(x: Any, digits: int = 3) -> str:
@@ -50,8 +57,8 @@ def _votes(x: Any) -> str:
 
 
 def _fine_counts(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, int]:
-    """Stations per 0.1-point bin of num / den over [0, 100 %] (integer arithmetic, 100 % in the last bin), and
-    how many lie above 100 %."""
+    """Stations per 0.1-point bin of num / den over [0, 100 %] (integer arithmetic, 100 % in the last bin),
+    and how many lie above 100 %."""
     ok = den > 0
     num, den = num[ok], den[ok]
     over = int(np.sum(num > den))
@@ -77,10 +84,18 @@ def _fingerprint_heatmap(s: Screen) -> str:
     fp = s.fingerprint
     centres = ((fp.edges[:-1] + fp.edges[1:]) / 2 * 100).round(2).tolist()
     z = np.log10(1 + fp.counts.T)  # rows: share, columns: turnout
-    fig = go.Figure(go.Heatmap(x=centres, y=centres, z=z.round(3).tolist(), colorscale="Viridis",
-                               customdata=fp.counts.T.tolist(), showscale=True,
-                               colorbar=dict(title=dict(text="log10(1 + stations)")),
-                               hovertemplate="turnout %{x}%, leader %{y}%: %{customdata} stations<extra></extra>"))
+    fig = go.Figure(
+        go.Heatmap(
+            x=centres,
+            y=centres,
+            z=z.round(3).tolist(),
+            colorscale="Viridis",
+            customdata=fp.counts.T.tolist(),
+            showscale=True,
+            colorbar=dict(title=dict(text="log10(1 + stations)")),
+            hovertemplate="turnout %{x}%, leader %{y}%: %{customdata} stations<extra></extra>",
+        )
+    )
     fig.update_layout(**_LAYOUT, height=480, title=dict(text="Election fingerprint: stations by turnout and "
                                                              "the leader's share", x=0.01))
     fig.update_xaxes(title_text="turnout, %", range=[0, 100])
@@ -99,8 +114,13 @@ def _last_digit_chart(s: Screen) -> str:
                            hovertemplate="last digit %{x}: %{y:.2%}<extra></extra>"))
     fig = go.Figure(traces)
     fig.add_hline(y=0.1, line=dict(color="#555", dash="dash"), annotation_text="uniform: 10%")
-    fig.update_layout(**{**_LAYOUT, "showlegend": True}, height=320, barmode="group",
-                      title=dict(text="Last digits of the counts", x=0.01), legend=dict(orientation="h", y=-0.25))
+    fig.update_layout(
+        **{**_LAYOUT, "showlegend": True},
+        height=320,
+        barmode="group",
+        title=dict(text="Last digits of the counts", x=0.01),
+        legend=dict(orientation="h", y=-0.25),
+    )
     fig.update_xaxes(title_text="last digit", dtick=1)
     fig.update_yaxes(title_text="share of counts", tickformat=".0%", gridcolor="#eee")
     return figure_html(fig, "fig-forensic-digits")
@@ -111,9 +131,14 @@ def _fingerprints_table(summary: dict[str, Any]) -> str:
     ip = summary["integer_percentages"]
     for what, word in (("turnout", "turnout"), ("leader", "leader's share"), ("either", "either")):
         if f"observed_{what}" in ip:
-            rows.append((f"Integer percentages: {word}", f"{_num(ip[f'observed_{what}'])} stations observed, "
-                         f"{_num(ip[f'expected_{what}'], 6)} expected; excess {_num(ip[f'excess_{what}'], 4)}",
-                         _num(ip.get(f"p_value_{what}"), 2)))
+            rows.append(
+                (
+                    f"Integer percentages: {word}",
+                    f"{_num(ip[f'observed_{what}'])} stations observed, "
+                    f"{_num(ip[f'expected_{what}'], 6)} expected; excess {_num(ip[f'excess_{what}'], 4)}",
+                    _num(ip.get(f"p_value_{what}"), 2),
+                )
+            )
     k = summary["klimek_fit"]
     if k:
         rows.append(("Klimek et al. model", f"incremental fraud f_i = {_num(k['f_i'])}, extreme fraud f_e = "
@@ -134,11 +159,13 @@ def _digits_html(summary: dict[str, Any]) -> str:
     outside = sum(r[-1] == "outside" for r in rows)
     body = table([Column("Test"), Column("Counts of"), Column("Value"), Column("Expected"),
                   Column("95% interval (bootstrap)"), Column("Counts"), Column("Expected value")], rows)
-    return (f"<details><summary>Digit tests (Election Forensics Toolkit): {outside} of {len(rows)} statistics "
-            "lie outside their interval</summary><p class=\"muted\">2BL: mean second digit (Benford: 4.187); "
-            "LastC: mean last digit (4.5); C05s and P05s: shares of counts and of whole percentages ending in 0 "
-            "or 5 (0.2). Deckert, Myagkov &amp; Ordeshook (2011) show that clean elections can fail these tests "
-            "and fraudulent ones pass them: read them as prompts, never as findings.</p>" + body + "</details>")
+    return (
+        f"<details><summary>Digit tests (Election Forensics Toolkit): {outside} of {len(rows)} statistics "
+        'lie outside their interval</summary><p class="muted">2BL: mean second digit (Benford: 4.187); '
+        "LastC: mean last digit (4.5); C05s and P05s: shares of counts and of whole percentages ending in 0 "
+        "or 5 (0.2). Deckert, Myagkov &amp; Ordeshook (2011) show that clean elections can fail these tests "
+        "and fraudulent ones pass them: read them as prompts, never as findings.</p>" + body + "</details>"
+    )
 
 
 def _stations_table(s: Screen, truth: SyntheticTruth | None) -> str:
@@ -147,7 +174,12 @@ def _stations_table(s: Screen, truth: SyntheticTruth | None) -> str:
     cols = [Column("#", CellKind.COUNT), Column("Station", CellKind.CODE)]
     if t.contest is not None:
         cols.append(Column("Contest", CellKind.CODE))
-    cols += [Column("Region", CellKind.NAME), Column("Score"), Column("q-value"), Column("Reasons", CellKind.NAME)]
+    cols += [
+        Column("Region", CellKind.NAME),
+        Column("Score"),
+        Column("q-value"),
+        Column("Reasons", CellKind.NAME),
+    ]
     if truth is not None:
         cols.append(Column("Injected (truth)"))
     rows = []
@@ -176,25 +208,43 @@ def _truth_html(s: Screen, truth: SyntheticTruth) -> str:
         for e in s.evidence:
             with np.errstate(invalid="ignore"):
                 per_method.append(float(np.mean(e.p_value[m] <= s.alpha)) if m.any() else None)
-        rows.append((lab, int(m.sum()), int((m & flagged).sum()), float(np.mean(flagged[m])) if m.any() else None,
-                     *per_method))
+        rows.append(
+            (
+                lab,
+                int(m.sum()),
+                int((m & flagged).sum()),
+                float(np.mean(flagged[m])) if m.any() else None,
+                *per_method,
+            )
+        )
     clean = truth.label == "clean"
     false_share = float(np.mean(clean[flagged])) if flagged.any() else None
     clean_flagged = float(np.mean(flagged[clean])) if clean.any() else None
-    note = (f"<p>This election is synthetic: tallycheck.synth injected the labels below, so the screen can be "
-            f"scored. Of the {count(int(flagged.sum()))} flagged stations, {percent(false_share)} were injected "
-            f"clean (the false discovery proportion, which the screen keeps below {s.alpha:g} on average); "
-            f"{percent(clean_flagged)} of the clean stations were flagged.</p>")
+    note = (
+        f"<p>This election is synthetic: tallycheck.synth injected the labels below, so the screen can be "
+        f"scored. Of the {count(int(flagged.sum()))} flagged stations, {percent(false_share)} were injected "
+        f"clean (the false discovery proportion, which the screen keeps below {s.alpha:g} on average); "
+        f"{percent(clean_flagged)} of the clean stations were flagged.</p>"
+    )
     fraud = np.isin(truth.label, ("stuffing", "moved", "rounded"))
     scored = fraud | clean
     aucs = [("combined (the ranking)", roc_auc(ranking_score(s.combined_p)[scored], fraud[scored]))]
     aucs += [(e.method, roc_auc(ranking_score(e.p_value)[scored], fraud[scored])) for e in s.evidence]
-    auc_table = table([Column("Ranking by"), Column("ROC AUC, injected fraud against clean")],
-                      [(m, _num(a, 3)) for m, a in aucs],
-                      caption="How well each ranking puts falsified stations above clean ones (0.5: no better "
-                              "than chance; 1: every falsified station first)")
-    return note + table(cols + method_cols, rows, caption="Detection by injected label: the whole screen, then "
-                                                          "each method on its own") + auc_table
+    auc_table = table(
+        [Column("Ranking by"), Column("ROC AUC, injected fraud against clean")],
+        [(m, _num(a, 3)) for m, a in aucs],
+        caption="How well each ranking puts falsified stations above clean ones (0.5: no better "
+        "than chance; 1: every falsified station first)",
+    )
+    return (
+        note
+        + table(
+            cols + method_cols,
+            rows,
+            caption="Detection by injected label: the whole screen, then each method on its own",
+        )
+        + auc_table
+    )
 
 
 def forensics_section(screen: Screen, truth: SyntheticTruth | None = None) -> ReportSection:
@@ -206,10 +256,16 @@ def forensics_section(screen: Screen, truth: SyntheticTruth | None = None) -> Re
     facts = [
         ("Stations screened", count(len(t))),
         ("Screened choice", esc(t.leader_name)),
-        ("Flagged", f"{count(flagged)} at a false discovery rate of {s.alpha:g} "
-                    f"(Benjamini–Hochberg over the stations' combined p-values)"),
-        ("Methods combined", esc(", ".join(e.method for e in s.evidence)) + " — per station the smallest p-value "
-                             "times the number of methods that tested it (Bonferroni)"),
+        (
+            "Flagged",
+            f"{count(flagged)} at a false discovery rate of {s.alpha:g} "
+            f"(Benjamini–Hochberg over the stations' combined p-values)",
+        ),
+        (
+            "Methods combined",
+            esc(", ".join(e.method for e in s.evidence)) + " — per station the smallest p-value "
+            "times the number of methods that tested it (Bonferroni)",
+        ),
         ("Seed", str(s.seed)),
     ]
     parts = [f'<p class="flag">{esc(NOT_PROOF)}</p>', definition_list(facts)]
@@ -219,14 +275,18 @@ def forensics_section(screen: Screen, truth: SyntheticTruth | None = None) -> Re
     parts.append(_fingerprints_table(summary))
     parts.append(_digits_html(summary))
     if s.fingerprint is not None and s.fingerprint.n_stations:
-        parts.append("<p>Clean elections draw one compact cloud; ballot stuffing and rewritten protocols smear it "
-                     "towards the top right and pile stations up at 100% turnout and 100% for the leader "
-                     "(Klimek et al. 2012).</p>")
+        parts.append(
+            "<p>Clean elections draw one compact cloud; ballot stuffing and rewritten protocols smear it "
+            "towards the top right and pile stations up at 100% turnout and 100% for the leader "
+            "(Klimek et al. 2012).</p>"
+        )
         parts.append(f'<div class="chart">{_fingerprint_heatmap(s)}</div>')
     with_register = t.registered > 0
     if with_register.any():
-        parts.append("<p>At 0.1-point bins a spike at a whole percentage (or at multiples of 5) means protocols "
-                     "written to a target rather than counted (Kobak, Shpilkin &amp; Pshenichnikov 2016).</p>")
+        parts.append(
+            "<p>At 0.1-point bins a spike at a whole percentage (or at multiples of 5) means protocols "
+            "written to a target rather than counted (Kobak, Shpilkin &amp; Pshenichnikov 2016).</p>"
+        )
         turnout = _fine_histogram(t.ballots[with_register], t.registered[with_register], "Turnout",
                                   "fig-forensic-turnout")
         parts.append(f'<div class="chart">{turnout}</div>')
@@ -248,11 +308,28 @@ def forensics_section(screen: Screen, truth: SyntheticTruth | None = None) -> Re
     regions = summary["regions"]
     if len(regions) > 1:
         parts.append("<details><summary>By region</summary>")
-        parts.append(table([Column("Region", CellKind.NAME), Column("Stations", CellKind.COUNT),
-                            Column("Flagged", CellKind.COUNT), Column("Turnout", CellKind.PERCENT),
-                            Column("Leader share", CellKind.PERCENT),
-                            Column("Integer-% excess (either)")],
-                           [(r["region"] or "(none)", r["stations"], r["flagged"], r["turnout"], r["leader_share"],
-                             _num((r.get("integer_percentages") or {}).get("excess_either"), 4)) for r in regions]))
+        parts.append(
+            table(
+                [
+                    Column("Region", CellKind.NAME),
+                    Column("Stations", CellKind.COUNT),
+                    Column("Flagged", CellKind.COUNT),
+                    Column("Turnout", CellKind.PERCENT),
+                    Column("Leader share", CellKind.PERCENT),
+                    Column("Integer-% excess (either)"),
+                ],
+                [
+                    (
+                        r["region"] or "(none)",
+                        r["stations"],
+                        r["flagged"],
+                        r["turnout"],
+                        r["leader_share"],
+                        _num((r.get("integer_percentages") or {}).get("excess_either"), 4),
+                    )
+                    for r in regions
+                ],
+            )
+        )
         parts.append("</details>")
     return ReportSection("forensics", "Forensic screen", "\n".join(parts))
