@@ -24,6 +24,11 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python bench/bench_ingest.py --stations 55041 --repeat 3
 	$(BIN)/python bench/bench_ingest.py --stations 1000000 --candidates 15 --no-minorities --repeat 2
+	$(BIN)/python bench/bench_apportion.py --repeat 7
+	$(BIN)/python bench/bench_seats.py --stations 55041 --repeat 5 --naive-seats 3
+	$(BIN)/python bench/bench_integers.py --year 2011 --repeat 7
+	$(BIN)/python bench/bench_screen.py --year 2011 --repeat 5
+	$(BIN)/python bench/bench_mixture.py --year 2011 --repeat 3
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis
