@@ -23,7 +23,7 @@ from tallycheck.importing import import_package
 from tallycheck.model import ElectionData
 from tallycheck.problems import RULES
 from tallycheck.report import ReportSection, build_report, render_report
-from tallycheck.report.area_tree import AreaTree
+from tallycheck.areas import AreaTree
 from tallycheck.report.markup import count, percent
 from tallycheck.report.station_stats import station_stats
 from tallycheck.tabulate import tabulate

@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..areas import AreaTree
 from ..model import ElectionData
 from ..tabulate import one_ballot_per_voter
 from .stations import NO_REGISTER, StationTable
@@ -88,27 +89,9 @@ def contest_leaders(data: ElectionData) -> dict[str, str]:
 
 
 def _regions(data: ElectionData, areas: np.ndarray) -> np.ndarray:
-    """Each area's breakdown area: the child of the single root that holds it (or its root)."""
-    parents = {r["area_id"]: r["parent"] or "" for r in data.table("areas").to_pylist()}
-    for a in set(areas.tolist()):
-        parents.setdefault(a, "")
-    for a, p in list(parents.items()):
-        if p and p not in parents:
-            parents[a] = ""
-    roots = [a for a, p in parents.items() if not p]
-    tier = {a for a, p in parents.items() if len(roots) == 1 and p == roots[0]} or set(roots)
-
-    def region(a: str) -> str:
-        seen: list[str] = []
-        cur = a
-        while cur and cur not in seen:
-            if cur in tier:
-                return cur
-            seen.append(cur)
-            cur = parents.get(cur, "")
-        return ""
-
-    lookup = {a: region(a) for a in set(areas.tolist())}
+    """Each area's breakdown area (the report's: the child of the single root that holds it, or its root)."""
+    tree = AreaTree.from_data(data)
+    lookup = {a: tree.breakdown_of(a) or "" for a in set(areas.tolist())}
     return np.array([lookup[a] for a in areas.tolist()], dtype=object)
 
 

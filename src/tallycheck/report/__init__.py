@@ -21,7 +21,7 @@ from ..evidence.store import VersionInfo
 from ..model import ElectionData
 from ..problems import Problem
 from ..tabulate import Tabulation
-from .area_tree import AreaTree
+from ..areas import AreaTree
 from .contests import contests_section
 from .html_page import ReportSection, page
 from .sections import areas_section, header, parties_section, quality_section, summary_section, turnout_section

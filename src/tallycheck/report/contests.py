@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from ..model import ElectionData
 from ..tabulate import Tabulation
-from .area_tree import AreaTree
+from ..areas import AreaTree
 from .html_page import ReportSection
 from .markup import CellKind, Column, count, esc, gender_word, name, percent, plural, table
 

@@ -23,7 +23,7 @@ from ..model import ElectionData
 from ..seats.margins import SeatMargin
 from ..seats.result import ContestSeats, SeatResult
 from ..tabulate import INDEPENDENT
-from .area_tree import AreaTree
+from ..areas import AreaTree
 from .charts import figure_html
 from .html_page import ReportSection
 from .markup import CellKind, Column, code, count, esc, gender_word, name, plural, table

@@ -20,7 +20,7 @@ from ..evidence.store import VersionInfo
 from ..model import ElectionData
 from ..problems import RULES, Problem
 from ..tabulate import Tabulation
-from .area_tree import AreaTree
+from ..areas import AreaTree
 from .charts import MAX_PANELS, leading_share_histogram, turnout_histogram, turnout_small_multiples
 from .html_page import ReportSection
 from .markup import CellKind, Column, code, count, definition_list, esc, name, percent, plural, ratio, table

@@ -1,4 +1,4 @@
-"""The area tree as the report uses it: which areas it breaks the results down by, and where each station falls.
+"""The area tree as the report and the screen use it: which areas it breaks the results down by, and where each station falls.
 
 The report does not assume Iraq's tiers. It breaks down by the children of the tree's single root (governorates
 under a country), or by the top-level areas themselves when there are several roots or no areas.csv at all, in
@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..model import ElectionData
+from .model import ElectionData
 
 
 @dataclass(frozen=True, slots=True)
