@@ -128,7 +128,9 @@ def test_counts_and_order() -> None:
                           "one-candidate": {"checked": 2, "flagged": 1},
                           "zero-invalid": {"checked": 2, "flagged": 1},
                           "arithmetic": {"checked": 2, "flagged": 1},
-                          "round-totals": {"checked": 2, "flagged": 2}}
+                          "round-totals": {"checked": 2, "flagged": 2},
+                          "dominant-candidate": {"checked": 2, "flagged": 1},
+                          "over-allocation": {"checked": 0, "flagged": 0}}
 
 
 def test_thresholds_are_exact_fractions() -> None:
@@ -153,3 +155,40 @@ def test_russia_2011_flags_match_independent_counts() -> None:
     top = np.nanargmin(e.p_value)
     turnout = np.where(t.registered > 0, t.ballots / np.maximum(t.registered, 1), -1)
     assert e.p_value[top] == pytest.approx((turnout >= turnout[top]).sum() / (t.registered > 0).sum())
+
+
+def test_ecc_audit_triggers_of_8_september_2009() -> None:
+    # The ECC order's criteria as summarised by the IEC/ECC ("Summary of audit process in response to ECC order
+    # of 8 September 2009"; Pajhwok, 5 October 2009): "any one ... candidate received 95 or greater of the total
+    # valid votes cast in a polling station (if the total number of votes cast exceeds 100)" and "the total
+    # number of votes is equal to or greater than 600, which was the maximum number of ballots allocated".
+    votes = [[95, 5, 0], [94, 6, 0], [101, 0, 0], [3, 97, 0], [100, 0, 0], [300, 300, 0]]
+    base = [sum(v) for v in votes]
+    ballots = [101, 101, 101, 101, 100, 600]
+    t = table([-1] * 6, ballots, base, [v[0] for v in votes], votes=votes, candidates=("a", "b", "c"))
+    e = red_flags(t).flag("dominant-candidate")
+    # 95 of 100 is flagged (exactly 95%), 94 is not; any candidate counts (the station's own top, b at 97%);
+    # a station of exactly 100 ballots is not checked ("exceeds 100")
+    flagged = e.p_value < 1
+    np.testing.assert_array_equal(flagged[:4], [True, False, True, True])
+    assert np.isnan(e.p_value[4]) and e.p_value[5] == 1.0
+    assert e.p_value[0] == pytest.approx(3 / 5)  # base rate among the 5 checked stations
+    assert e.reasons[3].startswith("97 of 100 valid votes (97%) for one candidate (≥ 95%)")
+    # the allocation is off unless given; a number for every station, or one per station (<= 0: unknown)
+    assert np.isnan(red_flags(t).flag("over-allocation").p_value).all()
+    over = red_flags(t, allocation=600).flag("over-allocation").p_value
+    np.testing.assert_allclose(over, [1, 1, 1, 1, 1, 1 / 6])
+    per = red_flags(t, allocation=np.array([101, 0, 600, 600, 600, 700])).flag("over-allocation").p_value
+    assert per[0] == pytest.approx(1 / 5) and np.isnan(per[1]) and (per[2:] == 1).all()
+
+
+def test_dominant_candidate_uses_the_exact_top_when_the_table_holds_only_the_first_choices() -> None:
+    from tallycheck.forensics.concentration import VoteConcentration
+
+    # the table's columns hold 10 of 200 valid votes; the station's own top candidate (190) is not among them
+    # (a second station, not dominant, makes the base rate below 1)
+    t = table([-1, -1], [200, 200], [200, 200], [5, 100], votes=[[5, 5], [100, 100]], candidates=("r1", "r2"))
+    assert red_flags(t).flag("dominant-candidate").p_value[0] == 1.0
+    exact = VoteConcentration(np.array([200, 200]), np.array([190, 100]), np.array([190 ** 2 + 50, 20_000]),
+                              np.array([True, True]))
+    assert red_flags(t, concentration=exact).flag("dominant-candidate").p_value[0] == 0.5

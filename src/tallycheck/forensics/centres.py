@@ -27,6 +27,16 @@ The estimator, per quantity (turnout: x = ballots, n = registered; share: x = le
 - Only stations of the same kind (Afghan men's and women's stations) in the same centre (and contest) are
   compared; groups of fewer than `min_stations` comparable stations are not tested (nan).
 
+Without a register (Afghanistan 2010 published none per station) turnout cannot be tested, but its idea can:
+voters are assigned to a centre's stations by list, so the k like stations of a centre split its electorate
+about evenly and, with similar turnout, its ballots too. Conditional on the group's total T of ballots, station
+i's ballots are then beta-binomial(T, 1/k, rho) (for two Poisson counts this conditional binomial is the
+classical exact comparison; the beta widens it for unequal lists and turnouts). The mean 1/k is fixed by design,
+not estimated, so a stuffed station cannot hide by inflating it; rho is pooled per station kind with the same
+median estimator as above (A_i = 1 / T_i, B_i = (T_i - 1) / T_i), and the p-value is the upper tail. It runs
+only on groups where no station has a register (with one, the turnout test is the sharper), with the same
+`min_stations` (two stations that differ cannot say which of them is odd; with three the majority can).
+
 What else produces the pattern: a station serving another population (barracks, hospital, a village polled at
 the town's centre), a register that was not cleaned, or a candidate's home street. Whole-centre fraud is
 invisible here: every station of the centre moves together (the other screens look for that).
@@ -154,16 +164,21 @@ class CentreComparison:
     turnout: CentreTest
     share: CentreTest
     min_stations: int
+    ballots: CentreTest | None = None  # the register-free ballot-count test (None: not run)
 
     def evidence(self) -> list[StationEvidence]:
-        return [self.turnout.evidence, self.share.evidence]
+        extra = [self.ballots.evidence] if self.ballots is not None else []
+        return [self.turnout.evidence, self.share.evidence, *extra]
 
     def summary(self, alpha: float = 0.01) -> dict:
         def one(test: CentreTest) -> dict:
             p = test.evidence.p_value
             return {"tested": test.tested, "rho": {k: round(v, 6) for k, v in test.rho.items()},
                     f"p_le_{alpha:g}": int(np.sum(p <= alpha))}
-        return {"min_stations": self.min_stations, "turnout": one(self.turnout), "share": one(self.share)}
+        out = {"min_stations": self.min_stations, "turnout": one(self.turnout), "share": one(self.share)}
+        if self.ballots is not None:
+            out["ballots"] = one(self.ballots)
+        return out
 
 
 def leave_one_out_test(x: np.ndarray, n: np.ndarray, group: np.ndarray, kind: np.ndarray, *,
@@ -255,6 +270,40 @@ def _one_pass(xf: np.ndarray, nf: np.ndarray, g: np.ndarray, kinds: np.ndarray, 
     return p, np.where(tested, mu, np.nan), np.where(tested, k, 0), rhos
 
 
+def equal_split_test(x: np.ndarray, group: np.ndarray, kind: np.ndarray, *, min_stations: int = 3,
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
+    """Upper-tail p-value of each station's count x_i against an even split of its group's total among the
+    group's k stations: beta-binomial(T, 1/k, rho), rho pooled per kind by the median rule (module doc). Groups
+    of fewer than `min_stations` stations, group -1 and totals of 0 are not tested. Returns (p, expected
+    share 1/k, number of other stations, rho per kind)."""
+    x = np.asarray(x, np.int64)
+    m = len(x)
+    p, expected, others = np.full(m, np.nan), np.full(m, np.nan), np.zeros(m, np.int64)
+    rhos: dict[str, float] = {}
+    usable = (group >= 0) & (x >= 0)
+    if not usable.any():
+        return p, expected, others, rhos
+    g = np.where(usable, group, 0)
+    ng = int(g.max()) + 1
+    k = np.bincount(g, usable, minlength=ng)[g]
+    total = np.bincount(g, np.where(usable, x, 0), minlength=ng)[g]
+    tested = usable & (k >= min_stations) & (total > 0)
+    idx = np.flatnonzero(tested)
+    xf, tf, share = x[idx].astype(np.float64), total[idx].astype(np.float64), 1.0 / k[idx]
+    z2 = (xf / tf - share) ** 2 / (share * (1 - share))
+    a_coef, b_coef = 1 / tf, (tf - 1) / tf
+    rho = np.zeros(len(idx))
+    kinds = kind[idx].astype(str)
+    for kd in np.unique(kinds).tolist():
+        sel = kinds == kd
+        rhos[kd] = _robust_rho(z2[sel], a_coef[sel], b_coef[sel])
+        rho[sel] = rhos[kd]
+    scale = 1 / np.maximum(rho, 1e-12) - 1
+    p[idx] = np.maximum(betabinom_upper_tail(xf, tf, share * scale, (1 - share) * scale), MIN_P)
+    expected[idx], others[idx] = share, k[idx] - 1
+    return p, expected, others, rhos
+
+
 def _robust_rho(z2: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     """rho >= 0 solving median(z2 / (a + b rho)) = median of chi-square(1), exactly: z2_i / (a_i + b_i rho)
     exceeds the target c exactly when rho < r_i = (z2_i / c - a_i) / b_i, so the median crosses c at rho =
@@ -282,7 +331,7 @@ def _reasons(what: str, ratio: np.ndarray, mean: np.ndarray, others: np.ndarray,
 
 
 def within_centre(t: StationTable, *, min_stations: int = 3, rho_method: str = "median",
-                  reason_level: float = 0.05) -> CentreComparison:
+                  reason_level: float = 0.05, ballots: bool = True) -> CentreComparison:
     """Turnout and leader share of each station against the other stations of its centre (same kind, same
     contest): two StationEvidence, `centre-turnout` and `centre-share` (module doc). Stations with
     p <= reason_level get a reason (formatting one per station costs more than the test itself)."""
@@ -299,4 +348,21 @@ def within_centre(t: StationTable, *, min_stations: int = 3, rho_method: str = "
         reasons = _reasons(what, ratio, mean, others, p, t.centre, kind, reason_level)
         name = "centre-turnout" if what == "turnout" else "centre-share"
         tests.append(CentreTest(StationEvidence(name, p, reasons), rhos, mean, others))
-    return CentreComparison(tests[0], tests[1], min_stations)
+    ballot_test = None
+    if ballots:
+        group_reg = np.bincount(np.maximum(group, 0), t.has_register & (group >= 0),
+                                minlength=int(group.max(initial=0)) + 1)
+        register_free = np.where(group >= 0, group_reg[np.maximum(group, 0)] == 0, False)
+        p, share, others, rhos = equal_split_test(t.ballots, np.where(register_free, group, -1), kind,
+                                                  min_stations=min_stations)
+        g = np.maximum(group, 0)
+        total = np.bincount(g, np.where(group >= 0, t.ballots, 0), minlength=int(g.max(initial=0)) + 1)[g]
+        out = np.full(len(t), "", dtype=object)
+        with np.errstate(invalid="ignore"):
+            said = np.flatnonzero(p <= reason_level)
+        for i in said:
+            kind_word = f"{kind[i]} " if kind[i] else ""
+            out[i] = (f"{t.ballots[i]} ballots, {t.ballots[i] / total[i]:.0%} of the {total[i]} of the centre's "
+                      f"{others[i] + 1} {kind_word}stations (an even split: {share[i]:.0%}; p = {p[i]:.2g})")
+        ballot_test = CentreTest(StationEvidence("centre-ballots", p, out), rhos, share, others)
+    return CentreComparison(tests[0], tests[1], min_stations, ballot_test)

@@ -8,6 +8,18 @@ Flags and their p-values (small = more suspicious; nan = the station could not b
   stations with at least 10 valid votes. p = base rate: the share of checked stations so flagged.
 - zero-invalid: no invalid ballot at turnout ≥ 90% (needs `t.invalid`). p = base rate among checked stations.
 - arithmetic: the sheet does not add up (`t.arithmetic_ok` false). p = base rate among checked stations.
+- dominant-candidate: one candidate holds at least 95% of the valid votes where more than 100 ballots were cast.
+  p = base rate. The second audit trigger of the Afghan Electoral Complaints Commission's order of 8 September
+  2009 ("any one Presidential candidate received 95 or greater of the total valid votes cast in a polling
+  station (if the total number of votes cast exceeds 100)"; the ECC/IEC "Summary of audit process in response
+  to ECC order of 8 September 2009", and Pajhwok, 5 October 2009). The top candidate is the station's own (any
+  candidate), from `concentration` when given, else from `t.votes` (then a lower bound where the table holds
+  only a contest's first choices, concentration.py).
+- over-allocation: ballots cast at or above the ballots the station was allocated. p = base rate. The order's
+  first trigger ("the total number of votes is equal to or greater than 600, which was the maximum number of
+  ballots allocated to each polling station"). Off unless an allocation is given (a number for every station,
+  or one per station, e.g. the sheets' `ballots_received`): a country's allocation is a fact of its election,
+  not a default.
 - round-totals: ballots or leader votes (counts ≥ 100) a multiple of 50 or 100. Each count scores 2 for a
   multiple of 100, 1 for another multiple of 50; under uniform last two digits a score is 2 or 1 with chance
   1/100 each, counts independent, and p = P(total score ≥ the station's): 1/100 for one multiple of 100,
@@ -26,9 +38,13 @@ from fractions import Fraction
 
 import numpy as np
 
+from tallycheck.forensics.concentration import VoteConcentration, from_table
 from tallycheck.forensics.stations import StationEvidence, StationTable
 
-FLAGS = ("high-turnout", "one-candidate", "zero-invalid", "arithmetic", "round-totals")
+FLAGS = ("high-turnout", "one-candidate", "zero-invalid", "arithmetic", "round-totals", "dominant-candidate",
+         "over-allocation")
+ECC_DOMINANT_SHARE = Fraction(95, 100)  # ECC order of 8 September 2009 (module doc)
+ECC_DOMINANT_MIN_BALLOTS = 100  # "if the total number of votes cast exceeds 100"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +67,18 @@ class RedFlags:
 
 def red_flags(t: StationTable, *, high_turnout: Fraction | str = Fraction(99, 100),
               zero_invalid_turnout: Fraction | str = Fraction(9, 10), one_candidate_min_votes: int = 10,
-              round_min: int = 100) -> RedFlags:
-    """Every red flag of every station of `t` (thresholds are exact fractions; "0.99" works too)."""
+              round_min: int = 100, dominant_share: Fraction | str = ECC_DOMINANT_SHARE,
+              dominant_min_ballots: int = ECC_DOMINANT_MIN_BALLOTS, concentration: VoteConcentration | None = None,
+              allocation: int | np.ndarray | None = None) -> RedFlags:
+    """Every red flag of every station of `t` (thresholds are exact fractions; "0.99" works too). `allocation`:
+    ballots allocated to every station (an int) or to each (int64 per row; <= 0 where unknown); None: the
+    over-allocation flag is not checked."""
     high = Fraction(high_turnout)
     low = Fraction(zero_invalid_turnout)
     return RedFlags((_high_turnout(t, high), _one_candidate(t, one_candidate_min_votes),
-                     _zero_invalid(t, low), _arithmetic(t), _round_totals(t, round_min)))
+                     _zero_invalid(t, low), _arithmetic(t), _round_totals(t, round_min),
+                     _dominant(t, Fraction(dominant_share), dominant_min_ballots, concentration),
+                     _over_allocation(t, allocation)))
 
 
 def _empty(size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -176,3 +198,23 @@ def _round_totals(t: StationTable, minimum: int) -> StationEvidence:
                  for j in range(2) if score[i, j]]
         reasons[i] = "; ".join(parts)
     return _done("round-totals", p, reasons)
+
+
+def _dominant(t: StationTable, share: Fraction, min_ballots: int, conc: VoteConcentration | None) -> StationEvidence:
+    conc = from_table(t) if conc is None else conc
+    checked = np.flatnonzero((t.ballots > min_ballots) & (conc.base > 0))
+    flagged = _at_least(conc.top[checked], conc.base[checked], share)
+    return _base_rate("dominant-candidate", len(t), checked, flagged,
+                      lambda i: f"{conc.top[i]} of {conc.base[i]} valid votes ({_share(conc.top[i], conc.base[i])}) "
+                                f"for one candidate (≥ {_pct(share)}) with {t.ballots[i]} ballots cast")
+
+
+def _over_allocation(t: StationTable, allocation: int | np.ndarray | None) -> StationEvidence:
+    if allocation is None:
+        p, reasons = _empty(len(t))
+        return _done("over-allocation", p, reasons)
+    allotted = np.broadcast_to(np.asarray(allocation, np.int64), (len(t),))
+    checked = np.flatnonzero(allotted > 0)
+    flagged = t.ballots[checked] >= allotted[checked]
+    return _base_rate("over-allocation", len(t), checked, flagged,
+                      lambda i: f"{t.ballots[i]} ballots cast, {allotted[i]} allocated")

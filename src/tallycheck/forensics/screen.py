@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from .centres import CentreComparison, within_centre
+from .concentration import VoteConcentration, concentration_test
 from .digits import DigitTests, digit_tests
 from .fdr import benjamini_hochberg
 from .fingerprint import Fingerprint, fingerprint
@@ -46,11 +47,25 @@ from .redflags import RedFlags, red_flags
 from .stations import StationEvidence, StationTable
 
 COMBINATION = "bonferroni-min"
+COMBINATIONS = ("bonferroni-min", "simes")
 SCORE_CAP = 300.0
 MIN_FOR_MODELS = 100  # stations with a register below which the election-wide turnout models are not fitted
 POSTERIOR_REASON = 0.5
 
 Progress = Callable[[str], None]
+
+
+def combine_simes(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row (nan = not tested): Simes' p = min_j k p_(j) / j over the row's k sorted p-values (Simes 1986,
+    Biometrika 73: 751-754), and k. Never above Bonferroni's."""
+    p = np.asarray(p, np.float64)
+    k = np.sum(~np.isnan(p), axis=1)
+    ordered = np.sort(np.where(np.isnan(p), np.inf, p), axis=1)
+    j = np.arange(1, p.shape[1] + 1)
+    with np.errstate(invalid="ignore"):
+        combined = np.min(k[:, None] * ordered / j, axis=1) if p.shape[1] else np.full(len(p), np.inf)
+        combined = np.where(k > 0, np.minimum(1.0, combined), np.nan)
+    return combined, k.astype(np.int64)
 
 
 def combine_bonferroni(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -109,6 +124,7 @@ class Screen:
     seed: int
     not_applicable: Mapping[str, str]  # method -> why it was not run
     seconds: Mapping[str, float] = field(default_factory=dict)
+    combination: str = COMBINATION  # the rule that combined each station's p-values
 
     def flagged(self) -> np.ndarray:
         with np.errstate(invalid="ignore"):
@@ -181,7 +197,7 @@ class Screen:
             "leader": t.leader_name,
             "alpha": self.alpha,
             "seed": self.seed,
-            "combination": COMBINATION,
+            "combination": self.combination,
             "flagged": int(flagged.sum()),
             "tested": int(np.sum(~np.isnan(self.combined_p))),
             "methods": self.method_counts(),
@@ -240,9 +256,16 @@ def _join_reasons(evidence: list[StationEvidence], alpha: float, extra: np.ndarr
 
 
 def screen(t: StationTable, *, mixture: bool = True, seed: int = 0, alpha: float = 0.05, n_boot: int = 1000,
-           min_centre_stations: int = 3, progress: Progress | None = None) -> Screen:
+           min_centre_stations: int = 3, progress: Progress | None = None,
+           concentration: VoteConcentration | None = None, concentration_reference: str = "contest",
+           allocation: int | np.ndarray | None = None, combination: str = COMBINATION) -> Screen:
     """Run every method on `t`, combine, rank and summarise (module doc). `mixture=False` skips the mixture
-    model (the slowest step); `seed` seeds every simulation and bootstrap."""
+    model (the slowest step); `seed` seeds every simulation and bootstrap. `concentration`: every sheet's
+    exact top-candidate votes (concentration.from_package; default: from `t.votes`, a lower bound where the
+    table holds only each contest's first choices); `allocation`: ballots allocated per station, for the
+    over-allocation flag (off when None); `combination`: "bonferroni-min" or "simes"."""
+    if combination not in COMBINATIONS:
+        raise ValueError(f"combination must be one of {', '.join(COMBINATIONS)}; got {combination!r}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie strictly between 0 and 1; got {alpha}")
     say = progress or (lambda step: None)
@@ -260,7 +283,9 @@ def screen(t: StationTable, *, mixture: bool = True, seed: int = 0, alpha: float
     ip = timed("integer percentages", lambda: integer_percentages(t))
     # national bootstraps only: per-region ones would multiply the cost by the number of regions
     dg = timed("digit tests", lambda: digit_tests(t, n_boot=n_boot, seed=seed, by_region=False))
-    flags = timed("red flags", lambda: red_flags(t))
+    flags = timed("red flags", lambda: red_flags(t, concentration=concentration, allocation=allocation))
+    conc = timed("vote concentration", lambda: concentration_test(t, concentration,
+                                                                  reference=concentration_reference))
     cc = timed("within-centre comparison",
                lambda: within_centre(t, min_stations=min_centre_stations, reason_level=alpha))
     fp = first = kf = mx = None
@@ -284,14 +309,14 @@ def screen(t: StationTable, *, mixture: bool = True, seed: int = 0, alpha: float
 
     say("combining the evidence")
     t0 = time.perf_counter()
-    per_station = [ip.evidence(), *cc.evidence(), *flags.evidence()]
+    per_station = [ip.evidence(), *cc.evidence(), conc, *flags.evidence()]
     digit_evidence = getattr(dg, "evidence", None)
     if callable(digit_evidence):
         e = digit_evidence()
         if e is not None:
             per_station.append(e)
     matrix = np.column_stack([e.p_value for e in per_station]) if per_station else np.empty((len(t), 0))
-    combined, k = combine_bonferroni(matrix)
+    combined, k = (combine_simes if combination == "simes" else combine_bonferroni)(matrix)
     q = np.asarray(benjamini_hochberg(combined), np.float64)
     extra = None
     if posterior is not None:
@@ -320,4 +345,5 @@ def screen(t: StationTable, *, mixture: bool = True, seed: int = 0, alpha: float
         seed,
         not_applicable,
         seconds,
+        combination,
     )
