@@ -168,12 +168,12 @@ def _candidate_contest(contest: Contest, cands: list[Candidate], totals: VoteTot
     return _Outcome(sc, result, system, SeatVia.MINORITY if contest.group else SeatVia.VOTES)
 
 
-def _ballot_position(candidate_id: str) -> tuple[int, int | str]:
+def ballot_position(candidate_id: str) -> tuple[int, int | str]:
     """The list order the package implies: numeric ids by number, others byte-wise after them."""
     return (0, int(candidate_id)) if candidate_id.isdigit() else (1, candidate_id)
 
 
-def _women_rule(law: SeatLaw, contest: Contest) -> WomenInLists | None:
+def women_rule(law: SeatLaw, contest: Contest) -> WomenInLists | None:
     minimum = contest.women_seats if law.women_list_contest_minimum and contest.women_seats else None
     if law.women_lists is WomenInListsRule.POSITION:
         return WomenByPosition(law.women_list_every, law.women_list_women, law.women_list_blocks, minimum)
@@ -196,7 +196,7 @@ def _list_contest(contest: Contest, cands: list[Candidate], list_ids: list[str],
                        "contest: give each independent a list of their own in lists.csv.")
     sc = _sntv_candidates(cands, totals)
     members: dict[str, list[ListCandidate]] = {lid: [] for lid in list_ids}
-    for c, s in sorted(zip(cands, sc), key=lambda p: _ballot_position(p[0].candidate_id)):
+    for c, s in sorted(zip(cands, sc), key=lambda p: ballot_position(p[0].candidate_id)):
         on_list = members[c.list_id]
         on_list.append(ListCandidate(c.candidate_id, s.votes, c.gender, len(on_list) + 1))
     list_votes = {lid: totals.list_only.get((cid, lid), 0) + sum(m.votes for m in members[lid])
@@ -208,7 +208,7 @@ def _list_contest(contest: Contest, cands: list[Candidate], list_ids: list[str],
     except ValueError as exc:
         raise LawError(f"Contest {cid!r}: {exc}") from None
     if law.open_lists:
-        filled = fill_open_lists(shares.seats, members, _women_rule(law, contest), lot, context)
+        filled = fill_open_lists(shares.seats, members, women_rule(law, contest), lot, context)
         elected, replacements, ties = filled.elected, filled.replacements, shares.ties + filled.ties
     else:
         if law.women_lists is not WomenInListsRule.NONE:
@@ -224,7 +224,7 @@ def _list_contest(contest: Contest, cands: list[Candidate], list_ids: list[str],
                     MappingProxyType(list_of))
 
 
-def _region_of(data: ElectionData, level: str) -> dict[str, str]:
+def regions_at_level(data: ElectionData, level: str) -> dict[str, str]:
     """area_id -> the area of the given level that holds it (itself included), where there is one."""
     parent = {a.area_id: a.parent for a in data.areas}
     levels = {a.area_id: a.level for a in data.areas}
@@ -249,7 +249,7 @@ def _regional_women(data: ElectionData, contests: list[Contest], by_contest: Map
     if share is None or law.system is System.LIST_PR:
         return ()
     general = [c for c in contests if not c.group]
-    region_of = _region_of(data, law.women_region_level)
+    region_of = regions_at_level(data, law.women_region_level)
     outside = [c.contest_id for c in general if c.area not in region_of]
     if outside:
         more = " ..." if len(outside) > 5 else ""

@@ -41,7 +41,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..model import Candidate, Contest, ElectionData, Gender, Law
-from .allocate import _ballot_position, _region_of, _women_rule, contest_context, region_context
+from .allocate import ballot_position, regions_at_level, women_rule, contest_context, region_context
 from .laws import SeatLaw, System, resolve_law
 from .lists import ListCandidate, fill_open_lists
 from .result import ContestSeats, SeatResult
@@ -446,7 +446,7 @@ def _binding_regions(data: ElectionData, law: SeatLaw, by_contest: Mapping[str, 
     share = law.women_region_share
     if share is None or law.system is System.LIST_PR:
         return {}
-    region_of = _region_of(data, law.women_region_level)
+    region_of = regions_at_level(data, law.women_region_level)
     groups: dict[str, list[Contest]] = {}
     for c in data.contests:
         if not c.group and c.area in region_of:
@@ -528,11 +528,11 @@ def _list_contest_margins(cs: ContestSeats, cands: Sequence[Candidate], contest:
     cid = cs.contest_id
     context = contest_context(cid)
     members: dict[str, list[ListCandidate]] = {lid: [] for lid in cs.list_votes}
-    for c in sorted(cands, key=lambda c: _ballot_position(c.candidate_id)):
+    for c in sorted(cands, key=lambda c: ballot_position(c.candidate_id)):
         if c.list_id in members:
             members[c.list_id].append(ListCandidate(c.candidate_id, cs.votes.get(c.candidate_id, 0), c.gender,
                                                     len(members[c.list_id]) + 1))
-    women = _women_rule(law, contest) if law.open_lists else None
+    women = women_rule(law, contest) if law.open_lists else None
 
     def elected(list_seats: Mapping[str, int],
                 people: Mapping[str, Sequence[ListCandidate]]) -> dict[str, tuple]:
