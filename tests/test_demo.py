@@ -1,0 +1,24 @@
+"""`tallycheck demo` end to end on a small Iraq-shaped election: every step runs and says what it found, and the
+report carries the seats and the forensic screen (the full-size demo is what `make demo` runs)."""
+
+from __future__ import annotations
+
+import re
+
+from test_cli import run
+
+
+def test_demo_runs_every_step_and_writes_the_report(tmp_path, monkeypatch, capsys):
+    code, out, err = run(monkeypatch, capsys, "demo", "--out", tmp_path, "--stations", "1500", "--seed", "5")
+    assert code == 0, err
+    assert re.search(r"^1\. Generated 1,500 stations, .* 329 seats", out, re.M)
+    assert re.search(r"^2\. Imported and validated as v1 with 0 errors", out, re.M)
+    seats = re.search(r"^4\. Seats under iraq-2021: 329 seats, (\d+) women", out, re.M)
+    assert seats and int(seats.group(1)) >= 83  # the quota: at least one woman per district
+    screened = re.search(r"^5\. Screened ([\d,]+) station sheets: ([\d,]+) flagged", out, re.M)
+    assert screened and int(screened.group(1).replace(",", "")) >= 1500
+    assert "A flag is a reason to look, not proof." in out
+    html = (tmp_path / "report.html").read_text("utf-8")
+    for section in ('id="seats"', 'id="forensics"'):
+        assert section in html
+    assert "hemicycle" in html.lower()
