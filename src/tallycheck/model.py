@@ -176,30 +176,45 @@ class ElectionData:
     election: Election
     tables: Mapping[str, pa.Table]
     codes: ResultCodes | None = field(default=None, compare=False, repr=False)
+    # The entity tuples below, built once: the tables are immutable, so the tuples never go stale (a new
+    # ElectionData, e.g. from dataclasses.replace, starts with an empty cache). Seat margins and what-ifs
+    # re-allocate many times, and rebuilding 3,000 candidates each time was a third of an allocation.
+    _entities: dict[str, tuple[Any, ...]] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def table(self, name: str) -> pa.Table:
         return self.tables[name]
 
+    def _cached(self, name: str, build: Any) -> tuple[Any, ...]:
+        got = self._entities.get(name)
+        if got is None:
+            got = self._entities[name] = build()
+        return got
+
     @property
     def contests(self) -> tuple[Contest, ...]:
-        return tuple(Contest(r["contest_id"], r["name"], r["seats"], r["area"], r["women_seats"] or 0, r["group"])
-                     for r in self.tables["contests"].to_pylist())
+        return self._cached("contests", lambda: tuple(
+            Contest(r["contest_id"], r["name"], r["seats"], r["area"], r["women_seats"] or 0, r["group"])
+            for r in self.tables["contests"].to_pylist()))
 
     @property
     def candidates(self) -> tuple[Candidate, ...]:
-        t = self.tables["candidates"]
-        cols = [t.column(n).to_pylist() for n in ("candidate_id", "contest_id", "name", "party", "gender", "group",
-                                                  "area", "list_id")]
-        cols[4] = [_GENDERS[g] for g in cols[4]]  # a dict look-up: Gender(value) per row is the slow part
-        return tuple(map(Candidate, *cols))
+        def build() -> tuple[Candidate, ...]:
+            t = self.tables["candidates"]
+            cols = [t.column(n).to_pylist() for n in ("candidate_id", "contest_id", "name", "party", "gender",
+                                                      "group", "area", "list_id")]
+            cols[4] = [_GENDERS[g] for g in cols[4]]  # a dict look-up: Gender(value) per row is the slow part
+            return tuple(map(Candidate, *cols))
+        return self._cached("candidates", build)
 
     @property
     def lists(self) -> tuple[ElectoralList, ...]:
-        return tuple(ElectoralList(r["list_id"], r["contest_id"], r["name"]) for r in self.tables["lists"].to_pylist())
+        return self._cached("lists", lambda: tuple(
+            ElectoralList(r["list_id"], r["contest_id"], r["name"]) for r in self.tables["lists"].to_pylist()))
 
     @property
     def areas(self) -> tuple[Area, ...]:
-        return tuple(Area(r["area_id"], r["name"], r["parent"], r["level"]) for r in self.tables["areas"].to_pylist())
+        return self._cached("areas", lambda: tuple(
+            Area(r["area_id"], r["name"], r["parent"], r["level"]) for r in self.tables["areas"].to_pylist()))
 
 
 def empty_table(spec: TableSpec) -> pa.Table:

@@ -81,7 +81,8 @@ def _checked(candidates: Sequence[SntvCandidate], seats: int, women_seats: int) 
         raise ValueError(f"women_seats ({women_seats}) cannot exceed seats ({seats}).")
     seen: set[str] = set()
     for c in candidates:
-        _whole(c.votes, f"The votes of candidate {c.candidate_id!r}")
+        if type(c.votes) is not int or c.votes < 0:  # the message is formatted only for a bad value
+            _whole(c.votes, f"The votes of candidate {c.candidate_id!r}")
         if c.candidate_id in seen:
             raise ValueError(f"Candidate {c.candidate_id!r} is given twice.")
         seen.add(c.candidate_id)
