@@ -28,3 +28,11 @@ def _no_fsync(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "real_fsync: keep os.fsync real (snapshot writes exactly as in production)")
+
+
+@pytest.fixture
+def tc(monkeypatch, capsys):
+    """`tc("seats", package)` runs `tallycheck seats PACKAGE` in-process: (exit code, stdout, stderr)."""
+    from cli_runner import run
+
+    return lambda *args: run(monkeypatch, capsys, *args)

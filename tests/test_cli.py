@@ -25,21 +25,8 @@ from tallycheck import cli
 PROBLEM_KEYS = {"severity", "file", "row", "column", "rule", "value", "message"}
 
 
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    """Run `tallycheck ARGS` as the console script does; (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["tallycheck", *map(str, args)])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
-@pytest.fixture
-def tc(monkeypatch, capsys):
-    return lambda *args: run(monkeypatch, capsys, *args)
 
 
 def _recount(package: Path) -> None:

@@ -5,33 +5,16 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from tallycheck import cli
 from tallycheck.importing import import_package
 from tallycheck.synth import FraudSpec, generate
 
 
-def run(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: object
-) -> tuple[int, str, str]:
-    """`tallycheck ARGS` as the console script runs it: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["tallycheck", *map(str, args)])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
-@pytest.fixture
-def tc(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
-    return lambda *args: run(monkeypatch, capsys, *args)
 
 
 @pytest.fixture(scope="module")

@@ -8,32 +8,17 @@ Figures: tests/fixtures/packages/tiny, D1 (3 seats, one for a woman): 001 115, 0
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from package_builder import csv_text, make_package
 
-from tallycheck import cli
 from tallycheck.seats.ties import Lot
 from test_seats_whatif import VOTES, files
 
 
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
-        *args: object) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["tallycheck", *map(str, args)])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
-@pytest.fixture
-def tc(monkeypatch, capsys):
-    return lambda *args: run(monkeypatch, capsys, *args)
 
 
 @pytest.fixture

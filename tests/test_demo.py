@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from test_cli import run
+from cli_runner import run
 
 
 def test_demo_runs_every_step_and_writes_the_report(tmp_path, monkeypatch, capsys):

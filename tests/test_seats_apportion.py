@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,7 +17,6 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tallycheck import cli
 from tallycheck.seats.apportion import METHODS, apportion
 from tallycheck.seats.divisor import DIVISOR_METHODS
 from tallycheck.seats.remainder import QUOTA_METHODS
@@ -462,22 +460,8 @@ def test_agrees_with_the_apportionment_package(votes, seats, method) -> None:
 # -- the command
 # -----------------------------------------------------------------------------------------------------
 
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: object
-        ) -> tuple[int, str, str]:
-    """`tallycheck ARGS` as the console script runs it: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["tallycheck", *map(str, args)])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
-@pytest.fixture
-def tc(monkeypatch, capsys):
-    return lambda *args: run(monkeypatch, capsys, *args)
 
 
 def _csv(tmp_path: Path, text: str, name: str = "votes.csv") -> Path:
