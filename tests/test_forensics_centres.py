@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from tallycheck.forensics.centres import (CHI2_1_MEDIAN, betabinom_upper_tail, leave_one_out_test,
+from tallycheck.forensics.centres import (CHI2_1_MEDIAN, betabinom_upper_tail, equal_split_test, leave_one_out_test,
                                           within_centre)
 from tallycheck.forensics.stations import NO_REGISTER, StationTable
 
@@ -181,3 +181,50 @@ def test_stations_without_a_register_skip_the_turnout_test_only() -> None:
 def test_rejects_a_nonsense_minimum() -> None:
     with pytest.raises(ValueError, match="at least 2"):
         within_centre(_table(np.array([1]), np.array([2]), np.array(["C"]), np.array([""])), min_stations=1)
+
+
+# -- ballots against an even split of a register-free centre ---------------------------------------------------
+
+def test_equal_split_without_overdispersion_is_the_conditional_binomial_test() -> None:
+    # Groups of identical counts make rho 0; the tested station's p is then the exact conditional test of
+    # equal Poisson rates (Przyborowski & Wilenski 1940, Biometrika 31: 313-323): X | T ~ binomial(T, 1/k),
+    # here checked against scipy's independent binomial test.
+    x = np.array([300] * 40 + [330, 300, 300, 300])
+    group = np.array([g for g in range(10) for _ in range(4)] + [10] * 4)
+    kind = np.full(len(x), "", dtype=object)
+    p, share, others, rho = equal_split_test(x, group, kind, min_stations=3)
+    assert rho == {"": 0.0} and share[-1] == 0.25 and others[-1] == 3
+    want = stats.binomtest(330, 1230, 0.25, alternative="greater").pvalue
+    assert p[40] == pytest.approx(want, rel=1e-8)
+
+
+def test_equal_split_is_calibrated_on_clean_register_free_centres() -> None:
+    # lists of about equal size (+-10 %) and turnouts varying around the centre's: every station honest
+    rng = np.random.default_rng(12)
+    sizes = rng.integers(3, 9, 3000)
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    voters = rng.integers(360, 440, len(group))
+    turnout = rng.beta(40, 60, len(sizes))[group]
+    x = rng.binomial(voters, rng.beta(turnout * 150, (1 - turnout) * 150))
+    p, _, _, _ = equal_split_test(x, group, np.full(len(x), "", dtype=object))
+    for alpha in (0.01, 0.05, 0.1):
+        rate = float(np.mean(p <= alpha))
+        assert rate <= alpha + 3 * np.sqrt(alpha * (1 - alpha) / len(p))
+    # a station stuffed with 150 ballots (about 40 % more than its siblings) stands out
+    stuffed = x.copy()
+    stuffed[0] += 150
+    assert equal_split_test(stuffed, group, np.full(len(x), "", dtype=object))[0][0] < 1e-3
+
+
+def test_ballot_test_runs_only_where_no_station_of_the_group_has_a_register() -> None:
+    x = np.array([300, 310, 305, 295, 300, 600] * 2)
+    n = np.array([1000] * 12)
+    centre = np.array(["A"] * 6 + ["B"] * 6)
+    kind = np.array(["men"] * 12)
+    registered = np.array([NO_REGISTER] * 6 + [1000] + [NO_REGISTER] * 5)
+    c = within_centre(_table(x, n, centre, kind, registered=registered))
+    p = c.ballots.evidence.p_value
+    assert np.isnan(p[6:]).all() and (~np.isnan(p[:6])).all()
+    assert p[5] < 0.01 and c.ballots.evidence.reasons[5].startswith("600 ballots, 28% of the 2110 of the centre's 6")
+    assert [e.method for e in c.evidence()] == ["centre-turnout", "centre-share", "centre-ballots"]
+    assert "ballots" in c.summary() and within_centre(_table(x, n, centre, kind), ballots=False).ballots is None

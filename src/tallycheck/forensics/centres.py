@@ -286,7 +286,7 @@ def equal_split_test(x: np.ndarray, group: np.ndarray, kind: np.ndarray, *, min_
     g = np.where(usable, group, 0)
     ng = int(g.max()) + 1
     k = np.bincount(g, usable, minlength=ng)[g]
-    total = np.bincount(g, np.where(usable, x, 0), minlength=ng)[g]
+    total = np.rint(np.bincount(g, np.where(usable, x, 0), minlength=ng)[g]).astype(np.int64)
     tested = usable & (k >= min_stations) & (total > 0)
     idx = np.flatnonzero(tested)
     xf, tf, share = x[idx].astype(np.float64), total[idx].astype(np.float64), 1.0 / k[idx]
@@ -298,8 +298,12 @@ def equal_split_test(x: np.ndarray, group: np.ndarray, kind: np.ndarray, *, min_
         sel = kinds == kd
         rhos[kd] = _robust_rho(z2[sel], a_coef[sel], b_coef[sel])
         rho[sel] = rhos[kd]
-    scale = 1 / np.maximum(rho, 1e-12) - 1
-    p[idx] = np.maximum(betabinom_upper_tail(xf, tf, share * scale, (1 - share) * scale), MIN_P)
+    # rho = 0 is the binomial itself (bdtrc: P(X > x - 1), an incomplete beta, not 1 - cdf)
+    tail = np.where(xf <= 0, 1.0, special.bdtrc(np.maximum(x[idx] - 1, 0), total[idx], share))
+    over = rho > 0
+    scale = 1 / rho[over] - 1
+    tail[over] = betabinom_upper_tail(xf[over], tf[over], share[over] * scale, (1 - share[over]) * scale)
+    p[idx] = np.maximum(tail, MIN_P)
     expected[idx], others[idx] = share, k[idx] - 1
     return p, expected, others, rhos
 
@@ -356,7 +360,8 @@ def within_centre(t: StationTable, *, min_stations: int = 3, rho_method: str = "
         p, share, others, rhos = equal_split_test(t.ballots, np.where(register_free, group, -1), kind,
                                                   min_stations=min_stations)
         g = np.maximum(group, 0)
-        total = np.bincount(g, np.where(group >= 0, t.ballots, 0), minlength=int(g.max(initial=0)) + 1)[g]
+        total = np.bincount(g, np.where(group >= 0, t.ballots, 0), minlength=int(g.max(initial=0)) + 1)
+        total = np.rint(total[g]).astype(np.int64)
         out = np.full(len(t), "", dtype=object)
         with np.errstate(invalid="ignore"):
             said = np.flatnonzero(p <= reason_level)
