@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from tallycheck.forensics.centres import (CHI2_1_MEDIAN, betabinom_upper_tail, equal_split_test, leave_one_out_test,
-                                          within_centre)
+from tallycheck.forensics.centres import (CHI2_1_MEDIAN, betabinom_upper_tail, equal_split_test,
+                                          leave_one_out_test, within_centre)
 from tallycheck.forensics.stations import NO_REGISTER, StationTable
 
 # Geissler's (1889) Saxon families of 12 children by number of sons, as tabulated by Sokal & Rohlf (1969, p.
@@ -183,7 +183,7 @@ def test_rejects_a_nonsense_minimum() -> None:
         within_centre(_table(np.array([1]), np.array([2]), np.array(["C"]), np.array([""])), min_stations=1)
 
 
-# -- ballots against an even split of a register-free centre ---------------------------------------------------
+# -- ballots against an even split of a register-free centre -----------------------------------------------
 
 def test_equal_split_without_overdispersion_is_the_conditional_binomial_test() -> None:
     # Groups of identical counts make rho 0; the tested station's p is then the exact conditional test of
@@ -225,6 +225,8 @@ def test_ballot_test_runs_only_where_no_station_of_the_group_has_a_register() ->
     c = within_centre(_table(x, n, centre, kind, registered=registered))
     p = c.ballots.evidence.p_value
     assert np.isnan(p[6:]).all() and (~np.isnan(p[:6])).all()
-    assert p[5] < 0.01 and c.ballots.evidence.reasons[5].startswith("600 ballots, 28% of the 2110 of the centre's 6")
+    assert p[5] < 0.01
+    assert c.ballots.evidence.reasons[5].startswith("600 ballots, 28% of the 2110 of the centre's 6")
     assert [e.method for e in c.evidence()] == ["centre-turnout", "centre-share", "centre-ballots"]
-    assert "ballots" in c.summary() and within_centre(_table(x, n, centre, kind), ballots=False).ballots is None
+    assert "ballots" in c.summary()
+    assert within_centre(_table(x, n, centre, kind), ballots=False).ballots is None

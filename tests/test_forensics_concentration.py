@@ -59,7 +59,7 @@ def test_empirical_p_values_are_valid() -> None:
 
 
 def test_reference_contest_or_election() -> None:
-    # contest A has two candidates, B ten: B's most concentrated station is the top of B, but not of the election
+    # contest A has two candidates, B ten: B's most concentrated station tops B, not the election
     a = [[60, 40] + [0] * 8, [55, 45] + [0] * 8, [70, 30] + [0] * 8]
     b = [[10] * 10, [30] + [7] * 7 + [0, 0], [20] + [10] * 8 + [0]]
     t = table(a + b, contest=["A"] * 3 + ["B"] * 3)

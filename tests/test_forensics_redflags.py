@@ -158,10 +158,11 @@ def test_russia_2011_flags_match_independent_counts() -> None:
 
 
 def test_ecc_audit_triggers_of_8_september_2009() -> None:
-    # The ECC order's criteria as summarised by the IEC/ECC ("Summary of audit process in response to ECC order
-    # of 8 September 2009"; Pajhwok, 5 October 2009): "any one ... candidate received 95 or greater of the total
-    # valid votes cast in a polling station (if the total number of votes cast exceeds 100)" and "the total
-    # number of votes is equal to or greater than 600, which was the maximum number of ballots allocated".
+    # The ECC order's criteria as summarised by the IEC/ECC ("Summary of audit process in response to ECC
+    # order of 8 September 2009"; Pajhwok, 5 October 2009): "any one ... candidate received 95 or greater of
+    # the total valid votes cast in a polling station (if the total number of votes cast exceeds 100)" and
+    # "the total number of votes is equal to or greater than 600, which was the maximum number of ballots
+    # allocated".
     votes = [[95, 5, 0], [94, 6, 0], [101, 0, 0], [3, 97, 0], [100, 0, 0], [300, 300, 0]]
     base = [sum(v) for v in votes]
     ballots = [101, 101, 101, 101, 100, 600]

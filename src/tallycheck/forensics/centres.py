@@ -29,13 +29,13 @@ The estimator, per quantity (turnout: x = ballots, n = registered; share: x = le
 
 Without a register (Afghanistan 2010 published none per station) turnout cannot be tested, but its idea can:
 voters are assigned to a centre's stations by list, so the k like stations of a centre split its electorate
-about evenly and, with similar turnout, its ballots too. Conditional on the group's total T of ballots, station
-i's ballots are then beta-binomial(T, 1/k, rho) (for two Poisson counts this conditional binomial is the
-classical exact comparison; the beta widens it for unequal lists and turnouts). The mean 1/k is fixed by design,
-not estimated, so a stuffed station cannot hide by inflating it; rho is pooled per station kind with the same
-median estimator as above (A_i = 1 / T_i, B_i = (T_i - 1) / T_i), and the p-value is the upper tail. It runs
-only on groups where no station has a register (with one, the turnout test is the sharper), with the same
-`min_stations` (two stations that differ cannot say which of them is odd; with three the majority can).
+about evenly and, with similar turnout, its ballots too. Conditional on the group's total T of ballots,
+station i's ballots are then beta-binomial(T, 1/k, rho) (for two Poisson counts this conditional binomial is
+the classical exact comparison; the beta widens it for unequal lists and turnouts). The mean 1/k is fixed by
+design, not estimated, so a stuffed station cannot hide by inflating it; rho is pooled per station kind with
+the same median estimator as above (A_i = 1 / T_i, B_i = (T_i - 1) / T_i), and the p-value is the upper tail.
+It runs only on groups where no station has a register (with one, the turnout test is the sharper), with the
+same `min_stations` (two stations that differ cannot say which of them is odd; with three the majority can).
 
 What else produces the pattern: a station serving another population (barracks, hospital, a village polled at
 the town's centre), a register that was not cleaned, or a candidate's home street. Whole-centre fraud is
@@ -273,9 +273,9 @@ def _one_pass(xf: np.ndarray, nf: np.ndarray, g: np.ndarray, kinds: np.ndarray, 
 def equal_split_test(x: np.ndarray, group: np.ndarray, kind: np.ndarray, *, min_stations: int = 3,
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
     """Upper-tail p-value of each station's count x_i against an even split of its group's total among the
-    group's k stations: beta-binomial(T, 1/k, rho), rho pooled per kind by the median rule (module doc). Groups
-    of fewer than `min_stations` stations, group -1 and totals of 0 are not tested. Returns (p, expected
-    share 1/k, number of other stations, rho per kind)."""
+    group's k stations: beta-binomial(T, 1/k, rho), rho pooled per kind by the median rule (module doc).
+    Groups of fewer than `min_stations` stations, group -1 and totals of 0 are not tested. Returns (p,
+    expected share 1/k, number of other stations, rho per kind)."""
     x = np.asarray(x, np.int64)
     m = len(x)
     p, expected, others = np.full(m, np.nan), np.full(m, np.nan), np.zeros(m, np.int64)
@@ -367,7 +367,8 @@ def within_centre(t: StationTable, *, min_stations: int = 3, rho_method: str = "
             said = np.flatnonzero(p <= reason_level)
         for i in said:
             kind_word = f"{kind[i]} " if kind[i] else ""
-            out[i] = (f"{t.ballots[i]} ballots, {t.ballots[i] / total[i]:.0%} of the {total[i]} of the centre's "
+            out[i] = (f"{t.ballots[i]} ballots, {t.ballots[i] / total[i]:.0%} of the {total[i]} of the "
+                      f"centre's "
                       f"{others[i] + 1} {kind_word}stations (an even split: {share[i]:.0%}; p = {p[i]:.2g})")
         ballot_test = CentreTest(StationEvidence("centre-ballots", p, out), rhos, share, others)
     return CentreComparison(tests[0], tests[1], min_stations, ballot_test)

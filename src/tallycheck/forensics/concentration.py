@@ -5,18 +5,18 @@ Two measures per result sheet, from its valid votes v_1 ... v_m (m choices, V = 
   contest's leader: in SNTV with hundreds of candidates a local strongman need not lead the province);
 - Herfindahl index: sum_j v_j^2 / V^2 (Herfindahl 1950, "Concentration in the steel industry", PhD thesis,
   Columbia; Hirschman 1945), 1 when every vote went to one candidate, 1/m when they are spread evenly.
-Ballot stuffing for one candidate and votes moved onto one candidate both raise them; it is the variable of the
-Afghan complaints commission's audit trigger "one candidate with 95 % or more of the valid votes" (ECC order of
-8 September 2009; redflags.py).
+Ballot stuffing for one candidate and votes moved onto one candidate both raise them; it is the variable of
+the Afghan complaints commission's audit trigger "one candidate with 95 % or more of the valid votes" (ECC
+order of 8 September 2009; redflags.py).
 
-The p-value is the station's empirical upper-tail rank among the reference stations: p_i = #{j: c_j >= c_i} / n
-(the high-turnout flag's rule). It is valid (P(p <= a) <= a) when the station is exchangeable with its
-reference, and it can never be smaller than 1 / n: a station's rank among its own election's stations ranks it,
-it cannot by itself be a discovery after Benjamini-Hochberg. The reference is, by default, the stations of the
-same contest: concentration depends mechanically on the number of candidates on the ballot (a contest of 5
-has higher top shares than one of 500), so only one contest's stations are exchangeable. `reference="election"`
-ranks against every station of the table (the Afghan baseline of docs/methods.md, "Validation on real
-elections").
+The p-value is the station's empirical upper-tail rank among the reference stations: p_i = #{j: c_j >= c_i} /
+n (the high-turnout flag's rule). It is valid (P(p <= a) <= a) when the station is exchangeable with its
+reference, and it can never be smaller than 1 / n: a station's rank among its own election's stations ranks
+it, it cannot by itself be a discovery after Benjamini-Hochberg. The reference is, by default, the stations of
+the same contest: concentration depends mechanically on the number of candidates on the ballot (a contest of 5
+has higher top shares than one of 500), so only one contest's stations are exchangeable.
+`reference="election"` ranks against every station of the table (the Afghan baseline of docs/methods.md,
+"Validation on real elections").
 
 What else produces the pattern: a candidate's home village, a one-tribe settlement, a small station (three
 voters for one candidate is a 100 % share), a party that asks its voters to vote for one name.
@@ -43,7 +43,7 @@ class VoteConcentration:
     base: np.ndarray  # int64: valid votes (the table's share_base)
     top: np.ndarray  # int64: votes of the row's own top choice
     sum_squares: np.ndarray  # int64: sum over choices of votes^2
-    exact: np.ndarray  # bool: computed from every choice (False: a lower bound from the table's first columns)
+    exact: np.ndarray  # bool: from every choice (False: a lower bound from the table's first columns)
 
     def top_share(self) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -104,7 +104,7 @@ def upper_tail_rank(x: np.ndarray, group: np.ndarray, checked: np.ndarray) -> np
 
 
 def _first_at_least(gs: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """For sorted (group, value) pairs: the position of the first pair of the same group with an equal value."""
+    """For sorted (group, value) pairs: the position of the first pair of the same group and value."""
     new = np.r_[True, (gs[1:] != gs[:-1]) | (xs[1:] != xs[:-1])]
     pos = np.flatnonzero(new)
     return pos[np.cumsum(new) - 1]

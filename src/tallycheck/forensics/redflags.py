@@ -8,13 +8,13 @@ Flags and their p-values (small = more suspicious; nan = the station could not b
   stations with at least 10 valid votes. p = base rate: the share of checked stations so flagged.
 - zero-invalid: no invalid ballot at turnout ≥ 90% (needs `t.invalid`). p = base rate among checked stations.
 - arithmetic: the sheet does not add up (`t.arithmetic_ok` false). p = base rate among checked stations.
-- dominant-candidate: one candidate holds at least 95% of the valid votes where more than 100 ballots were cast.
-  p = base rate. The second audit trigger of the Afghan Electoral Complaints Commission's order of 8 September
-  2009 ("any one Presidential candidate received 95 or greater of the total valid votes cast in a polling
-  station (if the total number of votes cast exceeds 100)"; the ECC/IEC "Summary of audit process in response
-  to ECC order of 8 September 2009", and Pajhwok, 5 October 2009). The top candidate is the station's own (any
-  candidate), from `concentration` when given, else from `t.votes` (then a lower bound where the table holds
-  only a contest's first choices, concentration.py).
+- dominant-candidate: one candidate holds at least 95% of the valid votes where more than 100 ballots were
+  cast. p = base rate. The second audit trigger of the Afghan Electoral Complaints Commission's order of 8
+  September 2009 ("any one Presidential candidate received 95 or greater of the total valid votes cast in a
+  polling station (if the total number of votes cast exceeds 100)"; the ECC/IEC "Summary of audit process in
+  response to ECC order of 8 September 2009", and Pajhwok, 5 October 2009). The top candidate is the
+  station's own (any candidate), from `concentration` when given, else from `t.votes` (then a lower bound
+  where the table holds only a contest's first choices, concentration.py).
 - over-allocation: ballots cast at or above the ballots the station was allocated. p = base rate. The order's
   first trigger ("the total number of votes is equal to or greater than 600, which was the maximum number of
   ballots allocated to each polling station"). Off unless an allocation is given (a number for every station,
@@ -68,11 +68,12 @@ class RedFlags:
 def red_flags(t: StationTable, *, high_turnout: Fraction | str = Fraction(99, 100),
               zero_invalid_turnout: Fraction | str = Fraction(9, 10), one_candidate_min_votes: int = 10,
               round_min: int = 100, dominant_share: Fraction | str = ECC_DOMINANT_SHARE,
-              dominant_min_ballots: int = ECC_DOMINANT_MIN_BALLOTS, concentration: VoteConcentration | None = None,
+              dominant_min_ballots: int = ECC_DOMINANT_MIN_BALLOTS,
+              concentration: VoteConcentration | None = None,
               allocation: int | np.ndarray | None = None) -> RedFlags:
-    """Every red flag of every station of `t` (thresholds are exact fractions; "0.99" works too). `allocation`:
-    ballots allocated to every station (an int) or to each (int64 per row; <= 0 where unknown); None: the
-    over-allocation flag is not checked."""
+    """Every red flag of every station of `t` (thresholds are exact fractions; "0.99" works too).
+    `allocation`: ballots allocated to every station (an int) or to each (int64 per row; <= 0 where unknown);
+    None: the over-allocation flag is not checked."""
     high = Fraction(high_turnout)
     low = Fraction(zero_invalid_turnout)
     return RedFlags((_high_turnout(t, high), _one_candidate(t, one_candidate_min_votes),
@@ -200,12 +201,14 @@ def _round_totals(t: StationTable, minimum: int) -> StationEvidence:
     return _done("round-totals", p, reasons)
 
 
-def _dominant(t: StationTable, share: Fraction, min_ballots: int, conc: VoteConcentration | None) -> StationEvidence:
+def _dominant(t: StationTable, share: Fraction, min_ballots: int,
+             conc: VoteConcentration | None) -> StationEvidence:
     conc = from_table(t) if conc is None else conc
     checked = np.flatnonzero((t.ballots > min_ballots) & (conc.base > 0))
     flagged = _at_least(conc.top[checked], conc.base[checked], share)
     return _base_rate("dominant-candidate", len(t), checked, flagged,
-                      lambda i: f"{conc.top[i]} of {conc.base[i]} valid votes ({_share(conc.top[i], conc.base[i])}) "
+                      lambda i: f"{conc.top[i]} of {conc.base[i]} valid votes "
+                                f"({_share(conc.top[i], conc.base[i])}) "
                                 f"for one candidate (≥ {_pct(share)}) with {t.ballots[i]} ballots cast")
 
 
