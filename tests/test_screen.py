@@ -22,7 +22,7 @@ from tallycheck.forensics.from_package import (
     contest_tables,
     package_table,
 )
-from tallycheck.forensics.screen import SCORE_CAP, Screen, combine_bonferroni, score_of, screen
+from tallycheck.forensics.screen import SCORE_CAP, Screen, combine_bonferroni, combine_simes, score_of, screen
 from tallycheck.forensics.stations import NO_REGISTER, StationTable
 from tallycheck.importing import import_package
 from tallycheck.ingest.station_table import StationColumns, StationTableError, read_station_table
@@ -376,3 +376,13 @@ def test_the_section_escapes_what_comes_from_the_data() -> None:
                      "<b>Leader</b>", invalid=t.invalid, votes=t.votes, candidates=t.candidates)
     html = forensics_section(screen(t, mixture=False, n_boot=20)).html
     assert "<script>alert" not in html and "&lt;script&gt;" in html and "<b>Leader" not in html
+
+
+def test_simes_combination() -> None:
+    # Simes (1986, Biometrika 73: 751-754): p = min_j k p_(j) / j over the k p-values that were computed
+    p = np.array([[0.01, 0.04, 0.3], [0.02, 0.02, 0.02], [np.nan, 0.5, np.nan], [np.nan] * 3])
+    combined, k = combine_simes(p)
+    np.testing.assert_allclose(combined[:3], [0.03, 0.02, 0.5])
+    assert np.isnan(combined[3]) and k.tolist() == [3, 3, 1, 0]
+    bonferroni, _ = combine_bonferroni(p)
+    assert np.all(combined[:3] <= bonferroni[:3])  # never above Bonferroni's (0.06 for three p of 0.02)

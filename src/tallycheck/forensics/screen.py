@@ -5,8 +5,9 @@
     s.ranking()            # station indexes, most suspicious first
 
 How evidence is combined (docs/methods.md, "Combining evidence and controlling false discoveries"):
-- Per station, the p-values of the methods that tested it (integer percentages, the within-centre turnout and
-  share tests, each sheet red flag, and any per-station digit evidence) are combined by Bonferroni's rule on
+- Per station, the p-values of the methods that tested it (integer percentages, the within-centre turnout,
+  share and ballot tests, vote concentration, each sheet red flag, and any per-station digit evidence) are
+  combined by Bonferroni's rule (the default; `combination="simes"` for Simes' rule) on
   the smallest: p = min(1, k * min_j p_j), k = the number of methods that tested the station. The methods are
   far from independent (a stuffed station has a high turnout, a turnout above 99 % and often a whole-number
   turnout, all from the same two counts), so Fisher's product would count one anomaly several times; Simes'
