@@ -140,14 +140,30 @@ def _winner_rows(result: Any) -> list[tuple]:
                          s.via.value, "; ".join(marks)))
         for _ in range(c.vacant):
             rows.append((c.contest_id, "", "", "", "", "", "", "vacant", "fewer candidates than seats"))
+        if c.runoff:
+            rows.append((c.contest_id, 1, "", "", "", "", "", "run-off",
+                         f"no majority: run-off between {' and '.join(c.runoff)}"))
     return rows
+
+
+def _majority_lines(result: Any, data: Any) -> list[str]:
+    """One sentence per majority contest: who won and with what share, or who goes to the run-off."""
+    from fractions import Fraction
+
+    from .seats.result import majority_text
+
+    names = {(c.contest_id, c.candidate_id): c.name for c in data.candidates}
+    share = Fraction(result.law_params.get("majority_share", "1/2"))
+    return [f"{c.name} ({c.contest_id}): " + majority_text(
+                c, share, {cid: names.get((c.contest_id, cid), "") for cid in c.votes})
+            for c in result.contests if c.system == "majority"]
 
 
 def _margin_rows(margins: Sequence[Any], result: Any) -> list[tuple]:
     names = {(s.contest_id, s.candidate_id): (s.name, s.party) for s in result.winners}
     rows = []
     for m in margins:
-        name, party = names.get((m.contest_id, m.holder), ("", ""))
+        name, party = names.get((m.contest_id, m.holder), ("", "")) if m.holder else ("(run-off)", "")
         rows.append((m.contest_id, m.holder, name, party, m.ballots if m.ballots is not None else "none",
                      m.ballots_to_lose if m.ballots_to_lose is not None else "none", m.challenger, m.to,
                      m.kind.value))
@@ -234,6 +250,8 @@ def seats_command(package: PackageArg, store: StoreOpt = None, version: VersionO
         return
     out.print(f"{data.election.name}: {result.seats} seats under {result.law}, {result.women} women "
               f"(seed {seed!r}, ties by {tie_rule.value}).")
+    for line in _majority_lines(result, data):
+        out.print(line, markup=False, highlight=False)
     print_rows(("contest", "seat", "candidate", "name", "party", "gender", "votes", "via", "marks"),
                _winner_rows(result), title="Winners")
     print_rows(("party", "seats", "women", "votes"),

@@ -16,12 +16,13 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import plotly.graph_objects as go
 
 from ..model import ElectionData
 from ..seats.margins import SeatMargin
-from ..seats.result import ContestSeats, SeatResult
+from ..seats.result import ContestSeats, SeatResult, majority_text
 from ..tabulate import INDEPENDENT
 from ..areas import AreaTree
 from .charts import figure_html
@@ -176,6 +177,9 @@ def _contest_block(contest: ContestSeats, margins: dict[tuple[str, str], SeatMar
                      "women stood</span>")
     if contest.vacant:
         facts.append(f'<span class="flag">{count(contest.vacant)} seat(s) vacant</span>')
+    if contest.runoff:
+        facts.append(f'<span class="flag">no majority: run-off between '
+                     f'{" and ".join(esc(c) for c in contest.runoff)}</span>')
     return (f'<div class="contest"><h4><bdi>{esc(contest.name)}</bdi> <span class="muted">'
             f'({esc(contest.contest_id)})</span></h4><p class="contest-facts">{" · ".join(facts)}</p>'
             f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
@@ -207,7 +211,9 @@ def _closest_html(data: ElectionData, result: SeatResult, margins: Sequence[Seat
     contest_name = {c.contest_id: c.name for c in result.contests}
     rows = []
     for m in margins[:CLOSEST_SHOWN]:
-        holder, party = names.get((m.contest_id, m.holder), (m.holder, ""))
+        # a majority contest going to a run-off has no holder: its margin gives someone the outright win
+        holder, party = (names.get((m.contest_id, m.holder), (m.holder, "")) if m.holder
+                         else ("(run-off)", ""))
         taker, taker_party = names.get((m.contest_id, m.challenger), (m.challenger, ""))
         rows.append((contest_name.get(m.contest_id, m.contest_id), holder, party, m.ballots,
                      m.ballots_to_lose, f"{taker} ({taker_party})" if taker else "", m.kind.value))
@@ -225,6 +231,16 @@ def _regions_html(result: SeatResult, tree: AreaTree) -> str:
             "seats.</p>" + table([Column("Region", CellKind.NAME), Column("Seats", CellKind.COUNT),
                      Column("Women required", CellKind.COUNT), Column("Women seated", CellKind.COUNT),
                      Column("Short", CellKind.COUNT)], rows))
+
+
+def _majority_html(data: ElectionData, result: SeatResult) -> str:
+    """Majority contests in words: the winner's share of the valid votes, or the run-off's two candidates."""
+    names = {(c.contest_id, c.candidate_id): c.name for c in data.candidates}
+    share = Fraction(result.law_params.get("majority_share", "1/2"))
+    lines = [f"<p><strong><bdi>{esc(c.name)}</bdi></strong>: "
+             + esc(majority_text(c, share, {cid: names.get((c.contest_id, cid), "") for cid in c.votes}))
+             + "</p>" for c in result.contests if c.system == "majority"]
+    return "".join(lines)
 
 
 def seats_section(data: ElectionData, result: SeatResult, margins: Sequence[SeatMargin]) -> ReportSection:
@@ -258,7 +274,7 @@ def seats_section(data: ElectionData, result: SeatResult, margins: Sequence[Seat
                "docs/methods.md (Seat margins and what-ifs) says how each is computed.</p>"
                + _closest_html(data, result, margins))
     html = "\n".join([
-        _STYLE, intro, f'<div class="chart">{hemicycle_figure(result)}</div>',
+        _STYLE, intro, _majority_html(data, result), f'<div class="chart">{hemicycle_figure(result)}</div>',
         "<h3>Seats per party</h3><p>Votes: the personal votes of the party's candidates in the contests "
         "allocated.</p>", parties,
         closest, _regions_html(result, tree), "<h3>Winners per contest</h3>",

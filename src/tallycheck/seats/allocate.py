@@ -8,6 +8,8 @@ and fills every contest:
 - a contest with a `group` (a community's reserved seats) by its highest-voted candidates, per area where
   seat_areas.csv assigns its seats area by area (Iraq's nationwide Christian ballot);
 - an SNTV or plurality contest by sntv.sntv with the contest's `women_seats`;
+- a majority contest (one seat) by `majority`: the highest-voted if they have more than the law's share of
+  the contest's valid votes, else no winner and a run-off between the two highest-voted;
 - a list-PR contest by apportioning the lists' votes (list-only votes plus their candidates' personal votes)
   and filling each list's seats from its candidates;
 
@@ -22,8 +24,9 @@ re-allocate changed totals without reading the results table again.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from types import MappingProxyType
 
 import pyarrow as pa
@@ -36,7 +39,7 @@ from .laws import LawError, SeatLaw, System, WomenInListsRule, resolve_law
 from .lists import ListCandidate, WomenByCount, WomenByPosition, WomenInLists, fill_open_lists
 from .result import ContestSeats, PartySeats, RegionWomen, Seat, SeatResult, SeatVia, SntvResult
 from .sntv import RegionContest, SntvCandidate, sntv, sntv_by_area, women_region_minimum
-from .ties import Lot, TieRule
+from .ties import Lot, Tie, TieRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +125,10 @@ def allocate_votes(data: ElectionData, totals: VoteTotals, *, lot: Lot = Lot(),
     outcomes: dict[str, _Outcome] = {}
     for contest in contests:
         cid = contest.contest_id
-        if contest.group or seat_law.system in (System.SNTV, System.PLURALITY):
+        if seat_law.system is System.MAJORITY and not contest.group:
+            outcomes[cid] = _majority_contest(contest, by_contest[cid], totals, seat_areas.get(cid), lot,
+                                              tie_rule, seat_law)
+        elif contest.group or seat_law.system in (System.SNTV, System.PLURALITY):
             outcomes[cid] = _candidate_contest(contest, by_contest[cid], totals, seat_areas.get(cid), lot,
                                                tie_rule, seat_law)
         else:
@@ -143,6 +149,7 @@ class _Outcome:
     list_votes: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     list_seats: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     list_of: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # candidate -> list seat
+    runoff: tuple[str, ...] = ()
 
 
 def _sntv_candidates(cands: list[Candidate], totals: VoteTotals) -> tuple[SntvCandidate, ...]:
@@ -166,6 +173,51 @@ def _candidate_contest(contest: Contest, cands: list[Candidate], totals: VoteTot
                       context=context)
     system = System.SNTV.value if contest.group or law.system is System.LIST_PR else law.system.value
     return _Outcome(sc, result, system, SeatVia.MINORITY if contest.group else SeatVia.VOTES)
+
+
+@dataclass(frozen=True, slots=True)
+class MajorityOutcome:
+    """A majority contest: its winner, or (no winner) the two highest-voted who go to a run-off, and the ties
+    the lot settled to say who is first or second."""
+
+    winner: str  # "" when nobody has more than the required share
+    runoff: tuple[str, ...]
+    ties: tuple[Tie, ...]
+    valid_votes: int
+
+
+def majority(candidates: Sequence[SntvCandidate], share: Fraction = Fraction(1, 2), *, lot: Lot = Lot(),
+             tie_rule: TieRule = TieRule.LOT, context: str = "") -> MajorityOutcome:
+    """One seat by absolute majority: the highest-voted candidate wins when their votes are strictly more than
+    `share` of the valid votes (the sum of the candidates' votes, as Uganda's Constitution, art. 103(4),
+    counts "valid votes cast"); otherwise the two highest-voted go to a run-off (art. 103(5)). Equal votes
+    are ranked by the lot as in SNTV (a tie for first place can only arise when `share` < 1/2)."""
+    valid = sum(c.votes for c in candidates)
+    first = sntv(candidates, 1, lot=lot, tie_rule=tie_rule, context=context)
+    if first.winners:
+        top = next(c for c in candidates if c.candidate_id == first.winners[0])
+        if top.votes > share * valid:  # strictly more: exactly the share goes to a run-off
+            return MajorityOutcome(top.candidate_id, (), first.ties, valid)
+    two = sntv(candidates, 2, lot=lot, tie_rule=tie_rule, context=context)
+    return MajorityOutcome("", two.winners, two.ties, valid)
+
+
+def _majority_contest(contest: Contest, cands: list[Candidate], totals: VoteTotals,
+                      per_area: dict[str, int] | None, lot: Lot, tie_rule: TieRule, law: SeatLaw) -> _Outcome:
+    cid = contest.contest_id
+    if contest.seats != 1:
+        raise LawError(f"Contest {cid!r} has {contest.seats} seats, but law {law.name!r} ({law.system.value}) "
+                       "fills one seat per contest by absolute majority: give the contest seats = 1, or a law "
+                       "for several seats (sntv, plurality, list-pr).")
+    if contest.women_seats or per_area:
+        what = "reserves women's seats" if contest.women_seats else "assigns its seats per area"
+        raise LawError(f"Contest {cid!r} {what}, but law {law.name!r} fills a single seat by absolute "
+                       "majority, with no quota and no seats per area.")
+    sc = _sntv_candidates(cands, totals)
+    outcome = majority(sc, law.majority_share, lot=lot, tie_rule=tie_rule, context=contest_context(cid))
+    winners = (outcome.winner,) if outcome.winner else ()
+    return _Outcome(sc, SntvResult(winners, (), outcome.ties), System.MAJORITY.value, SeatVia.VOTES,
+                    runoff=outcome.runoff)
 
 
 def ballot_position(candidate_id: str) -> tuple[int, int | str]:
@@ -292,7 +344,8 @@ def _contest_seats(contest: Contest, cands: list[Candidate], outcome: _Outcome) 
         contest.contest_id, contest.name, contest.seats, contest.area, contest.group, outcome.system,
         tuple(seats), outcome.result.replacements, outcome.result.ties, MappingProxyType(votes),
         outcome.list_votes, outcome.list_seats, contest.women_seats,
-        max(0, min(contest.women_seats, contest.seats) - women), contest.seats - len(seats))
+        max(0, min(contest.women_seats, contest.seats) - women),
+        0 if outcome.runoff else contest.seats - len(seats), outcome.runoff)
 
 
 def _parties(seats: tuple[ContestSeats, ...],

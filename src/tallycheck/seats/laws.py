@@ -41,6 +41,9 @@ class System(str, Enum):
     SNTV = "sntv"  # single non-transferable vote: the k highest-voted candidates win
     PLURALITY = "plurality"  # the highest-voted candidate(s) win; counted exactly as SNTV
     LIST_PR = "list-pr"  # seats to lists by a divisor or largest-remainder method, then to their candidates
+    # one seat: a candidate with more than `majority_share` of the valid votes wins, else a run-off between
+    # the two highest-voted
+    MAJORITY = "majority"
 
 
 class Rounding(str, Enum):
@@ -98,6 +101,9 @@ class SeatLaw:
     women_region_rounding: Rounding = Rounding.HALF_UP
     women_region_rank: RegionRank = RegionRank.VOTES
     minority_system: MinoritySystem = MinoritySystem.HIGHEST_VOTED
+    # -- absolute majority ----------------------------------------------------------------------------------
+    # the winner needs strictly more than this share of the contest's valid votes (the sum of its candidates')
+    majority_share: Fraction = Fraction(1, 2)
     # -- list PR ---------------------------------------------------------------------------------------------
     method: str = ""  # one of LIST_METHODS (seats/apportion.py)
     first_divisor: Fraction | None = None  # where the law changes a divisor method's first (Iraq: 1.7)
@@ -176,10 +182,25 @@ AFGHANISTAN_WOLESI_JIRGA = SeatLaw(
         "(tests/test_seats_afghanistan_2010.py)",
     ))
 
+UGANDA_PRESIDENTIAL = SeatLaw(
+    "uganda-presidential", System.MAJORITY,
+    "Uganda, President: more than half of the valid votes, else a second election between the two highest",
+    _sources(
+        "Constitution of the Republic of Uganda (1995), art. 103(4): \"A candidate shall not be declared "
+        "elected as President unless the number of votes cast in favour of that candidate at the presidential "
+        "election is more than 50 percent of valid votes cast at the election.\"",
+        "Art. 103(5): where no candidate obtains that percentage, \"a second election shall be held within "
+        "thirty days after the declaration of the results in which election the two candidates who obtained "
+        "the highest number of votes shall be the only candidates\" (text: ictpolicyafrica.org/es/document/"
+        "z9wur8gmpwb?page=75; art. 104 is the petition against a declared result)",
+    ))
+
 LP = System.LIST_PR
 GENERIC = {
     "sntv": SeatLaw("sntv", System.SNTV, "SNTV: the k highest-voted; the contests' women's minimums applied"),
     "plurality": SeatLaw("plurality", System.PLURALITY, "Plurality: the highest-voted candidate(s) win"),
+    "majority": SeatLaw("majority", System.MAJORITY, "Absolute majority: more than half of the valid votes "
+                        "wins the seat, else a run-off between the two highest-voted"),
     "dhondt": SeatLaw("dhondt", LP, "List PR, D'Hondt (divisors 1, 2, 3, ...)", method="dhondt"),
     "sainte-lague": SeatLaw("sainte-lague", LP, "List PR, Sainte-Laguë (divisors 1, 3, 5, ...)",
                             method="sainte-lague"),
@@ -192,11 +213,12 @@ GENERIC = {
 }
 
 NAMED_LAWS: Mapping[str, SeatLaw] = MappingProxyType(
-    {law.name: law for law in (IRAQ_2021, IRAQ_2018, AFGHANISTAN_WOLESI_JIRGA, *GENERIC.values())})
+    {law.name: law for law in (IRAQ_2021, IRAQ_2018, AFGHANISTAN_WOLESI_JIRGA, UGANDA_PRESIDENTIAL,
+                               *GENERIC.values())})
 
 # without a name, `system` picks the starting set
 _BY_SYSTEM = {System.SNTV: GENERIC["sntv"], System.PLURALITY: GENERIC["plurality"],
-              System.LIST_PR: SeatLaw("custom", System.LIST_PR)}
+              System.LIST_PR: SeatLaw("custom", System.LIST_PR), System.MAJORITY: GENERIC["majority"]}
 
 _FRACTION_TEXT = re.compile(r"\s*(\d+)(?:\.(\d+))?\s*(?:/\s*(\d+)\s*)?")
 
@@ -240,6 +262,14 @@ def _optional_divisor(value: object, what: str) -> Fraction | None:
     if divisor == 0:
         raise LawError(f"{what} must be greater than 0; got {value!r}.")
     return divisor
+
+
+def _majority_share(value: object, what: str) -> Fraction:
+    share = parse_fraction(value, what)
+    if not 0 < share < 1:
+        raise LawError(f"{what} is the share of the valid votes a winner must exceed, above 0 and below 1 "
+                       f"(1/2: more than half); got {value!r}.")
+    return share
 
 
 def _enum(kind: type[Enum]):
@@ -298,6 +328,7 @@ _READERS = {
     "women_region_rounding": _enum(Rounding),
     "women_region_rank": _enum(RegionRank),
     "minority_system": _enum(MinoritySystem),
+    "majority_share": _majority_share,
     "method": _method,
     "first_divisor": _optional_divisor,
     "threshold": _optional_share,
@@ -311,6 +342,8 @@ _READERS = {
 }
 _LIST_ONLY = ("method", "first_divisor", "threshold", "open_lists", "women_lists", "women_list_every",
               "women_list_women", "women_list_blocks", "women_list_per", "women_list_contest_minimum")
+# a majority contest has one seat and no quota: the seat-sharing rules of SNTV and lists do not apply
+_NOT_MAJORITY = ("women_region_share", "women_region_level", "women_region_rounding", "women_region_rank")
 PARAMETERS: tuple[str, ...] = tuple(_READERS)
 
 
@@ -330,7 +363,7 @@ def resolve_law(law: Law) -> SeatLaw:
         raise LawError("The [law] table names no law and gives no `system`: add name = \"iraq-2021\" (or "
                        "another "
                        f"named law: {', '.join(sorted(NAMED_LAWS))}) or system = \"sntv\" | \"plurality\" | "
-                       "\"list-pr\".")
+                       "\"list-pr\" | \"majority\".")
     unknown = sorted(k for k in params if k not in _READERS)
     if unknown:
         plural = "s" if len(unknown) > 1 else ""
@@ -360,4 +393,12 @@ def resolve_law(law: Law) -> SeatLaw:
         if given:
             raise LawError(f"{', '.join(map(repr, given))} apply to list PR only; law {resolved.name!r} is "
                            f"{resolved.system.value!r}.")
+    if "majority_share" in changes and resolved.system is not System.MAJORITY:
+        raise LawError(f"'majority_share' applies to the majority system only; law {resolved.name!r} is "
+                       f"{resolved.system.value!r}.")
+    if resolved.system is System.MAJORITY:
+        given = sorted(k for k in changes if k in _NOT_MAJORITY)
+        if given:
+            raise LawError(f"{', '.join(map(repr, given))} do not apply to law {resolved.name!r}: a majority "
+                           "contest fills one seat and has no women's minimum.")
     return resolved

@@ -22,6 +22,11 @@ Ties among other candidates are read as the lot draws them. How each margin is f
 - Contests coupled by a regional women's minimum that can act, and list PR between lists: the real allocation
   is re-run (`search_margin`, `list_margins`) in a binary search over x, exact because the holder's standing
   can only get worse as x grows (docs/methods.md, "Seat margins and what-ifs", gives the argument per rule).
+- Majority contests (one seat, more than a share q of the V valid votes, else a run-off): closed forms
+  (`majority_margins`). The winner (w votes) stops winning outright at the least x with w - x <= q V, i.e.
+  x = w - floor(q V), or, when q < 1/2, sooner if the runner-up (r votes) catches up: r + x >= w - x. A contest
+  that goes to a run-off has no holder: its margin is the fewest ballots changed to its highest-voted
+  candidate (a votes, from any others) that give an outright win, floor(q V) + 1 - a.
 - Open lists with a women's rule inside lists, which need not be monotone: the allocation is re-run at every x
   where the list's order changes (exhaustive). tests/test_seats_margins.py checks every search against
   scanning every x.
@@ -48,8 +53,8 @@ from .result import ContestSeats, SeatResult
 from .sntv import RegionContest, SntvCandidate, sntv, sntv_by_area, women_region_minimum
 from .ties import Lot, Tie, TieRule
 
-__all__ = ["ListMargin", "MarginKind", "Method", "SeatMargin", "closest", "list_margins", "search_margin",
-           "seat_margins", "sntv_area_margins", "sntv_margins"]
+__all__ = ["ListMargin", "MarginKind", "Method", "SeatMargin", "closest", "list_margins", "majority_margins",
+           "search_margin", "seat_margins", "sntv_area_margins", "sntv_margins"]
 
 INF = 1 << 62  # "no such x": larger than any vote count
 
@@ -69,7 +74,8 @@ class Method(str, Enum):
 class SeatMargin:
     """How close one seat is. `ballots` and `ballots_to_lose` are None where no move of the holder's ballots
     to a single other choice can take the seat (the only woman standing for a reserved seat, fewer candidates
-    than seats)."""
+    than seats). A majority contest that goes to a run-off has no holder (`holder` is ""): `ballots` is then
+    the fewest changed ballots that give `challenger` (= `to`) the outright win."""
 
     contest_id: str
     holder: str  # the candidate holding the seat
@@ -251,6 +257,46 @@ def _margin(contest_id: str, h: str, x: int, to: str, x_lose: int, votes: Mappin
     challenger = to if to in entered else min(entered, key=lambda c: (-votes[c], c.encode()), default="")
     return SeatMargin(contest_id, h, x, challenger, kind, to, None if x_lose >= INF else x_lose, method,
                       list_id)
+
+
+# -- absolute majority -----------------------------------------------------------------------------------------
+
+def majority_margins(votes: Mapping[str, int], share: Fraction, winner: str, *,
+                     contest_id: str = "") -> tuple[SeatMargin, ...]:
+    """The margin of a majority contest (seats/allocate.py `majority`) with the given vote totals, `share` q
+    and `winner` ("" when it went to a run-off), by closed form.
+
+    The valid votes V stay fixed when a ballot moves between candidates, and so does the bar q V. The winner
+    (w votes) keeps an outright win while w - x > q V and w - x stays above everyone else, so the least x that
+    ends it is min(w - floor(q V), x_r), with x_r the least x that brings the runner-up (r) level: ceil((w -
+    r) / 2) when the tie is lost, floor((w - r) / 2) + 1 when the lot would give it to the winner. With q >=
+    1/2 the first term always comes first (r + x > w - x needs w - x < V / 2 <= q V). Moving ballots to blank
+    or invalid instead lowers the bar with them and needs (w - q V) / (1 - q) ballots, never fewer.
+
+    A run-off contest: its highest-voted candidate (a votes) wins outright once a + x > q V; votes taken from
+    the others only lower them, so x = floor(q V) + 1 - a, and no one else can do it with fewer."""
+    valid = sum(votes.values())
+    bar = share.numerator * valid // share.denominator  # floor(q V)
+    order = sorted(votes, key=lambda c: (-votes[c], c.encode()))
+    if not winner:
+        if not valid or not order:
+            return ()
+        top = order[0]
+        x = bar + 1 - votes[top]
+        return (SeatMargin(contest_id, "", x, top, MarginKind.CANDIDATE, top, x, Method.CLOSED_FORM),)
+    w = votes[winner]
+    runner = next((c for c in order if c != winner), "")
+    if not runner:  # the only candidate: no other choice to move ballots to
+        return (SeatMargin(contest_id, winner, None, "", MarginKind.CANDIDATE),)
+    r = votes[runner]
+    to_runoff = w - bar
+    level_lost, level_won = (w - r + 1) // 2, (w - r) // 2 + 1
+    x, x_lose = min(to_runoff, level_lost), min(to_runoff, level_won)
+    # at x the runner-up wins outright if above the bar and level (ties read against the winner), else the
+    # seat goes to a run-off and nobody holds it
+    challenger = runner if r + x > bar and r + x >= w - x else ""
+    return (SeatMargin(contest_id, winner, x, challenger, MarginKind.CANDIDATE, runner, x_lose,
+                       Method.CLOSED_FORM),)
 
 
 # -- the general search --------------------------------------------------------------------------------------
@@ -615,7 +661,10 @@ def seat_margins(result: SeatResult, data: ElectionData, *, law: Law | SeatLaw |
     for cs in result.contests:
         cid = cs.contest_id
         holders = [s.candidate_id for s in cs.winners if s.candidate_id]
-        if cs.system == System.LIST_PR.value:
+        if cs.system == System.MAJORITY.value:
+            out += majority_margins(cs.votes, seat_law.majority_share, holders[0] if holders else "",
+                                    contest_id=cid)
+        elif cs.system == System.LIST_PR.value:
             out += _list_contest_margins(cs, by_contest.get(cid, ()), contests[cid], seat_law, lot, tie_rule)
         elif cid in seat_areas:
             out += sntv_area_margins(ballots[cid], seat_areas[cid], holders, contest_id=cid, lot=lot,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
 
@@ -82,7 +83,7 @@ class ContestSeats:
     seats: int
     area: str
     group: str
-    system: str  # the law's system that filled it: "sntv", "plurality", "list-pr"
+    system: str  # the law's system that filled it: "sntv", "plurality", "list-pr", "majority"
     winners: tuple[Seat, ...]
     replacements: tuple[Replacement, ...] = ()
     ties: tuple[Tie, ...] = ()
@@ -92,6 +93,19 @@ class ContestSeats:
     women_seats: int = 0  # the contest's women's minimum (contests.csv)
     women_short: int = 0  # how far the winners fall short of it: too few women stood
     vacant: int = 0  # seats left empty: fewer eligible candidates than seats
+    # majority system without a winner: the seat waits for a run-off between these two (the highest-voted
+    # first; a tie for second place is in `ties`); such a seat is not counted as vacant
+    runoff: tuple[str, ...] = ()
+
+    @property
+    def valid_votes(self) -> int:
+        """The contest's valid votes as the majority rule reads them: the sum of its candidates' votes."""
+        return sum(self.votes.values())
+
+    def share(self, candidate_id: str) -> Fraction:
+        """A candidate's exact share of the contest's valid votes (0 when there are none)."""
+        total = self.valid_votes
+        return Fraction(self.votes.get(candidate_id, 0), total) if total else Fraction(0)
 
     @property
     def women(self) -> int:
@@ -109,7 +123,32 @@ class ContestSeats:
                 "replacements": [r.to_dict() for r in self.replacements],
                 "ties": [t.to_dict() for t in self.ties],
                 "votes": dict(self.votes), "list_votes": dict(self.list_votes),
-                "list_seats": dict(self.list_seats)}
+                "list_seats": dict(self.list_seats), "runoff": list(self.runoff)}
+
+
+def percent_text(share: Fraction, places: int = 2) -> str:
+    """A share as a percentage with `places` decimals, rounded half up exactly (2/3 -> "66.67")."""
+    scaled = share * 100 * 10 ** places
+    whole = (2 * scaled.numerator + scaled.denominator) // (2 * scaled.denominator)
+    text = str(whole).rjust(places + 1, "0")
+    return f"{text[:-places]}.{text[-places:]}" if places else text
+
+
+def majority_text(contest: ContestSeats, share: Fraction, name_of: Mapping[str, str]) -> str:
+    """What a majority contest decided, in words: "A wins with 58.38% of 10,350,819 valid votes (more than half
+    needed)." or "Run-off between A (45.00%) and B (40.00%): no candidate has more than half of ..."."""
+    def who(cid: str) -> str:
+        return name_of.get(cid) or cid
+
+    needed = "half" if share == Fraction(1, 2) else f"{percent_text(share)}%"
+    valid = f"{contest.valid_votes:,} valid vote{'s' * (contest.valid_votes != 1)}"
+    if contest.winners:
+        w = contest.winners[0].candidate_id
+        return f"{who(w)} wins with {percent_text(contest.share(w))}% of {valid} (more than {needed} needed)."
+    if contest.runoff:
+        pair = " and ".join(f"{who(c)} ({percent_text(contest.share(c))}%)" for c in contest.runoff)
+        return f"Run-off between {pair}: no candidate has more than {needed} of {valid}."
+    return "No candidate stood: the seat is vacant."
 
 
 @dataclass(frozen=True, slots=True)
