@@ -121,3 +121,14 @@ def test_usage_errors_exit_2(tc, tmp_path: Path, synthetic: Path, tiny: Path) ->
         code, _, err = tc(*args)
         assert code == 2, (args, err)
         assert message in " ".join(err.split()), (args, err)
+
+
+def test_combination_rule_and_ballot_allocation_reach_the_screen(tc, synthetic: Path) -> None:
+    code, out, err = tc("screen", synthetic, "--no-mixture", "--combination", "simes", "--allocation", "400",
+                        "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["combination"] == "simes"
+    assert summary["methods"]["red-flag:over-allocation"]["tested"] > 0
+    assert tc("screen", synthetic, "--combination", "fisher")[0] == 2
+    assert tc("screen", synthetic, "--allocation", "0")[0] == 2

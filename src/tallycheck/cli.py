@@ -322,8 +322,11 @@ def _analyse(package: Path, data: Any, tab: Any, lot: Any, screen: bool, mixture
     except LawError as exc:
         notes.append(f"Seats not allocated: {exc}")
     if screen:
+        from .forensics.concentration import from_package
+
         table = package_table(data)
-        screened = run_screen(table, mixture=mixture, seed=seed, progress=lambda name: step(f"screening: {name}"))
+        screened = run_screen(table, mixture=mixture, seed=seed, progress=lambda name: step(f"screening: {name}"),
+                              concentration=from_package(data, table))
         truth = synthetic_truth(package, table)
     return _Analyses(seats, margins, screened, truth, tuple(notes))
 

@@ -43,8 +43,9 @@ def _number(x: Any, digits: int = 3) -> str:
 
 
 def _load_table(source: Path, store: Path | None, version: str | None, columns: dict[str, str | None],
-                candidate: str | None, contest: str | None, encoding: str | None) -> tuple[Any, str]:
-    """The station table and a name for what was screened."""
+                candidate: str | None, contest: str | None, encoding: str | None) -> tuple[Any, str, Any]:
+    """The station table, a name for what was screened, and (for a package) every sheet's exact vote
+    concentration (a table's candidate columns may hold only the leading candidates)."""
     from .forensics.from_package import ChoiceNotFound, package_table
     from .ingest.station_table import StationColumns, StationTableError, read_station_table
 
@@ -59,10 +60,13 @@ def _load_table(source: Path, store: Path | None, version: str | None, columns: 
         if not st.versions():
             raise UsageProblem(f"No snapshot in {st.root}: run `tallycheck import {source}` first.")
         data = st.load(version)
+        from .forensics.concentration import from_package
+
         try:
-            return package_table(data, contest=contest, candidate=candidate), data.election.name
+            t = package_table(data, contest=contest, candidate=candidate)
         except ChoiceNotFound as exc:
             raise UsageProblem(str(exc)) from None
+        return t, data.election.name, from_package(data, t)
     if not source.exists():
         raise UsageProblem(
             f"{source} does not exist: give an election package folder or a CSV/Parquet table."
@@ -76,7 +80,7 @@ def _load_table(source: Path, store: Path | None, version: str | None, columns: 
             )
     mapping = StationColumns(**{k: v for k, v in columns.items() if v is not None})
     try:
-        return read_station_table(source, mapping, encoding=check_encoding(encoding)), source.name
+        return read_station_table(source, mapping, encoding=check_encoding(encoding)), source.name, None
     except StationTableError as exc:
         err.print(f"Error: {exc}")
         raise typer.Exit(EXIT_PROBLEMS) from None
@@ -185,6 +189,11 @@ def register(app: typer.Typer) -> None:
             Optional[str],
             typer.Option(help="Table only: encoding of a CSV without a byte-order mark (default UTF-8)."),
         ] = None,
+        allocation: Annotated[Optional[int], typer.Option(
+            help="Ballots allocated to each station (e.g. 600 in Afghanistan 2010): flags stations at or above it "
+                 "(off unless given).")] = None,
+        combination: Annotated[str, typer.Option(
+            help="How a station's p-values are combined: bonferroni-min (default) or simes.")] = "bonferroni-min",
         json: JsonOpt = False,
     ) -> None:
         """Screen every station for the statistical fingerprints of fraud and rank them (a flag is a reason to
@@ -198,13 +207,20 @@ def register(app: typer.Typer) -> None:
         columns = dict(
             zip(_TABLE_OPTIONS, (registered, ballots, share_base, leader, region, centre, kind, station))
         )
-        t, name = _load_table(source, store, version, columns, candidate, contest, encoding)
+        from .forensics.screen import COMBINATIONS
+
+        if combination not in COMBINATIONS:
+            raise UsageProblem(f"--combination must be one of {', '.join(COMBINATIONS)}; got {combination!r}.")
+        if allocation is not None and allocation <= 0:
+            raise UsageProblem(f"--allocation must be a positive number of ballots; got {allocation}.")
+        t, name, concentration = _load_table(source, store, version, columns, candidate, contest, encoding)
         if len(t) == 0:
             err.print(f"Error: {name} has no stations to screen.")
             raise typer.Exit(EXIT_PROBLEMS)
         with progress_steps(not json) as step:
             s = run_screen(
-                t, mixture=not no_mixture, seed=seed, alpha=alpha, progress=lambda what: step(what)
+                t, mixture=not no_mixture, seed=seed, alpha=alpha, progress=lambda what: step(what),
+                concentration=concentration, allocation=allocation, combination=combination,
             )
         summary = s.summary(top=top)
         if out_csv is not None:

@@ -263,8 +263,10 @@ def forensics_section(screen: Screen, truth: SyntheticTruth | None = None) -> Re
         ),
         (
             "Methods combined",
-            esc(", ".join(e.method for e in s.evidence)) + " — per station the smallest p-value "
-            "times the number of methods that tested it (Bonferroni)",
+            esc(", ".join(e.method for e in s.evidence)) + (
+                " — per station Simes' combination of the p-values of the methods that tested it"
+                if s.combination == "simes" else
+                " — per station the smallest p-value times the number of methods that tested it (Bonferroni)"),
         ),
         ("Seed", str(s.seed)),
     ]
