@@ -205,6 +205,15 @@ def _winners_html(data: ElectionData, result: SeatResult, margins: dict[tuple[st
     return "\n".join(parts)
 
 
+def _with_party(name: str, party: str) -> str:
+    """"Name (Party)"; "(independent)" already carries its brackets."""
+    if not name:
+        return ""
+    if not party:
+        return name
+    return f"{name} {party}" if party.startswith("(") else f"{name} ({party})"
+
+
 def _closest_html(data: ElectionData, result: SeatResult, margins: Sequence[SeatMargin]) -> str:
     names = {(c.contest_id, c.candidate_id): (c.name or c.candidate_id, c.party or INDEPENDENT)
              for c in data.candidates}
@@ -216,7 +225,7 @@ def _closest_html(data: ElectionData, result: SeatResult, margins: Sequence[Seat
                          else ("(run-off)", ""))
         taker, taker_party = names.get((m.contest_id, m.challenger), (m.challenger, ""))
         rows.append((contest_name.get(m.contest_id, m.contest_id), holder, party, m.ballots,
-                     m.ballots_to_lose, f"{taker} ({taker_party})" if taker else "", m.kind.value))
+                     m.ballots_to_lose, _with_party(taker, taker_party), m.kind.value))
     cols = [Column("Contest", CellKind.NAME), Column("Holder", CellKind.NAME), Column("Party", CellKind.NAME),
             Column("Ballots", CellKind.COUNT), Column("To lose", CellKind.COUNT),
             Column("Would go to", CellKind.NAME), Column("Moved between")]
