@@ -31,7 +31,7 @@ from types import MappingProxyType
 import numpy as np
 from scipy import stats
 
-from tallycheck.forensics.stations import StationEvidence, StationTable
+from .stations import StationEvidence, StationTable
 
 METHOD = "last-digits"
 TESTS = ("2BL", "LastC", "C05s", "P05s")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tallycheck.forensics.stations import StationTable
+from .stations import StationTable
 
 
 @dataclass(frozen=True, slots=True)

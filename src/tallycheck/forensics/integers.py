@@ -26,7 +26,7 @@ from types import MappingProxyType
 import numpy as np
 from scipy import fft, optimize, special
 
-from tallycheck.forensics.stations import StationEvidence, StationTable
+from .stations import StationEvidence, StationTable
 
 METHOD = "integer-percentages"
 DEFAULT_WINDOW = Fraction(1, 2000)  # ±0.05 percentage points, as a fraction of 1

@@ -42,8 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from tallycheck.forensics.fingerprint import fingerprint_bins
-from tallycheck.forensics.stations import StationTable
+from .fingerprint import fingerprint_bins
+from .stations import StationTable
 
 EXTREME_WIDTH = 0.075  # Klimek et al.: extreme-fraud x = 1 − |N(0, 0.075)|
 DEFAULT_ALPHAS = np.round(np.arange(0.25, 6.0001, 0.25), 6)

@@ -55,8 +55,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from tallycheck.forensics.klimek import klimek_first_stage
-from tallycheck.forensics.stations import StationEvidence, StationTable
+from .klimek import klimek_first_stage
+from .stations import StationEvidence, StationTable
 
 METHOD = "mixture"
 SPLIT = 0.7  # eforensics' k: incremental magnitudes below, extreme ones above

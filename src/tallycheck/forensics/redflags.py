@@ -38,8 +38,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from tallycheck.forensics.concentration import VoteConcentration, from_table
-from tallycheck.forensics.stations import StationEvidence, StationTable
+from .concentration import VoteConcentration, from_table
+from .stations import StationEvidence, StationTable
 
 FLAGS = ("high-turnout", "one-candidate", "zero-invalid", "arithmetic", "round-totals", "dominant-candidate",
          "over-allocation")
