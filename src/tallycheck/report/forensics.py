@@ -164,7 +164,9 @@ def _digits_html(summary: dict[str, Any]) -> str:
         'lie outside their interval</summary><p class="muted">2BL: mean second digit (Benford: 4.187); '
         "LastC: mean last digit (4.5); C05s and P05s: shares of counts and of whole percentages ending in 0 "
         "or 5 (0.2). Deckert, Myagkov &amp; Ordeshook (2011) show that clean elections can fail these tests "
-        "and fraudulent ones pass them: read them as prompts, never as findings.</p>" + body + "</details>"
+        "and fraudulent ones pass them: read them as prompts, never as findings. Where many counts are small "
+        "(a minor candidate's few votes, a small contest's sheets), LastC and C05s fall away from 4.5 and 0.2 "
+        "without any fraud: a clean synthetic election fails them too (docs/methods.md).</p>" + body + "</details>"
     )
 
 
