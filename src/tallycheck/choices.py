@@ -14,9 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-
-def _np(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return a.to_numpy(zero_copy_only=False)
+from .arrays import as_numpy as _np
 
 
 def lookup(values: pa.Array | pa.ChunkedArray, sorted_values: pa.Array) -> np.ndarray:

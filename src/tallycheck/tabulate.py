@@ -20,6 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrays import as_numpy as _np
+from .arrays import int_counts as _ints
 from .choices import ballot_choices, lookup
 from .model import ElectionData
 
@@ -41,12 +43,6 @@ class Tabulation:
                 "area": self.areas, "party-area": self.party_areas}[name]
 
 
-def _np(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return a.to_numpy(zero_copy_only=False)
-
-
-def _ints(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return _np(pc.fill_null(a, 0)).astype(np.int64)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> pa.Array:

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrays import as_numpy as _np
 from .choices import Ballots, ballot_choices, lookup
 from .ingest.package import PackageFiles, TypedTable
 from .model import TABLES, ElectionData, ResultCodes
@@ -28,9 +29,6 @@ class Validation:
     def ok(self) -> bool:
         return self.data is not None
 
-
-def _np(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return a.to_numpy(zero_copy_only=False)
 
 
 _ranks = lookup  # index of each value in sorted ids, -1 where absent

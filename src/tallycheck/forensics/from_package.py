@@ -35,6 +35,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..areas import AreaTree
+from ..arrays import as_numpy as _np
+from ..arrays import int_counts as _ints
 from ..model import ElectionData
 from ..tabulate import one_ballot_per_voter
 from .stations import NO_REGISTER, StationTable
@@ -46,12 +48,6 @@ class ChoiceNotFound(ValueError):
     """The requested contest or candidate is not in the package (the message says what is)."""
 
 
-def _np(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return a.to_numpy(zero_copy_only=False)
-
-
-def _ints(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return _np(pc.fill_null(a, 0)).astype(np.int64)
 
 
 def _choice_column(results: pa.Table) -> pa.ChunkedArray:

@@ -16,11 +16,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import __version__
+from ..areas import AreaTree
+from ..arrays import int_counts as _ints
 from ..evidence.store import VersionInfo
 from ..model import ElectionData
 from ..problems import RULES, Problem
 from ..tabulate import Tabulation
-from ..areas import AreaTree
 from .charts import MAX_PANELS, leading_share_histogram, turnout_histogram, turnout_small_multiples
 from .html_page import ReportSection
 from .markup import CellKind, Column, code, count, definition_list, esc, name, percent, plural, ratio, table
@@ -88,9 +89,6 @@ the snapshot SHA-256 above must be listed as ok.</p>
 {files}
 </div>"""
 
-
-def _ints(values: Any) -> np.ndarray:
-    return pc.fill_null(values, 0).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def summary_section(data: ElectionData, tab: Tabulation, stats: StationStats) -> ReportSection:
