@@ -166,32 +166,24 @@ def package_table(
     ok = r_row >= 0
     valid = np.zeros(n, np.int64)
     np.add.at(valid, r_row[ok], r_votes[ok])
-    scr = pa.table(
-        {
-            "contest_id": pa.array(list(screened), pa.string()),
-            "choice": pa.array(list(screened.values()), pa.string()),
-            "hit": pa.array([True] * len(screened)),
-        }
-    )
-    marked = pa.table({"contest_id": res.column("contest_id"), "choice": res_choice,
-                       "i": pa.array(np.arange(res.num_rows))}).join(scr, ["contest_id", "choice"],
-                                                                   join_type="inner", use_threads=False)
-    hit_rows = _np(marked.column("i")).astype(np.int64)
-    hit_rows = hit_rows[ok[hit_rows]]
+    # each result row's choice as a row of `totals` (one join gives both its contest-wide rank and whether it
+    # is the screened choice)
+    at = pa.table({"contest_id": res.column("contest_id"), "choice": res_choice,
+                   "i": pa.array(np.arange(res.num_rows))}).join(
+        totals.select(["contest_id", "choice"]).append_column("t", pa.array(np.arange(totals.num_rows))),
+        ["contest_id", "choice"], join_type="inner", use_threads=False)
+    t_of = np.full(res.num_rows, -1, np.int64)
+    t_of[_np(at.column("i")).astype(np.int64)] = _ints(at.column("t"))
+    in_totals = t_of >= 0
+    t_at = np.maximum(t_of, 0)
+    t_pairs = zip(_np(totals.column("contest_id")).tolist(), _np(totals.column("choice")).tolist())
+    is_screened = np.array([screened.get(c) == ch for c, ch in t_pairs], bool)
+    hit_rows = np.flatnonzero(in_totals & is_screened[t_at] & ok)
     leader = np.zeros(n, np.int64)
     np.add.at(leader, r_row[hit_rows], r_votes[hit_rows])
 
     # the votes matrix: choices by contest-wide rank
-    rank_t = pa.table(
-        {"contest_id": res.column("contest_id"), "choice": res_choice, "i": pa.array(np.arange(res.num_rows))}
-    ).join(
-        totals.select(["contest_id", "choice", "rank"]),
-        ["contest_id", "choice"],
-        join_type="inner",
-        use_threads=False,
-    )
-    ranks = np.full(res.num_rows, -1, np.int64)
-    ranks[_np(rank_t.column("i")).astype(np.int64)] = _ints(rank_t.column("rank"))
+    ranks = np.where(in_totals, _ints(totals.column("rank"))[t_at], -1)
     per_contest = {c: int(np.sum(_np(totals.column("contest_id")) == c)) for c in chosen}
     width = min(per_contest.values()) if per_contest else 0
     votes = np.zeros((n, width), np.int64)
