@@ -1,0 +1,159 @@
+"""A hand-count file (`tallycheck audit record PACKAGE COUNTS.csv`): what the audit boards counted.
+
+Columns (docs/format.md, "Hand counts"): station_id, contest_id, candidate_id, list_id, votes — one row per
+choice of a counted sheet — and, where the board counted them, the sheet totals ballots_cast, invalid and blank
+(on any row of the sheet; repeated values must agree). `status` = "missing" on a row of its own records a
+sheet whose materials could not be found. For ballot polling and card comparison, `ballot` names the ballot
+(station_id#number) or card read, with its vote in candidate_id / list_id (both empty: no valid vote).
+
+Every problem names the file, the row (the header is row 1, as a spreadsheet shows it), the column and the rule;
+nothing is recorded unless the whole file is right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from ..audit.hand_count import HandCount
+from .counts import parse_count
+from .csv_format import read_csv
+from .encoding import to_utf8
+
+COLUMNS = ("station_id", "contest_id", "candidate_id", "list_id", "votes", "ballots_cast", "invalid", "blank",
+           "status", "ballot")
+REQUIRED = ("station_id", "contest_id")
+TOTALS = ("ballots_cast", "invalid", "blank")
+STATUSES = ("", "counted", "missing")
+
+
+@dataclass(frozen=True, slots=True)
+class CountProblem:
+    file: str
+    row: int | None
+    column: str | None
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        where = ", ".join(x for x in (f"row {self.row}" if self.row else "",
+                                      f"column {self.column}" if self.column else "") if x)
+        return f"{self.file}{f' ({where})' if where else ''}: {self.message} [{self.rule}]"
+
+
+class HandCountFileError(ValueError):
+    def __init__(self, problems: list[CountProblem]):
+        self.problems = tuple(problems)
+        shown = "\n".join(str(p) for p in problems[:8])
+        more = len(problems) - 8
+        super().__init__(shown + (f"\n... and {more} more problems." if more > 0 else ""))
+
+
+def read_hand_counts(path: Path, encoding: str | None = None) -> tuple[HandCount, ...]:
+    """The sheets of a hand-count file, in file order of first appearance; HandCountFileError lists every
+    problem."""
+    name = path.name
+    if not path.is_file():
+        raise HandCountFileError([CountProblem(name, None, None, "counts.file", f"{path} is not a file.")])
+    decoded = to_utf8(path.read_bytes(), name, encoding)
+    if decoded.utf8 is None:
+        p = decoded.problem
+        raise HandCountFileError([CountProblem(name, p.row if p else None, None, "counts.encoding",
+                                               p.message if p else f"{name} is not text.")])
+    table = read_csv(decoded.utf8, name, decoded.encoding, frozenset(COLUMNS))
+    problems = [CountProblem(p.file, p.row, p.column, p.rule, p.message)
+                for p in table.problems if p.severity.value == "error"]
+    if problems:
+        raise HandCountFileError(problems)
+    header = [h.strip().lower() for h in table.header]
+    missing_cols = [c for c in REQUIRED if c not in header]
+    if missing_cols:
+        raise HandCountFileError([CountProblem(name, 1, c, "counts.header", f"the header has no column {c!r} "
+                                               f"(expected: {', '.join(COLUMNS)})") for c in missing_cols])
+    unknown = [h for h in header if h and h not in COLUMNS]
+    if unknown:
+        raise HandCountFileError([CountProblem(name, 1, h, "counts.header", f"unknown column {h!r} "
+                                               f"(known: {', '.join(COLUMNS)})") for h in unknown])
+    cols = {h: table.columns[i].to_pylist() for i, h in enumerate(header) if h}
+
+    def cell(col: str, i: int) -> str:
+        return (cols[col][i] or "").strip() if col in cols else ""
+
+    sheets: dict[tuple[str, str], dict] = {}
+    for i, row in enumerate(table.rows.tolist()):
+        station, contest = cell("station_id", i), cell("contest_id", i)
+        for col, value in (("station_id", station), ("contest_id", contest)):
+            if not value:
+                problems.append(CountProblem(name, row, col, "counts.required", f"{col} is empty"))
+        if not station or not contest:
+            continue
+        sheet = sheets.setdefault((station, contest), {"row": row, "missing": False, "totals": {}, "votes": {},
+                                                       "reads": {}})
+        status = cell("status", i).lower()
+        if status not in STATUSES:
+            problems.append(CountProblem(name, row, "status", "counts.status",
+                                         f"status must be 'counted' or 'missing', not {cell('status', i)!r}"))
+            continue
+        cand, lst, ballot, votes_text = cell("candidate_id", i), cell("list_id", i), cell("ballot", i), \
+            cell("votes", i)
+        if status == "missing":
+            if cand or lst or votes_text or ballot:
+                problems.append(CountProblem(name, row, "status", "counts.missing",
+                                             "a row with status 'missing' records no votes"))
+            sheet["missing"] = True
+            continue
+        for col in TOTALS:
+            text = cell(col, i)
+            if not text:
+                continue
+            value = parse_count(text)
+            if value is None:
+                problems.append(CountProblem(name, row, col, "counts.count",
+                                             f"expected a whole number >= 0, got {text!r}"))
+            elif sheet["totals"].setdefault(col, value) != value:
+                problems.append(CountProblem(name, row, col, "counts.totals-conflict",
+                                             f"{col} {value} differs from {sheet['totals'][col]} given earlier "
+                                             f"for station {station}, contest {contest}"))
+        if cand and lst:
+            problems.append(CountProblem(name, row, "list_id", "counts.choice",
+                                         "name a candidate or a list, not both"))
+            continue
+        if ballot:
+            if ballot in sheet["reads"]:
+                problems.append(CountProblem(name, row, "ballot", "counts.duplicate",
+                                             f"ballot {ballot!r} is read twice"))
+                continue
+            if votes_text and parse_count(votes_text) not in (0, 1):
+                problems.append(CountProblem(name, row, "votes", "counts.count",
+                                             "a ballot read one at a time has votes 1 (or empty)"))
+                continue
+            sheet["reads"][ballot] = (cand, lst) if (cand or lst) else None
+            continue
+        if not cand and not lst:
+            if votes_text:
+                problems.append(CountProblem(name, row, "candidate_id", "counts.choice",
+                                             "votes need a candidate_id or a list_id"))
+            continue  # a row that carries only the sheet totals
+        value = parse_count(votes_text)
+        if value is None:
+            problems.append(CountProblem(name, row, "votes", "counts.count",
+                                         f"expected a whole number >= 0, got {votes_text!r}"))
+            continue
+        if (cand, lst) in sheet["votes"]:
+            problems.append(CountProblem(name, row, "candidate_id" if cand else "list_id", "counts.duplicate",
+                                         f"{'candidate' if cand else 'list'} {cand or lst} of station {station}, "
+                                         f"contest {contest} appears twice"))
+            continue
+        sheet["votes"][(cand, lst)] = value
+    for (station, contest), s in sheets.items():
+        if s["missing"] and (s["votes"] or s["reads"] or s["totals"]):
+            problems.append(CountProblem(name, s["row"], "status", "counts.missing",
+                                         f"station {station}, contest {contest} is recorded both as missing "
+                                         "and as counted"))
+    if problems:
+        raise HandCountFileError(sorted(problems, key=lambda p: (p.row or 0, p.column or "")))
+    return tuple(HandCount(station, contest, s["missing"], s["totals"].get("ballots_cast"),
+                           s["totals"].get("invalid"), s["totals"].get("blank"),
+                           MappingProxyType(dict(s["votes"])), MappingProxyType(dict(s["reads"])))
+                 for (station, contest), s in sheets.items())

@@ -1,0 +1,1 @@
+"""The workflow store: audits in progress, their samples and hand counts (SQLAlchemy; SQLite by default)."""

@@ -1,0 +1,209 @@
+"""Audits in the workflow store: create one, enter its seed once, add rounds of draws, record hand counts.
+
+Every write is one transaction, so a refused or interrupted command leaves the store as it was. Nothing is
+updated in place except an audit's seed (set once, never changed) and `closed` (set once).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+
+from ..audit.hand_count import HandCount
+from .schema import (audit_draws, audit_recounts, audit_rounds, audits, hand_sheets, hand_votes, metadata,
+                     recordings)
+
+DATABASE = "workflow.sqlite"
+
+
+class WorkflowError(Exception):
+    """A request the audit's state does not allow (a second seed, counts for an undrawn station, ...)."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def workflow_url(store_root: Path) -> str:
+    return f"sqlite:///{(store_root / DATABASE).resolve()}"
+
+
+def open_workflow(store_root: Path, url: str | None = None) -> Engine:
+    """The workflow database of a store (SQLite in the store folder unless `url` names another), tables made."""
+    if url is None:
+        store_root.mkdir(parents=True, exist_ok=True)
+        url = workflow_url(store_root)
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(conn: Any, _record: Any) -> None:  # integrity and a crash-safe journal
+            cur = conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+    metadata.create_all(engine)
+    return engine
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    audit_id: int
+    created: str
+    version: str
+    snapshot_sha256: str
+    risk_limit: str
+    design: str
+    risk_function: str
+    params: Mapping[str, Any]
+    seed: str | None
+    recounts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Draw:
+    contest_id: str
+    seq: int
+    round: int
+    item: str
+    station_id: str
+    ticket: str
+
+
+def create_audit(engine: Engine, *, version: str, snapshot_sha256: str, risk_limit: str, design: str,
+                 risk_function: str, params: Mapping[str, Any], recounts: Mapping[str, str],
+                 replace: bool = False) -> int:
+    with engine.begin() as conn:
+        current = conn.execute(select(audits.c.audit_id, audits.c.seed).where(audits.c.closed.is_(None))).first()
+        if current is not None:
+            if not replace:
+                raise WorkflowError(f"audit {current.audit_id} is already planned in this store; pass --replace "
+                                    "to plan a new one before its seed is entered")
+            if current.seed is not None:
+                raise WorkflowError(f"audit {current.audit_id} has its seed and draws; it cannot be replaced")
+            conn.execute(update(audits).where(audits.c.audit_id == current.audit_id).values(closed=_now()))
+        audit_id = conn.execute(insert(audits).values(
+            created=_now(), version=version, snapshot_sha256=snapshot_sha256, risk_limit=risk_limit,
+            design=design, risk_function=risk_function, params=json.dumps(dict(params), sort_keys=True),
+        )).inserted_primary_key[0]
+        if recounts:
+            conn.execute(insert(audit_recounts), [{"audit_id": audit_id, "station_id": s, "reason": r}
+                                                  for s, r in sorted(recounts.items())])
+    return int(audit_id)
+
+
+def current_audit(engine: Engine) -> AuditRow | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(audits).where(audits.c.closed.is_(None))
+                           .order_by(audits.c.audit_id.desc())).first()
+        if row is None:
+            return None
+        recounts = conn.execute(select(audit_recounts.c.station_id).where(audit_recounts.c.audit_id == row.audit_id)
+                                .order_by(audit_recounts.c.station_id)).scalars().all()
+    return AuditRow(row.audit_id, row.created, row.version, row.snapshot_sha256, row.risk_limit, row.design,
+                    row.risk_function, MappingProxyType(json.loads(row.params)), row.seed, tuple(recounts))
+
+
+def enter_seed(engine: Engine, audit_id: int, seed: str) -> None:
+    with engine.begin() as conn:
+        got = conn.execute(select(audits.c.seed).where(audits.c.audit_id == audit_id)).scalar_one()
+        if got is not None:
+            if got != seed:
+                raise WorkflowError(f"audit {audit_id} already has its seed ({got}); a seed is entered once")
+            return
+        conn.execute(update(audits).where(audits.c.audit_id == audit_id).values(seed=seed, seed_recorded=_now()))
+
+
+def draws(engine: Engine, audit_id: int) -> tuple[Draw, ...]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit_draws).where(audit_draws.c.audit_id == audit_id)
+                            .order_by(audit_draws.c.contest_id, audit_draws.c.seq)).all()
+    return tuple(Draw(r.contest_id, r.seq, r.round, r.item, r.station_id, r.ticket) for r in rows)
+
+
+def rounds(engine: Engine, audit_id: int) -> int:
+    with engine.connect() as conn:
+        got = conn.execute(select(func.max(audit_rounds.c.round)).where(audit_rounds.c.audit_id == audit_id)).scalar()
+    return int(got or 0)
+
+
+def add_round(engine: Engine, audit_id: int, round_no: int, new_draws: Sequence[Draw]) -> None:
+    with engine.begin() as conn:
+        last = conn.execute(select(func.max(audit_rounds.c.round)).where(audit_rounds.c.audit_id == audit_id)).scalar()
+        if (last or 0) != round_no - 1:
+            raise WorkflowError(f"round {round_no} cannot follow round {last or 0}")
+        conn.execute(insert(audit_rounds).values(audit_id=audit_id, round=round_no, drawn=_now(),
+                                                 draws=len(new_draws)))
+        if new_draws:
+            conn.execute(insert(audit_draws), [
+                {"audit_id": audit_id, "contest_id": d.contest_id, "seq": d.seq, "round": d.round, "item": d.item,
+                 "station_id": d.station_id, "ticket": d.ticket} for d in new_draws])
+
+
+def record_counts(engine: Engine, audit_id: int, *, file_name: str, sha256: str, sheets: Iterable[HandCount],
+                  amend: bool) -> int:
+    """Add one recording (a counts file) in one transaction; returns its id."""
+    sheets = list(sheets)
+    with engine.begin() as conn:
+        if not amend:
+            keys = {(s.station_id, s.contest_id) for s in sheets}
+            done = conn.execute(
+                select(hand_sheets.c.station_id, hand_sheets.c.contest_id)
+                .join(recordings, recordings.c.recording_id == hand_sheets.c.recording_id)
+                .where(recordings.c.audit_id == audit_id)).all()
+            again = sorted(keys & {(r.station_id, r.contest_id) for r in done})
+            if again:
+                s, c = again[0]
+                raise WorkflowError(f"station {s}, contest {c} already has a recorded hand count"
+                                    f"{f' (and {len(again) - 1} more)' if len(again) > 1 else ''}; a correction "
+                                    "is recorded with --amend")
+        rows = sum(max(1, len(s.votes) + len(s.reads)) for s in sheets)
+        rec = conn.execute(insert(recordings).values(audit_id=audit_id, recorded=_now(), file_name=file_name,
+                                                     sha256=sha256, rows=rows, amends=amend)).inserted_primary_key[0]
+        conn.execute(insert(hand_sheets), [
+            {"recording_id": rec, "station_id": s.station_id, "contest_id": s.contest_id, "missing": s.missing,
+             "ballots_cast": s.ballots_cast, "invalid": s.invalid, "blank": s.blank} for s in sheets])
+        votes = [{"recording_id": rec, "station_id": s.station_id, "contest_id": s.contest_id, "candidate_id": c,
+                  "list_id": lst, "item": "", "votes": v} for s in sheets for (c, lst), v in s.votes.items()]
+        votes += [{"recording_id": rec, "station_id": s.station_id, "contest_id": s.contest_id,
+                   "candidate_id": (ch or ("", ""))[0], "list_id": (ch or ("", ""))[1], "item": item,
+                   "votes": 1 if ch else 0} for s in sheets for item, ch in s.reads.items()]
+        if votes:
+            conn.execute(insert(hand_votes), votes)
+    return int(rec)
+
+
+def hand_counts(engine: Engine, audit_id: int) -> dict[tuple[str, str], HandCount]:
+    """The latest recording of each (station, contest) hand count of the audit."""
+    with engine.connect() as conn:
+        sheet_rows = conn.execute(
+            select(hand_sheets, recordings.c.recording_id.label("rec"))
+            .join(recordings, recordings.c.recording_id == hand_sheets.c.recording_id)
+            .where(recordings.c.audit_id == audit_id).order_by(recordings.c.recording_id)).all()
+        latest: dict[tuple[str, str], Any] = {}
+        for r in sheet_rows:
+            latest[(r.station_id, r.contest_id)] = r  # later recordings supersede earlier ones
+        wanted = {r.rec for r in latest.values()}
+        vote_rows = conn.execute(
+            select(hand_votes).join(recordings, recordings.c.recording_id == hand_votes.c.recording_id)
+            .where(recordings.c.audit_id == audit_id)).all() if wanted else []
+    votes: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
+    reads: dict[tuple[str, str], dict[str, tuple[str, str] | None]] = {}
+    for v in vote_rows:
+        key = (v.station_id, v.contest_id)
+        if key not in latest or latest[key].rec != v.recording_id:
+            continue
+        if v.item:
+            reads.setdefault(key, {})[v.item] = (v.candidate_id, v.list_id) if v.votes else None
+        else:
+            got = votes.setdefault(key, {})
+            got[(v.candidate_id, v.list_id)] = got.get((v.candidate_id, v.list_id), 0) + v.votes
+    return {key: HandCount(r.station_id, r.contest_id, bool(r.missing), r.ballots_cast, r.invalid, r.blank,
+                           MappingProxyType(votes.get(key, {})), MappingProxyType(reads.get(key, {})), r.rec)
+            for key, r in latest.items()}

@@ -1,0 +1,93 @@
+"""The workflow database's tables (SQLAlchemy Core), shared by the CLI's audit commands and the web server.
+
+Rows are only ever added: a correction of a hand count is a new recording that supersedes the old one for the
+stations it names, and the old rows stay, so the audit's history can be replayed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (Boolean, Column, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint)
+
+metadata = MetaData()
+
+audits = Table(
+    "audits", metadata,
+    Column("audit_id", Integer, primary_key=True),
+    Column("created", String(32), nullable=False),
+    Column("version", String(16), nullable=False),  # the results version audited (v1, v2, ...)
+    Column("snapshot_sha256", String(64), nullable=False),  # published before the seed is drawn
+    Column("risk_limit", String(32), nullable=False),  # decimal text, exactly as given ("0.05")
+    Column("design", String(32), nullable=False),
+    Column("risk_function", String(32), nullable=False),
+    Column("params", Text, nullable=False),  # JSON: error rate, escalation share, boards, ...
+    Column("seed", String(256)),  # the dice rolls, once entered never changed
+    Column("seed_recorded", String(32)),
+    Column("closed", String(32)),  # set when a newer audit replaces this one before any count
+)
+
+# Stations that complaints put under a full recount: a stratum counted in full beside the sampled one.
+audit_recounts = Table(
+    "audit_recounts", metadata,
+    Column("audit_id", Integer, ForeignKey("audits.audit_id"), nullable=False),
+    Column("station_id", String(128), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    UniqueConstraint("audit_id", "station_id"),
+)
+
+audit_rounds = Table(
+    "audit_rounds", metadata,
+    Column("audit_id", Integer, ForeignKey("audits.audit_id"), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("drawn", String(32), nullable=False),
+    Column("draws", Integer, nullable=False),
+    UniqueConstraint("audit_id", "round"),
+)
+
+# One row per draw, in the order the sequential test reads them. `item` is a station id (batch designs), or
+# "station_id#ballot" (ballot polling), or a card id (card comparison); a repeated station keeps its first seq.
+audit_draws = Table(
+    "audit_draws", metadata,
+    Column("audit_id", Integer, ForeignKey("audits.audit_id"), nullable=False),
+    Column("contest_id", String(128), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("item", String(256), nullable=False),
+    Column("station_id", String(128), nullable=False),
+    Column("ticket", String(80), nullable=False),
+    UniqueConstraint("audit_id", "contest_id", "seq"),
+)
+
+recordings = Table(
+    "recordings", metadata,
+    Column("recording_id", Integer, primary_key=True),
+    Column("audit_id", Integer, ForeignKey("audits.audit_id"), nullable=False),
+    Column("recorded", String(32), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("amends", Boolean, nullable=False, default=False),
+)
+
+# A hand-counted sheet: one station and contest as the board found it (or could not find it).
+hand_sheets = Table(
+    "hand_sheets", metadata,
+    Column("recording_id", Integer, ForeignKey("recordings.recording_id"), nullable=False),
+    Column("station_id", String(128), nullable=False),
+    Column("contest_id", String(128), nullable=False),
+    Column("missing", Boolean, nullable=False, default=False),
+    Column("ballots_cast", Integer),
+    Column("invalid", Integer),
+    Column("blank", Integer),
+    UniqueConstraint("recording_id", "station_id", "contest_id"),
+)
+
+hand_votes = Table(
+    "hand_votes", metadata,
+    Column("recording_id", Integer, ForeignKey("recordings.recording_id"), nullable=False),
+    Column("station_id", String(128), nullable=False),
+    Column("contest_id", String(128), nullable=False),
+    Column("candidate_id", String(128), nullable=False, default=""),
+    Column("list_id", String(128), nullable=False, default=""),
+    Column("item", String(256), nullable=False, default=""),  # a ballot or card, for polling and card designs
+    Column("votes", Integer, nullable=False),
+)
