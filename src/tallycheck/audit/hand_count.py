@@ -21,6 +21,9 @@ class HandCount:
     # ballots or cards read one at a time (ballot polling, card comparison): item -> its vote, None = no valid vote
     reads: Mapping[str, ChoiceKey | None] = field(default_factory=lambda: MappingProxyType({}))
     recording_id: int = 0
+    # where it came from in its file, so a check against the audit can name the row (0: not from a file)
+    row: int = field(default=0, compare=False)
+    choice_rows: Mapping[ChoiceKey, int] = field(default_factory=lambda: MappingProxyType({}), compare=False)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -89,7 +89,7 @@ def read_hand_counts(path: Path, encoding: str | None = None) -> tuple[HandCount
         if not station or not contest:
             continue
         sheet = sheets.setdefault((station, contest), {"row": row, "missing": False, "totals": {}, "votes": {},
-                                                       "reads": {}})
+                                                       "reads": {}, "rows": {}})
         status = cell("status", i).lower()
         if status not in STATUSES:
             problems.append(CountProblem(name, row, "status", "counts.status",
@@ -129,6 +129,8 @@ def read_hand_counts(path: Path, encoding: str | None = None) -> tuple[HandCount
                                              "a ballot read one at a time has votes 1 (or empty)"))
                 continue
             sheet["reads"][ballot] = (cand, lst) if (cand or lst) else None
+            if cand or lst:
+                sheet["rows"].setdefault((cand, lst), row)
             continue
         if not cand and not lst:
             if votes_text:
@@ -146,6 +148,7 @@ def read_hand_counts(path: Path, encoding: str | None = None) -> tuple[HandCount
                                          f"contest {contest} appears twice"))
             continue
         sheet["votes"][(cand, lst)] = value
+        sheet["rows"][(cand, lst)] = row
     for (station, contest), s in sheets.items():
         if s["missing"] and (s["votes"] or s["reads"] or s["totals"]):
             problems.append(CountProblem(name, s["row"], "status", "counts.missing",
@@ -155,5 +158,6 @@ def read_hand_counts(path: Path, encoding: str | None = None) -> tuple[HandCount
         raise HandCountFileError(sorted(problems, key=lambda p: (p.row or 0, p.column or "")))
     return tuple(HandCount(station, contest, s["missing"], s["totals"].get("ballots_cast"),
                            s["totals"].get("invalid"), s["totals"].get("blank"),
-                           MappingProxyType(dict(s["votes"])), MappingProxyType(dict(s["reads"])))
+                           MappingProxyType(dict(s["votes"])), MappingProxyType(dict(s["reads"])),
+                           row=s["row"], choice_rows=MappingProxyType(dict(s["rows"])))
                  for (station, contest), s in sheets.items())

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, func, insert, select, update
 
 from ..audit.hand_count import HandCount
-from .schema import (audit_draws, audit_recounts, audit_rounds, audits, hand_sheets, hand_votes, metadata,
+from .schema import (audit_draws, audit_escalations, audit_recounts, audit_rounds, audits, hand_sheets, hand_votes, metadata,
                      recordings)
 
 DATABASE = "workflow.sqlite"
@@ -133,13 +133,24 @@ def rounds(engine: Engine, audit_id: int) -> int:
     return int(got or 0)
 
 
-def add_round(engine: Engine, audit_id: int, round_no: int, new_draws: Sequence[Draw]) -> None:
+def escalations(engine: Engine, audit_id: int) -> dict[str, str]:
+    """contest_id -> why it went to a full hand count."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit_escalations).where(audit_escalations.c.audit_id == audit_id)).all()
+    return {r.contest_id: r.reason for r in rows}
+
+
+def add_round(engine: Engine, audit_id: int, round_no: int, new_draws: Sequence[Draw],
+              escalate: Mapping[str, str] | None = None) -> None:
     with engine.begin() as conn:
         last = conn.execute(select(func.max(audit_rounds.c.round)).where(audit_rounds.c.audit_id == audit_id)).scalar()
         if (last or 0) != round_no - 1:
             raise WorkflowError(f"round {round_no} cannot follow round {last or 0}")
         conn.execute(insert(audit_rounds).values(audit_id=audit_id, round=round_no, drawn=_now(),
                                                  draws=len(new_draws)))
+        if escalate:
+            conn.execute(insert(audit_escalations), [{"audit_id": audit_id, "contest_id": c, "round": round_no,
+                                                      "reason": r} for c, r in sorted(escalate.items())])
         if new_draws:
             conn.execute(insert(audit_draws), [
                 {"audit_id": audit_id, "contest_id": d.contest_id, "seq": d.seq, "round": d.round, "item": d.item,

@@ -57,6 +57,17 @@ audit_draws = Table(
     UniqueConstraint("audit_id", "contest_id", "seq"),
 )
 
+# A contest sent to a full hand count: the evidence could not confirm it within the sample the audit allows, or
+# no sample can (a tie settled by lot). Recorded when decided, so the decision is part of the audit's history.
+audit_escalations = Table(
+    "audit_escalations", metadata,
+    Column("audit_id", Integer, ForeignKey("audits.audit_id"), nullable=False),
+    Column("contest_id", String(128), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    UniqueConstraint("audit_id", "contest_id"),
+)
+
 recordings = Table(
     "recordings", metadata,
     Column("recording_id", Integer, primary_key=True),
