@@ -34,17 +34,22 @@ class Assertion:
     invalid: Fraction = Fraction(0)
     reason: str = ""
     _by_choice: dict[ChoiceKey, Fraction] = field(init=False, repr=False, compare=False, hash=False)
+    _bounds: tuple[Fraction, Fraction] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        weights = tuple((tuple(key), Fraction(w)) for key, w in self.weights)
+        weights = tuple((tuple(key), w if type(w) is Fraction else Fraction(w)) for key, w in self.weights)
         object.__setattr__(self, "weights", weights)
-        object.__setattr__(self, "other", Fraction(self.other))
-        object.__setattr__(self, "invalid", Fraction(self.invalid))
+        if type(self.other) is not Fraction:
+            object.__setattr__(self, "other", Fraction(self.other))
+        if type(self.invalid) is not Fraction:
+            object.__setattr__(self, "invalid", Fraction(self.invalid))
         by_choice = dict(weights)
         if len(by_choice) != len(weights):
             raise ValueError(f"assertion {self.name!r} of contest {self.contest_id!r} names a choice twice")
         object.__setattr__(self, "_by_choice", by_choice)
-        if self.lower >= 0:
+        values = (self.other, self.invalid, *by_choice.values())
+        object.__setattr__(self, "_bounds", (min(values), max(values)))
+        if self._bounds[0] >= 0:
             raise ValueError(f"assertion {self.name!r} of contest {self.contest_id!r} has no negative score: "
                              "it holds whatever the cards say and needs no audit")
 
@@ -56,11 +61,11 @@ class Assertion:
 
     @property
     def lower(self) -> Fraction:
-        return min(self.other, self.invalid, *(w for _, w in self.weights))
+        return self._bounds[0]
 
     @property
     def upper(self) -> Fraction:
-        return max(self.other, self.invalid, *(w for _, w in self.weights))
+        return self._bounds[1]
 
     def assorter(self, choice: ChoiceKey | None) -> Fraction:
         """SHANGRLA's assorter value of a card: (g - lower) / (-2 lower), in [0, assorter_upper]."""
@@ -74,10 +79,16 @@ class Assertion:
 
     def g_total(self, votes: Mapping[ChoiceKey, int], ballots: int) -> Fraction:
         """Sum of g over a batch's cards (the quantity whose contest total must be positive)."""
-        _, blank = batch_cards(votes, ballots)
-        by_choice, other = self._by_choice, self.other
-        total = sum((by_choice.get(key, other) * n for key, n in votes.items() if n), Fraction(0))
-        return total + self.invalid * blank
+        valid = sum(votes.values())
+        other = self.other
+        # every valid vote scores `other`, corrected for the choices the assertion names
+        total = other * valid if other else Fraction(0)
+        for key, w in self.weights:
+            n = votes.get(key)
+            if n:
+                total += (w - other) * n if other else w * n
+        blank = max(ballots, valid) - valid
+        return total + self.invalid * blank if blank and self.invalid else total
 
     def batch_total(self, votes: Mapping[ChoiceKey, int], ballots: int) -> Fraction:
         """Sum of the assorter over a batch's cards (cards without a valid vote score assorter(None))."""
