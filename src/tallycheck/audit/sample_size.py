@@ -25,7 +25,7 @@ import numpy as np
 from .bravo import QUANTILES, stopping_distribution, wald_asn
 from .risk import DEFAULT_RISK_FUNCTION, RiskFunction, comparison_upper, p_values
 
-_MAX_DRAWS = 10_000_000
+_MAX_DRAWS = 1_000_000
 _SIM_CELLS = 4_000_000  # draws simulated per block of audits (memory: 8 bytes each, a few arrays)
 
 
@@ -50,7 +50,7 @@ def card_comparison_sample_size(diluted_margin: float, risk_limit: float, *, err
     """Cards to examine in a card-level comparison audit (see the module docstring).
 
     cards: the contest's cards, for sampling without replacement and as the cap (a full count); None: with
-    replacement, no cap. Raises ValueError when, at this error rate, no sample short of 10⁷ cards confirms.
+    replacement, no cap. Raises ValueError when, at this error rate, no sample short of 10⁶ cards confirms.
     """
     _check_risk_limit(risk_limit)
     v, u = float(diluted_margin), float(assorter_upper)
