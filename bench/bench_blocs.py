@@ -1,8 +1,9 @@
-"""Benchmark: exact power indices (Banzhaf, Penrose, Shapley-Shubik) of Iraq's 2021 parliament, against baselines
-run in the same process.
+"""Benchmark: exact power indices (Banzhaf, Penrose, Shapley-Shubik) of Iraq's 2021 parliament, against
+baselines run in the same process.
 
 The game: the certified seats (IHEC, 30 Nov 2021) with the 16 one-seat parties and the 43 independents as
-players of their own: 76 players, 329 seats, at the quotas 165 (absolute majority) and 220 (two-thirds quorum).
+players of their own: 76 players, 329 seats, at the quotas 165 (absolute majority) and 220 (two-thirds
+quorum).
 
 - ours: `power_indices(game, [165, 220])`, every index of every player at both quotas, exact (Python ints and
   Fractions), including building the count table;
@@ -62,8 +63,8 @@ def enumerate_indices(weights: list[int], quota: int) -> tuple[list[int], list[F
         decisive = without & (seats < quota) & (seats + w >= quota)
         by_size = np.bincount(size[decisive], minlength=n)
         swings.append(int(by_size.sum()))
-        shapley.append(Fraction(sum(int(c) * factorial(k) * factorial(n - 1 - k) for k, c in enumerate(by_size)),
-                                factorial(n)))
+        orders = sum(int(c) * factorial(k) * factorial(n - 1 - k) for k, c in enumerate(by_size))
+        shapley.append(Fraction(orders, factorial(n)))
     return swings, shapley
 
 

@@ -176,7 +176,7 @@ def test_iraq_counts_are_exact_at_scale() -> None:
     assert sum(w.by_size.values()) > 2 ** 63
 
 
-# -- building the game -----------------------------------------------------------------------------------------
+# -- building the game ------------------------------------------------------------------------------------
 
 def test_independents_single_or_grouped() -> None:
     single = iraq()

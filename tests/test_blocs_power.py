@@ -1,5 +1,6 @@
-"""blocs/power.py: exact Banzhaf, Penrose and Shapley-Shubik indices, checked against published values, against
-brute force on every small game Hypothesis draws, and at Iraq's 76-player scale where the counts pass 2^63."""
+"""blocs/power.py: exact Banzhaf, Penrose and Shapley-Shubik indices, checked against published values,
+against brute force on every small game Hypothesis draws, and at Iraq's 76-player scale where the counts
+pass 2^63."""
 
 from __future__ import annotations
 
@@ -90,11 +91,11 @@ def test_nassau_county(weights, quota, expected) -> None:
 
 
 def test_fifty_forty_nine_one() -> None:
-    # (50, 49, 1) with a simple majority (51 of 100): Banzhaf (3/5, 1/5, 1/5) (Brams, Britannica Guide, p. 194)
+    # (50, 49, 1), a simple majority (51 of 100): Banzhaf (3/5, 1/5, 1/5) (Brams, Britannica Guide, p. 194)
     assert indices([50, 49, 1], 51).banzhaf == (F(3, 5), F(1, 5), F(1, 5))
 
 
-# -- brute force ----------------------------------------------------------------------------------------------
+# -- brute force ------------------------------------------------------------------------------------------
 
 def brute_force(weights, quota):
     n = len(weights)
@@ -150,7 +151,7 @@ def test_quota_outside_the_seats_is_refused() -> None:
         power_indices(game_of([3, 2, 1]), [7])
 
 
-# -- Iraq 2021 at full size: 76 players, 329 seats ------------------------------------------------------------
+# -- Iraq 2021 at full size: 76 players, 329 seats ---------------------------------------------------------
 
 def test_counts_pass_two_to_the_63_and_stay_exact() -> None:
     g = iraq_game()
@@ -176,8 +177,8 @@ def int64_swings(weights, quota, i):
 
 
 def class_swings(weights, quota, i):
-    """Swings counted another way: players of equal weight are interchangeable, so a coalition of the others is
-    a number taken from each weight class (a product of binomials), the one-seat class summed in closed form."""
+    """Swings counted another way: players of equal weight are interchangeable, so a coalition of the others
+    is a number taken from each weight class (a product of binomials), the one-seat class summed at once."""
     others = list(weights)
     others.pop(i)
     classes = {w: others.count(w) for w in set(others) if w != 1}
@@ -225,7 +226,7 @@ def test_json_has_numbers_and_exact_fractions() -> None:
     assert body["swings"]["P0"] == "10"
 
 
-# -- quotas ---------------------------------------------------------------------------------------------------
+# -- quotas -----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, seats, expected", [
     ("majority", 329, 165), ("majority", 100, 51), ("2/3", 329, 220), ("165", 329, 165), (220, 329, 220),

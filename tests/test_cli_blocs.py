@@ -1,7 +1,7 @@
-"""The `blocs` command: exit codes (0 done, 1 a bad seats file or a package that cannot be allocated, 2 a usage
-error such as an unknown party in an alliance), text and JSON outputs, on a party,seats file (Iraq's certified
-2021 seats, IHEC 30 Nov 2021) and on a package. Run in-process on a Typer app with only this command, as
-tallycheck.cli.main() runs it (UsageProblem -> exit 2)."""
+"""The `blocs` command: exit codes (0 done, 1 a bad seats file or a package that cannot be allocated, 2 a
+usage error such as an unknown party in an alliance), text and JSON outputs, on a party,seats file (Iraq's
+certified 2021 seats, IHEC 30 Nov 2021) and on a package. Run in-process on a Typer app with only this
+command, as tallycheck.cli.main() runs it (UsageProblem -> exit 2)."""
 
 from __future__ import annotations
 
@@ -68,8 +68,10 @@ def test_json_shape_and_save_the_homeland(blocs, iraq_csv: Path) -> None:
             assert part[key]["State of Law"] == pytest.approx(num / den)
         assert sum(part["shapley_shubik"].values()) == pytest.approx(1)
         assert {"minimal_winning", "blocking", "alliances", "pivotal", "dummies", "veto"} <= set(part)
-    sth165, sth220 = body["165"]["alliances"]["Save the Homeland"], body["220"]["alliances"]["Save the Homeland"]
-    assert (sth165["seats"], sth165["lacks"], sth165["blocks"], sth165["partners_needed"]) == (141, 24, False, 1)
+    sth165 = body["165"]["alliances"]["Save the Homeland"]
+    sth220 = body["220"]["alliances"]["Save the Homeland"]
+    assert (sth165["seats"], sth165["lacks"], sth165["blocks"], sth165["partners_needed"]) == (141, 24, False,
+                                                                                               1)
     assert sth165["completions"][0] == {"members": ["State of Law"], "seats": 33}
     assert (sth220["lacks"], sth220["blocks"], sth220["lacks_to_block"]) == (79, True, 0)
     assert body["220"]["blocking_seats"] == 110
@@ -137,7 +139,8 @@ def test_usage_errors(blocs, iraq_csv: Path, args, message) -> None:
 @pytest.mark.parametrize("text, message", [
     ("party,seats\nA,3\nB,x2\n", "Expected a whole number >= 0 in column seats, row 3 of bad.csv "
                                  "(rule value.not-a-count). Got: 'x2'."),
-    ("party,seats\nA,3\n,2\n", "Expected a party name in column party, row 3 of bad.csv (rule value.required)"),
+    ("party,seats\nA,3\n,2\n", "Expected a party name in column party, row 3 of bad.csv "
+                               "(rule value.required)"),
     ("party,seats\nA,3\n\nA,2\n", "Duplicate party 'A' in column party, row 4 of bad.csv (rule id.duplicate; "
                                    "first given in row 2)"),
     ("name,seats\nA,3\n", "bad.csv has no column 'party' (rule file.column-missing)"),
@@ -165,7 +168,8 @@ def test_package(blocs, tc, tiny: Path) -> None:
     code, out, err = blocs(tiny, "--quota", "majority", "--json")
     assert code == 0, err
     body = json.loads(out)
-    assert [(p["name"], p["seats"]) for p in body["players"]] == [("Party A", 3), ("Party B", 2), ("Party C", 1)]
+    assert [(p["name"], p["seats"]) for p in body["players"]] == [("Party A", 3), ("Party B", 2),
+                                                                   ("Party C", 1)]
     # 4 of 6: A with either B or C; B and C together hold 3: A is a veto player, B and C equal
     assert body["4"]["shapley_shubik_exact"] == {"Party A": "2/3", "Party B": "1/6", "Party C": "1/6"}
     assert body["4"]["veto"] == ["Party A"]

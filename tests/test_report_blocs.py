@@ -1,5 +1,5 @@
 """report/blocs.py: the coalitions-and-power section (seat share vs Banzhaf vs Shapley-Shubik chart, the
-coalition facts) for an allocated parliament, its escaping of names, and its place in the standalone report."""
+coalition facts) for an allocated parliament, its escaping of names, and its place in the report."""
 
 from __future__ import annotations
 

@@ -14,11 +14,11 @@ from .seats.ties import DEFAULT_SEED
 from .terminal import err, out, print_json, print_rows
 
 QuotaOpt = Annotated[Optional[list[str]], typer.Option(
-    "--quota", metavar="SEATS", help="Seats a decision needs: a number (165), 'majority' (more than half) or a "
-    "share of all seats to reach (2/3). Repeat for several. [default: majority]", show_default=False)]
+    "--quota", metavar="SEATS", help="Seats a decision needs: a number (165), 'majority' (more than half) or "
+    "a share of all seats to reach (2/3). Repeat for several. [default: majority]", show_default=False)]
 AllianceOpt = Annotated[Optional[list[str]], typer.Option(
-    "--alliance", metavar="NAME=P1,P2,...", help="Parties that vote as one player; '(independent)' names every "
-    "independent. Repeat for several.", show_default=False)]
+    "--alliance", metavar="NAME=P1,P2,...", help="Parties that vote as one player; '(independent)' names "
+    "every independent. Repeat for several.", show_default=False)]
 
 
 def _fail(message: str) -> None:
@@ -135,14 +135,15 @@ def blocs_command(
         "--independents", metavar="single|grouped",
         help="Independents as one player each (single) or as one bloc (grouped).")] = "single",
     order: Annotated[Optional[str], typer.Option(
-        "--order", metavar="P1,P2,...", help="Players from left to right (or any bloc order): coalitions must "
-        "then be connected on it. A party in an alliance stands for it; '(independent)' for every "
+        "--order", metavar="P1,P2,...", help="Players from left to right (or any bloc order): coalitions "
+        "must then be connected on it. A party in an alliance stands for it; '(independent)' for every "
         "independent.")] = None,
     max_size: Annotated[int, typer.Option("--max-size", min=1, help="List coalitions of at most this many "
                                           "members (all sizes are counted).")] = 4,
     limit: Annotated[int, typer.Option("--limit", min=0, help="Coalitions listed per kind and quota.")] = 10,
     store: StoreOpt = None, version: VersionOpt = None,
-    seed: Annotated[str, typer.Option(help="A package's public seed of the lot for exact ties.")] = DEFAULT_SEED,
+    seed: Annotated[str, typer.Option(help="A package's public seed of the lot for exact ties.")
+                    ] = DEFAULT_SEED,
     json: JsonOpt = False,
 ) -> None:
     """Coalitions and voting power, exactly: Banzhaf, Shapley-Shubik and Penrose indices, the minimal winning

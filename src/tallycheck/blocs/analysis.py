@@ -32,7 +32,8 @@ class QuotaAnalysis:
         body.update(self.power.to_dict())
         body.update({
             "minimal_winning": [c.to_dict() for c in self.minimal_winning.coalitions],
-            "minimal_winning_by_size": {str(k): str(v) for k, v in sorted(self.minimal_winning.by_size.items())},
+            "minimal_winning_by_size": {str(k): str(v)
+                                        for k, v in sorted(self.minimal_winning.by_size.items())},
             "minimal_winning_smallest": self.minimal_winning.smallest,
             "minimal_winning_complete": self.minimal_winning.complete,
             "blocking": [c.to_dict() for c in self.blocking.coalitions],
@@ -63,7 +64,8 @@ class BlocsAnalysis:
 
 
 def analyse(game: Game, quotas: Sequence[int], *, independents: Independents = Independents.SINGLE,
-            order: Sequence[str] | None = None, max_size: int = MAX_SIZE, limit: int = LIMIT) -> BlocsAnalysis:
+            order: Sequence[str] | None = None, max_size: int = MAX_SIZE, limit: int = LIMIT
+            ) -> BlocsAnalysis:
     """The analysis of `game` for each quota (seats, 1..all). `order`: player names left to right (coalitions
     must then be connected on it; coalitions.player_order says how names are read)."""
     at = player_order(game, order) if order is not None else None

@@ -62,7 +62,7 @@ class CoalitionList:
                 "smallest": self.smallest, "complete": self.complete}
 
 
-def player_order(game: Game, order: Sequence[str], alliance_of: dict[str, str] | None = None) -> tuple[int, ...]:
+def player_order(game: Game, order: Sequence[str]) -> tuple[int, ...]:
     """The players' indices in `order`, a list of player names. A party that joined an alliance stands for its
     alliance (placed where it is first named); INDEPENDENT stands for every independent member, side by side.
     Every player must be placed."""
@@ -200,7 +200,8 @@ def smallest_blocking(game: Game, quota: int, *, limit: int, order: Sequence[int
         return found
     listed = minimal_winning(game, need, max_size=fewest, limit=limit, order=order)
     # complete: every blocking coalition of the fewest members is listed
-    return CoalitionList(need, listed.coalitions, found.by_size, len(listed.coalitions) == found.by_size[fewest])
+    return CoalitionList(need, listed.coalitions, found.by_size,
+                         len(listed.coalitions) == found.by_size[fewest])
 
 
 @dataclass(frozen=True, slots=True)

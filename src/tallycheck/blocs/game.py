@@ -1,9 +1,9 @@
 """Weighted voting games built from a parliament's seats: who the players are and how many seats each holds.
 
 A player is a party, an alliance of parties voting as one (its seats the sum of its members'), one independent
-member, or all independents as one bloc (the user's choice: independents rarely vote as one, but a study may ask
-what they could do if they did). Names are kept exactly as published, in their own script; they are compared
-after Unicode NFC normalisation only, so a name typed on another keyboard still matches.
+member, or all independents as one bloc (the user's choice: independents rarely vote as one, but a study may
+ask what they could do if they did). Names are kept exactly as published, in their own script; they are
+compared after Unicode NFC normalisation only, so a name typed on another keyboard still matches.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class Player:
     members: tuple[str, ...] = ()  # an alliance's parties or the bloc's independents, as given
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "seats": self.seats, "kind": self.kind.value, "members": list(self.members)}
+        return {"name": self.name, "seats": self.seats, "kind": self.kind.value,
+                "members": list(self.members)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,8 @@ def build_game(parties: Sequence[tuple[str, int]], independents: Sequence[str] =
     base: list[Player] = [Player(normal(n), s) for n, s in parties]
     singles = [Player(normal(n), 1, PlayerKind.INDEPENDENT) for n in independents]
     if grouping is Independents.GROUPED and singles:
-        base.append(Player(INDEPENDENT, len(singles), PlayerKind.INDEPENDENTS, tuple(p.name for p in singles)))
+        base.append(Player(INDEPENDENT, len(singles), PlayerKind.INDEPENDENTS,
+                           tuple(p.name for p in singles)))
     else:
         base.extend(singles)
     by_name = {p.name: p for p in base}
@@ -155,7 +157,8 @@ def independent_names(result: SeatResult) -> list[str]:
 
 def game_from_result(result: SeatResult, *, grouping: Independents = Independents.SINGLE,
                      alliances: Mapping[str, Sequence[str]] | None = None) -> Game:
-    """The parliament that `result` (seats.allocate) elected: every party with a seat, and its independents."""
+    """The parliament that `result` (seats.allocate) elected: every party with a seat, and the
+    independents."""
     parties = [(p.party, p.seats) for p in result.parties if p.seats > 0 and p.party != INDEPENDENT]
     return build_game(parties, independent_names(result), grouping=grouping, alliances=alliances)
 

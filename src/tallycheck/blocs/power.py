@@ -2,20 +2,22 @@
 Shapley-Shubik, from counts of coalitions by size and seat total.
 
 The count table N[k][t] (how many coalitions of k players hold t seats) is the generating function
-prod_i (1 + y x^{w_i}) (Brams & Affuso 1976; Mann & Shapley 1962 for the Shapley-Shubik form), built one player
-at a time. A player's view of the others is the same table with that player divided out again,
-C[k][t] = N[k][t] - C[k-1][t - w] (exact: the division by 1 + y x^w leaves no remainder), so every player costs
-one pass over the table, and players with equal seats share one. Then for player i of weight w and quota q:
+prod_i (1 + y x^{w_i}) (Brams & Affuso 1976; Mann & Shapley 1962 for the Shapley-Shubik form), built one
+player at a time. A player's view of the others is the same table with that player divided out again,
+C[k][t] = N[k][t] - C[k-1][t - w] (exact: the division by 1 + y x^w leaves no remainder), so every player
+costs one pass over the table, and players with equal seats share one. Then for player i of weight w and
+quota q:
 
-- swings eta_i = sum over t in [q - w, q - 1] of sum_k C[k][t]: coalitions of the others that i turns from losing
-  to winning;
+- swings eta_i = sum over t in [q - w, q - 1] of sum_k C[k][t]: coalitions of the others that i turns from
+  losing to winning;
 - Penrose psi_i = eta_i / 2^(n-1); Banzhaf beta_i = eta_i / sum_j eta_j;
-- Shapley-Shubik phi_i = sum_k sum_t C[k][t] k! (n-k-1)! / n!: the share of the n! orders of arrival in which i
-  brings the seats that reach the quota.
+- Shapley-Shubik phi_i = sum_k sum_t C[k][t] k! (n-k-1)! / n!: the share of the n! orders of arrival in which
+  i brings the seats that reach the quota.
 
 Only seat totals below the largest quota are ever needed, so the table stops there. Every count is a Python
-int: at 76 players they pass 2^63 (2^75 coalitions of the others, swings of the order of 10^22), where fixed-width
-integer code overflows silently. The numpy arrays hold Python ints (dtype object); numpy only loops over them.
+int: at 76 players they pass 2^63 (2^75 coalitions of the others, swings of the order of 10^22), where
+fixed-width integer code overflows silently. The numpy arrays hold Python ints (dtype object); numpy only
+loops over them.
 """
 
 from __future__ import annotations

@@ -41,6 +41,6 @@ def resolve_quota(text: str | int, seats: int) -> int:
 
 
 def blocking_seats(seats: int, quota: int) -> int:
-    """The fewest seats whose holders, by voting no or staying away, leave fewer than `quota` (Iraq: 110 of 329
-    stop a two-thirds quorum of 220)."""
+    """The fewest seats whose holders, by voting no or staying away, leave fewer than `quota` (Iraq: 110 of
+    329 stop a two-thirds quorum of 220)."""
     return seats - quota + 1

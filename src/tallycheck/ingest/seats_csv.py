@@ -2,9 +2,9 @@
 holds the seats won without a party).
 
 Every error names the file, the row (counted from 1 at the header line, as a spreadsheet shows it), the column
-and the rule (the rule ids of tallycheck.problems), and quotes the value. UTF-8 with or without a byte-order mark
-and UTF-16 with one are read; the delimiter may be a comma, semicolon, tab or pipe; seats may be written in
-Arabic-Indic digits or with thousands separators (ingest.counts).
+and the rule (the rule ids of tallycheck.problems), and quotes the value. UTF-8 with or without a byte-order
+mark and UTF-16 with one are read; the delimiter may be a comma, semicolon, tab or pipe; seats may be written
+in Arabic-Indic digits or with thousands separators (ingest.counts).
 """
 
 from __future__ import annotations
@@ -95,8 +95,8 @@ def read_seats_csv(path: Path) -> list[SeatRow]:
                   f"Got: {raw!r}.")
         if party in first:
             _fail("id.duplicate", name, number, "party", party,
-                  f"Duplicate party {party!r} in column party, {where} (rule id.duplicate; first given in row "
-                  f"{first[party]}).")
+                  f"Duplicate party {party!r} in column party, {where} (rule id.duplicate; first given in "
+                  f"row {first[party]}).")
         first[party] = number
         out.append(SeatRow(party, seats, number))  # type: ignore[arg-type]
     if not out:

@@ -80,7 +80,8 @@ def _sizes(by_size: Mapping[int, int]) -> str:
 def _facts(game: Game, part: QuotaAnalysis) -> str:
     rows: list[tuple[str, str]] = []
     mw, b, r = part.minimal_winning, part.blocking, part.roles
-    rows.append(("Seats needed", f"{count(part.quota)} of {count(game.seats)} ({_quota_word(part.quota, game.seats)})"))
+    rows.append(("Seats needed",
+                 f"{count(part.quota)} of {count(game.seats)} ({_quota_word(part.quota, game.seats)})"))
     if mw.by_size:
         listed = [c for c in mw.coalitions if len(c.members) == mw.smallest]
         rows.append(("Smallest winning coalitions", _sizes(mw.by_size) + (
@@ -128,14 +129,15 @@ def blocs_section(result: SeatResult, quotas: Sequence[int | str] = ("majority",
                              "to study.</p>")
     resolved = [resolve_quota(q, game.seats) for q in quotas]
     analysis = analyse(game, resolved, independents=independents, max_size=MAX_SIZE, limit=LISTED)
-    intro = (f"<p>The {count(game.seats)} seats as a weighted voting game of {plural(len(game.players), 'player')}"
-             f" (parties{', alliances' if alliances else ''} and "
-             f"{'each independent member singly' if independents is Independents.SINGLE else 'the independents as one bloc'}"
+    who = ("each independent member singly" if independents is Independents.SINGLE
+           else "the independents as one bloc")
+    intro = (f"<p>The {count(game.seats)} seats as a weighted voting game of "
+             f"{plural(len(game.players), 'player')} (parties{', alliances' if alliances else ''} and {who}"
              "). A party's seat share is not its power: the <em>Banzhaf</em> index is its share of the "
-             "coalitions in which its votes decide (normalised over all players), the <em>Shapley-Shubik</em> "
-             "index its share of the orders of joining in which it brings the deciding seats, and "
-             "<em>Penrose</em> the chance that its votes decide when every other member votes yes or no at "
-             "random. All are computed exactly (docs/methods.md, Blocs and power).</p>")
+             "coalitions in which its votes decide (normalised over all players), the "
+             "<em>Shapley-Shubik</em> index its share of the orders of joining in which it brings the "
+             "deciding seats, and <em>Penrose</em> the chance that its votes decide when every other member "
+             "votes yes or no at random. All are computed exactly (docs/methods.md, Blocs and power).</p>")
     parts = [intro]
     for part in analysis.quotas:
         parts.append(f"<h3>At {count(part.quota)} seats ({esc(_quota_word(part.quota, game.seats))})</h3>")
