@@ -302,6 +302,7 @@ class _Analyses:
     screen: Any
     truth: Any
     notes: tuple[str, ...]
+    audit: Any = None  # workflow.audit_demo.DemoAudit, in the demo
 
 
 def _analyse(package: Path, data: Any, tab: Any, lot: Any, screen: bool, mixture: bool, step: Any,
@@ -332,14 +333,25 @@ def _analyse(package: Path, data: Any, tab: Any, lot: Any, screen: bool, mixture
 
 
 def _sections(data: Any, a: _Analyses) -> tuple[Any, ...]:
+    from .report.blocs import blocs_section
     from .report.forensics import forensics_section
     from .report.seats import seats_section
 
     sections = []
     if a.seats is not None:
         sections.append(seats_section(data, a.seats, a.margins))
+        sections.append(blocs_section(a.seats, ("majority", "2/3")))
     if a.screen is not None:
         sections.append(forensics_section(a.screen, a.truth))
+    if a.audit is not None:
+        from .report.audit import audit_section
+
+        d = a.audit
+        sections.append(audit_section(d.final, risk_limit=d.risk_limit, seed=d.seed, design="batch-comparison",
+                                      risk_function="kaplan-markov", rounds=len(d.rounds),
+                                      stations_counted=d.stations_counted, recounts=d.recounts,
+                                      expected_stations=d.expected_stations,
+                                      names={c.contest_id: c.name for c in data.contests}))
     return tuple(sections)
 
 
@@ -420,22 +432,59 @@ def demo(out_dir: Annotated[Path, typer.Option("--out", help="Working folder for
                 line += (f"; {hit:,} of them carry injected fraud ({int(np.sum(injected)):,} sheets were "
                          f"tampered with)")
             out.print(line + ". A flag is a reason to look, not proof.")
+        if a.truth is not None:
+            a = _demo_audit(package, st, a, seed, out_dir, step)
         step("writing the report")
         from .report import build_report
         path = build_report(data, tab, out=out_dir / "report.html", version=v, problems=st.problems(v.name),
                             extra_sections=_sections(data, a))
-    out.print(f"6. Report: {path.resolve()}")
+    out.print(f"7. Report: {path.resolve()}")
     out.print(f"Done in {time.perf_counter() - t0:.1f} s. Verify the evidence with: tallycheck verify {package}; "
               f"seats and margins: tallycheck seats {package}; the screen: tallycheck screen {package}")
 
 
+DEMO_RECOUNTS = 50  # complaints: the screen's most suspicious stations, recounted in full before the sample
+
+
+def _demo_audit(package: Path, st: Store, a: _Analyses, seed: int, out_dir: Path, step: Any) -> _Analyses:
+    """Step 6 of the demo: complaints recount the most suspicious stations, then a risk-limiting audit draws
+    from dice rolls (the demo's seed, repeated to 20 digits) and the boards' counts come from the truth."""
+    import dataclasses
+
+    from .workflow.audit_demo import run_demo_audit
+
+    s = a.screen
+    recounts: list[str] = []
+    if s is not None:
+        flagged = s.flagged()
+        for i in s.ranking():
+            sid = str(s.table.station_id[i])
+            if flagged[i] and sid not in recounts:
+                recounts.append(sid)
+            if len(recounts) == DEMO_RECOUNTS:
+                break
+    dice = (str(seed) * 20)[:20]
+    d = run_demo_audit(package, st, risk_limit=0.05, seed=dice, recounts=recounts, folder=out_dir / "audit",
+                       step=step)
+    full = [c for c in d.final if c.state.value == "full count"]
+    confirmed = sum(c.state.value == "confirmed" for c in d.final)
+    out.print(f"6. Audited at risk limit 0.05 from dice {dice}: {len(recounts)} complaint recounts, then "
+              f"{len(d.rounds)} round(s), {d.stations_counted:,} stations counted by hand: {confirmed} contests "
+              f"confirmed, {len(full)} sent to a full hand count"
+              + (f", overturned by the hand count: {', '.join(d.overturned)}" if d.overturned else
+                 ", none overturned") + f". Hand counts and state: {d.folder}, {package / '.tallycheck'}")
+    return dataclasses.replace(a, audit=d)
+
+
 def _register_commands() -> None:
     """Commands of the later capabilities live in their own modules; each adds itself to `app`."""
-    from . import cli_apportion, cli_screen, cli_seats
+    from . import cli_apportion, cli_audit, cli_blocs, cli_screen, cli_seats
 
     cli_apportion.register(app)
     cli_seats.register(app)
     cli_screen.register(app)
+    cli_blocs.register(app)
+    cli_audit.register(app)
 
 
 _register_commands()

@@ -8,7 +8,7 @@ assertion's reported totals are one matrix-vector product (`assertion_scores`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from types import MappingProxyType
@@ -129,6 +129,13 @@ class Scores:
     assorter_num: np.ndarray
     denominator: int
     upper: float  # SHANGRLA's u: the largest assorter value of one card
+    # the integer scores themselves (scale × g): per choice, of a valid vote for another choice, of a card
+    # without a valid vote, and the least and greatest score of one card
+    weights: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    other: int = 0
+    invalid: int = 0
+    lower: int = -1
+    upper_g: int = 1
 
     @property
     def assorter(self) -> np.ndarray:
@@ -145,18 +152,49 @@ class Scores:
         return self.margin / n if n else Fraction(0)
 
 
-def assertion_scores(assertion: Assertion, counts: ContestCounts, votes: np.ndarray | None = None,
-                     ballots: np.ndarray | None = None) -> Scores:
-    """The assertion's integer scores per station of `counts` (or of another matrix on the same choices, e.g.
-    hand counts)."""
+def _int_weights(assertion: Assertion, at: Mapping[ChoiceKey, int], n: int
+                 ) -> tuple[np.ndarray, int, int, int, int]:
+    """(integer g per choice, of a card without a valid vote, least and greatest g of a card, g of another
+    valid choice), all × the scale that makes them integers. `at`: choice -> column."""
+    named = assertion.weights
+    scale = math.lcm(*(w.denominator for _, w in named), assertion.other.denominator,
+                     assertion.invalid.denominator)
+
+    def whole(x: Fraction) -> int:
+        return x.numerator * (scale // x.denominator)
+
+    other = whole(assertion.other)
+    w = np.full(n, other, dtype=np.int64)
+    for c, x in named:
+        j = at.get(c)
+        if j is not None:
+            w[j] = whole(x)
+    return w, whole(assertion.invalid), whole(assertion.lower), whole(assertion.upper), other
+
+
+def contest_scores(assertions: Sequence[Assertion], counts: ContestCounts, votes: np.ndarray | None = None,
+                   ballots: np.ndarray | None = None) -> dict[str, Scores]:
+    """Every assertion's integer scores per station of `counts` (or of another matrix on the same choices,
+    e.g. hand counts), by one integer matrix product per contest."""
     votes = counts.votes if votes is None else votes
     ballots = counts.ballots if ballots is None else ballots
-    weights = [assertion.g(c) for c in counts.choices]
-    scale = _scale(weights + [assertion.invalid, assertion.other, assertion.lower])
-    w = np.array([int(x * scale) for x in weights], dtype=np.int64)
+    if not assertions:
+        return {}
+    at = {c: j for j, c in enumerate(counts.choices)}
+    parts = [_int_weights(a, at, len(counts.choices)) for a in assertions]
+    W = np.stack([p[0] for p in parts], axis=1) if counts.choices else np.zeros((0, len(parts)), np.int64)
     valid = votes.sum(axis=1) if votes.size else np.zeros(len(ballots), np.int64)
     cards = np.maximum(ballots, valid)
-    g = (votes @ w if votes.size else np.zeros(len(ballots), np.int64)) + int(assertion.invalid * scale) * (cards - valid)
-    low = int(assertion.lower * scale)  # negative
-    num = g - low * cards
-    return Scores(g, cards, num, -2 * low, float(assertion.assorter_upper))
+    blank = cards - valid
+    G = votes @ W if votes.size else np.zeros((len(ballots), len(parts)), np.int64)
+    out = {}
+    for k, (a, (w, inv, low, up, other)) in enumerate(zip(assertions, parts)):
+        g = G[:, k] + inv * blank
+        out[a.name] = Scores(g, cards, g - low * cards, -2 * low, float(a.assorter_upper), w, other, inv, low, up)
+    return out
+
+
+def assertion_scores(assertion: Assertion, counts: ContestCounts, votes: np.ndarray | None = None,
+                     ballots: np.ndarray | None = None) -> Scores:
+    """One assertion's scores (see contest_scores)."""
+    return contest_scores([assertion], counts, votes, ballots)[assertion.name]

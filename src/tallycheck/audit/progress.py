@@ -1,0 +1,313 @@
+"""Where an audit stands: the risk of every assertion after the hand counts so far, each contest's state, and
+the next round of draws.
+
+A contest is *confirmed* when every one of its assertions has a risk at or below the limit; it *continues* while
+some assertion's risk is above it; it goes to a *full count* when no sample can confirm it (a tie settled by lot,
+no margin) or when the sample it would need passes the escalation share of its stations. A full count that is
+complete decides the contest by the hand counts themselves: the reported winners are confirmed or overturned.
+
+Round sizes use the seed's own sequence: the next round is the smallest number of further draws that would
+confirm every assertion if their hand counts agree with the reported results (so a round with no discrepancy
+ends the audit of that contest), computed exactly by running the risk functions on that hypothetical sample.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+from .batch import StationAssertion, overstatements, ratio_p_values
+from .hand_count import HandCount
+from .plan import AuditSettings, Design, Drawn
+from .polling import polling_draws, polling_p_values, wald_expected_draws
+from .population import ContestPopulation
+from .risk import RiskFunction
+from .sampling import draw_pps
+
+
+class State(str, Enum):
+    CONFIRMED = "confirmed"
+    CONTINUE = "continue"
+    FULL_COUNT = "full count"
+
+
+@dataclass(frozen=True, slots=True)
+class AssertionRisk:
+    name: str
+    description: str
+    risk: float
+    p_values: tuple[float, ...] = ()  # after each counted draw
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "description": self.description, "risk": self.risk}
+
+
+@dataclass(frozen=True, slots=True)
+class ContestStatus:
+    contest_id: str
+    state: State
+    risk: float  # the largest risk over the contest's assertions (1 before any evidence)
+    assertions: tuple[AssertionRisk, ...] = ()
+    drawn: int = 0  # distinct stations drawn for the sample
+    counted: int = 0  # of those, hand-counted
+    awaiting: tuple[str, ...] = ()  # stations to count before the risk can move (sample or complaint recounts)
+    reason: str = ""
+    outcome: str = ""  # after a complete full count: "confirmed" or "overturned"
+    risk_by_draw: tuple[float, ...] = ()  # the contest's risk after each counted draw
+
+    def to_dict(self) -> dict[str, object]:
+        return {"contest_id": self.contest_id, "state": self.state.value, "risk": self.risk,
+                "drawn": self.drawn, "counted": self.counted, "awaiting": list(self.awaiting),
+                "reason": self.reason, "outcome": self.outcome,
+                "assertions": [a.to_dict() for a in self.assertions], "risk_by_draw": list(self.risk_by_draw)}
+
+
+# -- batch comparison: stations drawn with probability proportional to their error bound -----------------------
+
+def station_assertions(pop: ContestPopulation, hand: Mapping[tuple[str, str], HandCount]) -> list[StationAssertion]:
+    """The contest's assertions over its sampled stations, the counted complaint recounts in the margin."""
+    cc, s = pop.reported, pop.sampled
+    stations = tuple(st for st, keep in zip(cc.stations, s) if keep)
+    out = []
+    for a in pop.assertions.assertions:
+        sc = pop.scores[a.name]  # on the outcome counts: the recount rows hold their hand counts
+        margin = int(sc.g[s].sum()) + int(sc.g[pop.recounted].sum())
+        out.append(StationAssertion(a.name, stations, sc.g[s], sc.cards[s], sc.lower, sc.upper_g, margin,
+                                    tuple(int(x) for x in sc.weights), cc.choices, sc.other, sc.invalid))
+    return out
+
+
+def batch_weights(sas: Sequence[StationAssertion]) -> np.ndarray:
+    """One sampling weight per station for all the contest's assertions: the largest share of an assertion's
+    margin the station could hide (MACRO's u_p, Stark 2008). Every assertion's test uses these same weights."""
+    good = [sa for sa in sas if sa.margin > 0]
+    if not good:
+        return np.ones(len(sas[0].stations)) if sas else np.zeros(0)
+    return np.max([np.maximum(sa.bound, 0) / sa.margin for sa in good], axis=0)
+
+
+def batch_draws(pop: ContestPopulation, seed: str, n: int, drop: int, weights: np.ndarray) -> tuple[Drawn, ...]:
+    stations = [st for st, keep in zip(pop.reported.stations, pop.sampled) if keep]
+    n = max(0, min(n, int((weights > 0).sum()) - drop))
+    return tuple(Drawn(str(d.item_id), str(d.item_id), d.ticket)
+                 for d in draw_pps(seed, stations, [float(w) for w in weights], n, drop=drop))
+
+
+def _batch_p(sa: StationAssertion, index: np.ndarray, omega: np.ndarray, weights: np.ndarray,
+             risk_function: RiskFunction) -> np.ndarray:
+    if sa.margin <= 0:
+        return np.ones(len(index))
+    if not len(index):
+        return np.empty(0)
+    rf = RiskFunction.KAPLAN_MARKOV if risk_function is RiskFunction.BRAVO else risk_function
+    return ratio_p_values(sa.bound, sa.understatement, sa.margin, index, np.minimum(omega, sa.bound[index]),
+                          weights=weights, risk_function=rf)
+
+
+def batch_risks(pop: ContestPopulation, sas: Sequence[StationAssertion], weights: np.ndarray,
+                drawn: Sequence[Drawn], hand: Mapping[tuple[str, str], HandCount],
+                risk_function: RiskFunction) -> list[AssertionRisk]:
+    counted: list[str] = []
+    for d in drawn:  # the sequential test reads the draws in order: stop at the first not yet counted
+        if (d.station_id, pop.contest_id) not in hand:
+            break
+        counted.append(d.station_id)
+    totals = {}
+    for st in counted:
+        h = hand[(st, pop.contest_id)]
+        totals[st] = None if h.missing else (dict(h.votes), h.cards)
+    out = []
+    for a, sa in zip(pop.assertions.assertions, sas):
+        index, omega, broken = overstatements(sa, counted, totals)
+        p = _batch_p(sa, index, omega, weights, risk_function)
+        p = np.where(np.logical_or.accumulate(broken), 1.0, p) if len(p) else p
+        out.append(AssertionRisk(a.name, a.description, float(p[-1]) if len(p) else 1.0, tuple(map(float, p))))
+    return out
+
+
+def batch_needed(sas: Sequence[StationAssertion], weights: np.ndarray, order: np.ndarray, omega_seen: np.ndarray,
+                 risk_limit: float, risk_function: RiskFunction, limit: int) -> int | None:
+    """The fewest further stations, in `order` after the len(omega_seen[k]) already counted, that confirm every
+    assertion if their counts agree with their sheets; None if `limit` stations do not."""
+    seen = omega_seen.shape[1] if omega_seen.ndim == 2 else 0
+    worst = 0
+    for k, sa in enumerate(sas):
+        if sa.margin <= 0:
+            return None
+        omega = np.concatenate([omega_seen[k] if seen else np.zeros(0, np.int64),
+                                np.zeros(len(order) - seen, np.int64)])
+        p = _batch_p(sa, order, omega, weights, risk_function)
+        hit = np.flatnonzero(p[seen:] <= risk_limit) if len(p) > seen else np.zeros(0, np.int64)
+        if not hit.size and seen and p[seen - 1] <= risk_limit:
+            continue
+        if not hit.size:
+            return None
+        worst = max(worst, int(hit[0]) + 1)
+    return worst if worst <= limit else None
+
+
+# -- the contest's state ---------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class ContestAudit:
+    """Everything the status and the next round need for one contest (built per call; plain values inside)."""
+
+    pop: ContestPopulation
+    settings: AuditSettings
+    drawn: tuple[Drawn, ...]
+    escalated: str
+    hand: Mapping[tuple[str, str], HandCount]
+    _sas: list[StationAssertion] | None = field(default=None)
+    _weights: np.ndarray | None = field(default=None)
+
+    @property
+    def contest_id(self) -> str:
+        return self.pop.contest_id
+
+    def sas(self) -> list[StationAssertion]:
+        if self._sas is None:
+            self._sas = station_assertions(self.pop, self.hand)
+            self._weights = batch_weights(self._sas)
+        return self._sas
+
+    def weights(self) -> np.ndarray:
+        self.sas()
+        return self._weights  # type: ignore[return-value]
+
+    def full_count_reason(self) -> str:
+        return self.escalated or self.pop.assertions.full_count
+
+    def recounts_pending(self) -> tuple[str, ...]:
+        cc = self.pop.reported
+        return tuple(st for st, samp, rec in zip(cc.stations, self.pop.sampled, self.pop.recounted)
+                     if not samp and not rec)
+
+    def stations_drawn(self) -> list[str]:
+        return list(dict.fromkeys(d.station_id for d in self.drawn))
+
+    def risks(self) -> list[AssertionRisk]:
+        design, rf = self.settings.design, self.settings.risk_function
+        if design is Design.BATCH_COMPARISON:
+            return batch_risks(self.pop, self.sas(), self.weights(), self.drawn, self.hand, rf)
+        out = []
+        for a in self.pop.assertions.assertions:
+            p = polling_p_values(a, self.pop.scores[a.name], self.pop, self.drawn, self.hand, rf)
+            out.append(AssertionRisk(a.name, a.description, float(p[-1]) if len(p) else 1.0, tuple(map(float, p))))
+        return out
+
+
+def contest_status(ca: ContestAudit) -> ContestStatus:
+    pop, alpha = ca.pop, ca.settings.risk_limit
+    stations = ca.stations_drawn()
+    counted = [s for s in stations if (s, ca.contest_id) in ca.hand]
+    awaiting_sample = tuple(s for s in stations if (s, ca.contest_id) not in ca.hand)
+    reason = ca.full_count_reason()
+    if reason:
+        everyone = pop.reported.stations
+        missing = [s for s in everyone if (s, ca.contest_id) not in ca.hand]
+        lost = [s for s in everyone if (s, ca.contest_id) in ca.hand and ca.hand[(s, ca.contest_id)].missing]
+        return ContestStatus(ca.contest_id, State.FULL_COUNT, 1.0, (), len(stations), len(counted),
+                             tuple(missing), reason + (f"; {len(lost)} station(s) with missing materials"
+                                                       if lost else ""))
+    if not pop.assertions.assertions:
+        return ContestStatus(ca.contest_id, State.CONFIRMED, 0.0, reason="no assertion is needed: "
+                             "the outcome cannot change (every candidate wins, or none can)")
+    pending = ca.recounts_pending()
+    if pending:
+        return ContestStatus(ca.contest_id, State.CONTINUE, 1.0, (), len(stations), len(counted),
+                             pending + awaiting_sample,
+                             f"{len(pending)} complaint recount(s) to count before the sample is read")
+    risks = ca.risks()
+    risk = max(r.risk for r in risks)
+    length = max((len(r.p_values) for r in risks), default=0)
+    by_draw = tuple(max(r.p_values[i] if i < len(r.p_values) else 1.0 for r in risks) for i in range(length))
+    state = State.CONFIRMED if risk <= alpha else State.CONTINUE
+    return ContestStatus(ca.contest_id, state, risk, tuple(risks), len(stations), len(counted), awaiting_sample,
+                         "" if state is State.CONFIRMED else
+                         (f"{len(awaiting_sample)} drawn station(s) still to count" if awaiting_sample else
+                          "the risk is above the limit: draw another round"), risk_by_draw=by_draw)
+
+
+def next_draws(ca: ContestAudit, seed: str) -> tuple[tuple[Drawn, ...], str]:
+    """(further draws, "" ) for a contest that continues with every drawn station counted, or ((), reason) to
+    send it to a full count; ((), "") when it needs nothing now (confirmed, or awaiting counts)."""
+    status = contest_status(ca)
+    if status.state is not State.CONTINUE or status.awaiting:
+        return (), ""
+    design, alpha = ca.settings.design, ca.settings.risk_limit
+    pop = ca.pop
+    if design is Design.BATCH_COMPARISON:
+        sas, w = ca.sas(), ca.weights()
+        population = int((w > 0).sum())
+        limit = math.floor(ca.settings.escalate_at * pop.stations)
+        done = len(ca.drawn)
+        if done >= limit:
+            return (), f"the sample reached {done} of {pop.stations} stations without confirming the outcome"
+        sequence = batch_draws(pop, seed, min(population, limit) - done, done, w) if population > done else ()
+        stations = [st for st, keep in zip(pop.reported.stations, pop.sampled) if keep]
+        at = {st: i for i, st in enumerate(stations)}
+        order = np.array([at[d.station_id] for d in (*ca.drawn, *sequence)], dtype=np.int64)
+        totals = {}
+        for d in ca.drawn:
+            h = ca.hand[(d.station_id, pop.contest_id)]
+            totals[d.station_id] = None if h.missing else (dict(h.votes), h.cards)
+        seen = np.array([overstatements(sa, [d.station_id for d in ca.drawn], totals)[1] for sa in sas]) \
+            if done else np.zeros((len(sas), 0), np.int64)
+        k = batch_needed(sas, w, order, seen, alpha, ca.settings.risk_function, limit - done)
+        if k is None:
+            return (), (f"even if every further station agreed with its sheet, more than "
+                        f"{ca.settings.escalate_at:.0%} of the contest's {pop.stations} stations would be needed")
+        return tuple(sequence[:k]), ""
+    # ballot polling: Wald's estimate of the draws still needed, from the current risk
+    ballots = pop.ballots
+    limit = math.floor(ca.settings.escalate_at * ballots)
+    done = len(ca.drawn)
+    need = 0.0
+    for a, r in zip(pop.assertions.assertions, ca.risks()):
+        if r.risk <= alpha:
+            continue
+        asn = wald_expected_draws(pop.scores[a.name], pop, a, alpha)
+        need = max(need, asn * math.log(max(r.risk, alpha) / alpha) / math.log(1 / alpha))
+    k = max(1, math.ceil(need))
+    if not math.isfinite(need) or done + k > limit:
+        return (), (f"the ballots still needed pass {ca.settings.escalate_at:.0%} of the contest's "
+                    f"{ballots} ballots")
+    return polling_draws(pop, seed, k, done), ""
+
+
+def first_draws(ca: ContestAudit, seed: str) -> tuple[tuple[Drawn, ...], str]:
+    """Round 1 of a contest: the draws that confirm it if the counts agree (batch, exact on the seed's own
+    sequence), or Wald's expected number (polling); or a full count."""
+    if ca.full_count_reason():
+        return (), ca.full_count_reason()
+    if not ca.pop.assertions.assertions:
+        return (), ""
+    return next_draws_from_nothing(ca, seed)
+
+
+def next_draws_from_nothing(ca: ContestAudit, seed: str) -> tuple[tuple[Drawn, ...], str]:
+    pop, alpha = ca.pop, ca.settings.risk_limit
+    if ca.settings.design is Design.BATCH_COMPARISON:
+        sas, w = ca.sas(), ca.weights()
+        if any(sa.margin <= 0 for sa in sas):
+            return (), "an assertion has no margin once the complaint recounts are in"
+        limit = math.floor(ca.settings.escalate_at * pop.stations)
+        sequence = batch_draws(pop, seed, limit, 0, w)
+        stations = [st for st, keep in zip(pop.reported.stations, pop.sampled) if keep]
+        at = {st: i for i, st in enumerate(stations)}
+        order = np.array([at[d.station_id] for d in sequence], dtype=np.int64)
+        k = batch_needed(sas, w, order, np.zeros((len(sas), 0), np.int64), alpha, ca.settings.risk_function,
+                         limit)
+        if k is None:
+            return (), (f"even with no discrepancy, confirming needs more than {ca.settings.escalate_at:.0%} of "
+                        f"the contest's {pop.stations} stations")
+        return tuple(sequence[:k]), ""
+    need = max(wald_expected_draws(pop.scores[a.name], pop, a, alpha) for a in pop.assertions.assertions)
+    if not math.isfinite(need) or need > ca.settings.escalate_at * pop.ballots:
+        return (), (f"the expected sample passes {ca.settings.escalate_at:.0%} of the contest's {pop.ballots} "
+                    "ballots")
+    return polling_draws(pop, seed, math.ceil(need), 0), ""

@@ -1,0 +1,308 @@
+"""Running an audit against a package's store: plan it, enter the seed and draw rounds, record hand counts,
+read its status. The CLI's `audit` commands (and later the web app) call these; the statistics live in
+tallycheck.audit, the state in the workflow database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from ..audit.hand_count import HandCount
+from ..audit.plan import AuditPlan, AuditSettings, Design, Drawn
+from ..audit.planning import plan_audit
+from ..audit.population import Population, audit_population
+from ..audit.progress import ContestAudit, ContestStatus, State, contest_status, first_draws, next_draws
+from ..audit.sampling import seed_from_dice
+from ..evidence import Store
+from ..model import ElectionData
+from ..report.audit_sheets import PullItem, TallyChoice
+from .audits import (AuditRow, Draw, WorkflowError, add_round, create_audit, current_audit, draws, enter_seed,
+                     escalations, hand_counts, open_workflow, record_counts, rounds)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditContext:
+    engine: Engine
+    audit: AuditRow
+    data: ElectionData
+    settings: AuditSettings
+    population: Population
+    draws: Mapping[str, tuple[Drawn, ...]]  # contest_id -> draws in order
+    rounds_of: Mapping[tuple[str, str], int]  # (contest_id, item) -> round it was drawn in
+    hand: Mapping[tuple[str, str], HandCount]
+    escalated: Mapping[str, str]
+    rounds: int
+
+    def contest(self, contest_id: str) -> ContestAudit:
+        return ContestAudit(self.population.contests[contest_id], self.settings, self.draws.get(contest_id, ()),
+                            self.escalated.get(contest_id, ""), self.hand)
+
+    def statuses(self) -> list[ContestStatus]:
+        return [contest_status(self.contest(cid)) for cid in sorted(self.population.contests,
+                                                                     key=lambda s: s.encode("utf-8"))]
+
+
+def settings_of(audit: AuditRow) -> AuditSettings:
+    p = audit.params
+    return AuditSettings(float(audit.risk_limit), Design(audit.design), audit.risk_function,
+                         float(p.get("error_rate", 0.0)), float(p.get("escalate_at", 0.5)))
+
+
+def plan(store: Store, *, version: str | None, settings: AuditSettings, recounts: Mapping[str, str],
+         replace: bool, risk_limit_text: str) -> tuple[int, AuditPlan]:
+    """Plan an audit of a results version and record it in the store's workflow database."""
+    info = store.resolve(version)
+    data = store.load(info.name)
+    known = set(data.table("stations").column("station_id").to_pylist())
+    unknown = sorted(set(recounts) - known)
+    if unknown:
+        raise WorkflowError(f"recount station(s) {', '.join(unknown[:5])} are not in stations.csv")
+    population = audit_population(data, recounts=recounts)
+    the_plan = plan_audit(population, settings)
+    engine = open_workflow(store.root)
+    audit_id = create_audit(engine, version=info.name, snapshot_sha256=info.snapshot_sha256,
+                            risk_limit=risk_limit_text, design=settings.design.value,
+                            risk_function=settings.risk_function.value, params=settings.to_params(),
+                            recounts=recounts, replace=replace)
+    return audit_id, the_plan
+
+
+def _recount_key(audit: AuditRow, hand: Mapping[tuple[str, str], HandCount]) -> tuple:
+    recounts = set(audit.recounts)
+    return tuple(sorted((k, h.recording_id) for k, h in hand.items() if k[0] in recounts))
+
+
+def load(store: Store, previous: AuditContext | None = None) -> AuditContext:
+    """The current audit and everything recorded for it. `previous`: a context of the same audit whose
+    population (outcome, assertions, scores) is reused when no complaint recount has been recorded since."""
+    engine = previous.engine if previous is not None else open_workflow(store.root)
+    audit = current_audit(engine)
+    if audit is None:
+        raise WorkflowError("no audit is planned in this store: run `tallycheck audit plan` first")
+    hand = hand_counts(engine, audit.audit_id)
+    settings = settings_of(audit)
+    if (previous is not None and previous.audit.audit_id == audit.audit_id
+            and _recount_key(previous.audit, previous.hand) == _recount_key(audit, hand)):
+        data, population = previous.data, previous.population
+    else:
+        info = store.resolve(audit.version)
+        if info.snapshot_sha256 != audit.snapshot_sha256:
+            raise WorkflowError(f"version {audit.version} no longer has the snapshot the audit was planned on")
+        data = store.load(audit.version)
+        population = audit_population(data, recounts=audit.recounts, hand=hand)
+    by_contest: dict[str, list[Drawn]] = defaultdict(list)
+    rounds_of = {}
+    for d in draws(engine, audit.audit_id):
+        by_contest[d.contest_id].append(Drawn(d.item, d.station_id, d.ticket))
+        rounds_of[(d.contest_id, d.item)] = d.round
+    return AuditContext(engine, audit, data, settings, population,
+                        {k: tuple(v) for k, v in by_contest.items()}, rounds_of, hand,
+                        escalations(engine, audit.audit_id), rounds(engine, audit.audit_id))
+
+
+def draw_round(store: Store, dice: str | None, ctx: AuditContext | None = None
+               ) -> tuple[AuditContext, int, dict[str, int], dict[str, str]]:
+    """Enter the seed (first time) and draw the next round for every contest that needs one. Returns the new
+    context, the round number (0 when nothing needed drawing), draws per contest and new escalations."""
+    ctx = load(store, ctx)
+    seed = ctx.audit.seed
+    if seed is None:
+        if dice is None:
+            raise WorkflowError("the first round needs the seed: --seed with the dice rolls")
+        seed = seed_from_dice(dice)
+        enter_seed(ctx.engine, ctx.audit.audit_id, seed)
+    elif dice is not None and seed_from_dice(dice) != seed:
+        raise WorkflowError(f"this audit's seed is {seed}; a seed is entered once")
+    round_no = ctx.rounds + 1
+    new: list[Draw] = []
+    escalate: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for cid in sorted(ctx.population.contests, key=lambda s: s.encode("utf-8")):
+        ca = ctx.contest(cid)
+        if ca.escalated:
+            continue
+        got, reason = first_draws(ca, seed) if not ca.drawn else next_draws(ca, seed)
+        if reason:
+            escalate[cid] = reason
+            continue
+        start = len(ca.drawn)
+        for k, d in enumerate(got, start=start + 1):
+            new.append(Draw(cid, k, round_no, d.item, d.station_id, d.ticket))
+        if got:
+            counts[cid] = len(got)
+    if not new and not escalate:
+        return ctx, 0, {}, {}
+    add_round(ctx.engine, ctx.audit.audit_id, round_no, new, escalate)
+    return load(store, ctx), round_no, counts, escalate
+
+
+def check_hand_counts(ctx: AuditContext, counts: Sequence[HandCount], file: str) -> list[str]:
+    """Problems that make a hand-count file wrong for this audit (file, row, column and rule named)."""
+    problems = []
+    wanted: set[tuple[str, str]] = set()
+    for cid, ds in ctx.draws.items():
+        wanted.update((d.station_id, cid) for d in ds)
+    for cid in ctx.escalated:
+        wanted.update((s, cid) for s in ctx.population.contests[cid].reported.stations)
+    for cid, pop in ctx.population.contests.items():
+        if pop.assertions.full_count:
+            wanted.update((s, cid) for s in pop.reported.stations)
+        wanted.update((s, cid) for s, samp in zip(pop.reported.stations, pop.sampled) if not samp)
+    for c in counts:
+        where = f"{file} (row {c.row}"
+        pop = ctx.population.contests.get(c.contest_id)
+        if pop is None:
+            problems.append(f"{where}, column contest_id): no contest {c.contest_id!r} in this election "
+                            "[counts.unknown-contest]")
+            continue
+        if not pop.reported.has(c.station_id):
+            problems.append(f"{where}, column station_id): station {c.station_id!r} has no sheet for contest "
+                            f"{c.contest_id} [counts.unknown-station]")
+            continue
+        if c.key not in wanted:
+            problems.append(f"{where}, column station_id): station {c.station_id} was not drawn, is not a "
+                            f"complaint recount and is not in a full count of contest {c.contest_id} "
+                            "[counts.not-drawn]")
+        on_ballot = set(pop.reported.choices)
+        for choice, row in c.choice_rows.items():
+            if choice not in on_ballot:
+                column = "candidate_id" if choice[0] else "list_id"
+                problems.append(f"{file} (row {row}, column {column}): {choice[0] or choice[1]!r} is not on the "
+                                f"ballot of contest {c.contest_id} [counts.not-on-ballot]")
+        if ctx.settings.design is not Design.BATCH_COMPARISON and pop.sampled[pop.reported.row(c.station_id)]:
+            drawn = {d.item for d in ctx.draws.get(c.contest_id, ())}
+            for item in c.reads:
+                if item not in drawn:
+                    problems.append(f"{where}, column ballot): ballot {item!r} was not drawn [counts.not-drawn]")
+    return problems
+
+
+def record(store: Store, path: Path, counts: Sequence[HandCount], *, amend: bool,
+           ctx: AuditContext | None = None) -> tuple[AuditContext, int]:
+    ctx = load(store, ctx)
+    problems = check_hand_counts(ctx, counts, path.name)
+    if problems:
+        raise HandCountsRefused(problems)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    rec = record_counts(ctx.engine, ctx.audit.audit_id, file_name=path.name, sha256=sha, sheets=counts,
+                        amend=amend)
+    return load(store, ctx), rec
+
+
+class HandCountsRefused(Exception):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems[:8]) + (f"\n... and {len(problems) - 8} more" if len(problems) > 8
+                                                    else ""))
+
+
+def pull_items(ctx: AuditContext, boards: int, only_round: int | None = None) -> list[PullItem]:
+    """What the boards must count now: drawn stations not yet counted (of `only_round`, or all), complaint
+    recounts not yet counted, and every station of a contest in a full count; dealt to boards in turn."""
+    stations = ctx.data.table("stations")
+    centre = dict(zip(stations.column("station_id").to_pylist(), stations.column("centre_id").to_pylist()))
+    area = dict(zip(stations.column("station_id").to_pylist(), stations.column("area").to_pylist()))
+    need: dict[str, dict[str, object]] = {}
+
+    def add(station: str, contest: str, why: str, rnd: int) -> None:
+        if (station, contest) in ctx.hand:
+            return
+        e = need.setdefault(station, {"contests": [], "why": why, "round": rnd})
+        if contest not in e["contests"]:
+            e["contests"].append(contest)
+
+    for cid, pop in sorted(ctx.population.contests.items()):
+        for s, samp in zip(pop.reported.stations, pop.sampled):
+            if not samp:
+                add(s, cid, "complaint recount", 0)
+        if cid in ctx.escalated or pop.assertions.full_count:
+            for s in pop.reported.stations:
+                add(s, cid, "full hand count", ctx.rounds)
+            continue
+        for k, d in enumerate(ctx.draws.get(cid, ()), start=1):
+            rnd = ctx.rounds_of.get((cid, d.item), 0)
+            if only_round is None or rnd == only_round:
+                add(d.station_id, cid, f"sample, draw {k}", rnd)
+    items = []
+    for n, (station, e) in enumerate(sorted(need.items())):
+        items.append(PullItem(n % max(boards, 1) + 1, station, centre.get(station, ""), area.get(station, ""),
+                              tuple(e["contests"]), int(e["round"]), str(e["why"])))
+    return sorted(items, key=lambda i: (i.board, i.station_id))
+
+
+def tally_choices(ctx: AuditContext) -> dict[str, list[TallyChoice]]:
+    cands = {(c.contest_id, c.candidate_id): c for c in ctx.data.candidates}
+    lists = {(lst.contest_id, lst.list_id): lst for lst in ctx.data.lists}
+    out: dict[str, list[TallyChoice]] = {}
+    for cid, pop in ctx.population.contests.items():
+        rows = []
+        for cand, lst in pop.reported.choices:
+            if cand:
+                c = cands.get((cid, cand))
+                rows.append(TallyChoice(cand, "", c.name if c else cand, c.party if c else ""))
+            else:
+                e = lists.get((cid, lst))
+                rows.append(TallyChoice("", lst, e.name if e else lst, ""))
+        out[cid] = rows
+    return out
+
+
+def audit_line(ctx: AuditContext) -> str:
+    a = ctx.audit
+    return (f"Audit {a.audit_id} of {a.version} (snapshot {a.snapshot_sha256[:16]}…), risk limit {a.risk_limit}, "
+            f"{a.design}, seed {a.seed or '(not yet entered)'}, round {ctx.rounds}.")
+
+
+def outcome_note(status: ContestStatus) -> str:
+    if status.state is State.CONFIRMED:
+        return "confirmed"
+    return status.state.value
+
+
+def full_count_outcomes(ctx: AuditContext, contest_ids: Sequence[str]) -> dict[str, tuple[str, tuple[str, ...],
+                                                                                   tuple[str, ...]]]:
+    """For contests whose every station is hand-counted: contest -> ("confirmed" | "overturned", reported
+    winners, winners by the hand counts). One allocation with all of them counted by hand (and the complaint
+    recounts in), since rules such as a region's women's minimum couple contests."""
+    from ..audit.contest_counts import contest_counts
+    from ..audit.population import substitute, vote_totals_of
+    from ..seats.allocate import allocate_votes
+
+    if not contest_ids:
+        return {}
+    counts = contest_counts(ctx.data)
+    merged = substitute(counts, ctx.hand, ctx.population.recounts) if ctx.population.recounts else dict(counts)
+    merged.update(substitute({c: counts[c] for c in contest_ids}, ctx.hand))
+    result = allocate_votes(ctx.data, vote_totals_of(merged))
+    by_hand = {c.contest_id: c for c in result.contests}
+    out = {}
+    for reported in ctx.population.result.contests:
+        if reported.contest_id in contest_ids:
+            counted = by_hand[reported.contest_id]
+            same = sorted(reported.winner_ids) == sorted(counted.winner_ids)
+            out[reported.contest_id] = ("confirmed" if same else "overturned", reported.winner_ids,
+                                        counted.winner_ids)
+    return out
+
+
+def statuses_with_outcomes(ctx: AuditContext) -> list[ContestStatus]:
+    from dataclasses import replace
+
+    statuses = ctx.statuses()
+    done = [s.contest_id for s in statuses
+            if s.state is State.FULL_COUNT and not s.awaiting and "missing materials" not in s.reason]
+    outcomes = full_count_outcomes(ctx, done)
+    out = []
+    for s in statuses:
+        if s.contest_id in outcomes:
+            verdict, rep, hand = outcomes[s.contest_id]
+            note = "" if verdict == "confirmed" else f"; by hand: {', '.join(hand)} instead of {', '.join(rep)}"
+            s = replace(s, outcome=verdict, risk=0.0, reason=f"{s.reason}; full hand count complete{note}")
+        out.append(s)
+    return out
