@@ -7,11 +7,11 @@ of seats/sntv.py and seats/allocate.py (docs/methods.md, "Audits: assertions", p
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .assert_forms import Side, beats, share_above, share_below
+from .assert_forms import Side, beats, share_above, share_below, votes_above
 from .assertion import Assertion
 
 
@@ -85,14 +85,18 @@ def area_assertions(contest_id: str, cands: Sequence[Cand], seats_per_area: Mapp
 
 
 def majority_assertions(contest_id: str, cands: Sequence[Cand], share: Fraction, winner: str,
-                        runoff: Sequence[str]) -> list[Assertion]:
+                        runoff: Sequence[str], cards: Callable[[], int]) -> list[Assertion]:
     """One seat to more than `share` of the valid votes (the sum of the candidates' votes), else a run-off
-    between the two highest-voted. Other cards (invalid, blank, list-only) weigh 0: they are not valid votes."""
+    between the two highest-voted. Other cards (invalid, blank, list-only) weigh 0: they are not valid votes.
+    `cards()`: the contest's card count, read only for a lone candidate (who wins with a single vote)."""
     pool = [(c.candidate_id, "") for c in cands]
     by_id = {c.candidate_id: c for c in cands}
     f = Fraction(share)
     if winner:
         w = by_id[winner]
+        if len(cands) == 1:  # v > f v iff v >= 1: on N cards that is v > 1/2
+            return [votes_above(contest_id, w.side, Fraction(1, 2), cards(), "majority: the only candidate "
+                                                                               "wins with any vote")]
         out = [share_above(contest_id, w.side, f, pool, f"majority: the winner needs more than "
                                                          f"{f} of the valid votes")]
         if f < Fraction(1, 2):  # a share below half does not make the winner the highest-voted

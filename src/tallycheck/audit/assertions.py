@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from ..model import ElectionData, Gender, Law
 from ..seats.allocate import regions_at_level, women_rule
-from ..seats.laws import NAMED_LAWS, SeatLaw, System, resolve_law
+from ..seats.laws import NAMED_LAWS, LawError, SeatLaw, System, resolve_law
 from ..seats.result import ContestSeats, SeatResult
 from .assert_lists import ListInfo, list_seat_assertions, open_list_assertions
 from .assert_region import RegionPart, region_assertions
@@ -31,15 +31,19 @@ __all__ = ["contest_assertions", "contest_card_counts", "law_of_result"]
 def law_of_result(data: ElectionData, result: SeatResult) -> SeatLaw:
     """The resolved law the result was allocated under: the package's [law], or the parameters the result
     records where they differ from it (allocate(..., law=...))."""
-    law = resolve_law(data.election.law)
     params = dict(result.law_params)
-    if law.params() == params:
-        return law
+    try:
+        law = resolve_law(data.election.law)
+        if law.params() == params:
+            return law
+    except LawError:
+        pass
     name = result.law if result.law in NAMED_LAWS else None
-    base = resolve_law(Law(name, {} if name else {"system": params["system"]}))
+    system = System(params["system"])
+    base = NAMED_LAWS[name] if name else SeatLaw("custom", system)  # without a name: the parameters' defaults
     changed = {k: v for k, v in params.items() if k != "name" and base.params().get(k) != v}
     if name is None:
-        changed["system"] = params["system"]
+        changed["system"] = system.value
     return resolve_law(Law(name, changed))
 
 
@@ -129,7 +133,8 @@ def contest_assertions(data: ElectionData, result: SeatResult) -> tuple[Assertio
             if law.system is System.MAJORITY and not cs.group:
                 share = law.majority_share
                 winner = cs.winner_ids[0] if cs.winner_ids else ""
-                assertions = majority_assertions(cid, cands[cid], share, winner, cs.runoff)
+                assertions = majority_assertions(cid, cands[cid], share, winner, cs.runoff,
+                                                 lambda: cards().get(cid, 0))
             elif cs.group or law.system in (System.SNTV, System.PLURALITY):
                 if seat_areas.get(cid):
                     assertions = area_assertions(cid, cands[cid], seat_areas[cid], set(cs.winner_ids))
