@@ -55,8 +55,12 @@ def _design(text: str):
         raise UsageProblem(f"--design must be one of {', '.join(d.value for d in Design)}; got {text!r}.") from None
 
 
+def _say_error(text: str) -> None:
+    err.print(text, markup=False, highlight=False)  # rule names in [brackets] are text, not markup
+
+
 def _workflow_error(exc: Exception) -> None:
-    err.print(f"Error: {exc}")
+    _say_error(f"Error: {exc}")
     raise typer.Exit(EXIT_PROBLEMS)
 
 
@@ -95,11 +99,11 @@ def audit_plan(package: PackageArg, risk_limit: RiskLimitOpt,
         try:
             rows = _read_rows(recount, ("station_id",))
         except InputFileError as exc:
-            err.print(f"Error: {exc}")
+            _say_error(f"Error: {exc}")
             raise typer.Exit(EXIT_PROBLEMS) from None
         for row in rows:
             if not row.cells["station_id"]:
-                err.print(f"Error: {recount.name} (row {row.number}, column station_id): empty station id "
+                _say_error(f"Error: {recount.name} (row {row.number}, column station_id): empty station id "
                           "[recount.required]")
                 raise typer.Exit(EXIT_PROBLEMS)
             recounts[row.cells["station_id"]] = "complaint"
@@ -186,16 +190,16 @@ def audit_record(package: PackageArg,
     try:
         sheets = read_hand_counts(counts, encoding)
     except HandCountFileError as exc:
-        err.print(f"Error: {exc}\nNothing was recorded.")
+        _say_error(f"Error: {exc}\nNothing was recorded.")
         raise typer.Exit(EXIT_PROBLEMS) from None
     s = open_store(package, store)
     try:
         ctx, rec = record(s, counts, sheets, amend=amend)
     except HandCountsRefused as exc:
-        err.print(f"Error: {exc}\nNothing was recorded.")
+        _say_error(f"Error: {exc}\nNothing was recorded.")
         raise typer.Exit(EXIT_PROBLEMS) from None
     except WorkflowError as exc:
-        err.print(f"Error: {exc}\nNothing was recorded.")
+        _say_error(f"Error: {exc}\nNothing was recorded.")
         raise typer.Exit(EXIT_PROBLEMS) from None
     if json_out:
         print_json({"recording": rec, "sheets": len(sheets)})
@@ -279,7 +283,7 @@ def _batches(path: Path):
     try:
         rows = _read_rows(path, ("batch_id", "ballots", "winner_votes", "loser_votes"))
     except InputFileError as exc:
-        err.print(f"Error: {exc}")
+        _say_error(f"Error: {exc}")
         raise typer.Exit(EXIT_PROBLEMS) from None
     parsed, seen = [], set()
     for row in rows:
@@ -288,22 +292,22 @@ def _batches(path: Path):
         for column in ("ballots", "winner_votes", "loser_votes"):
             text = cells[column]
             if not text.isdigit():
-                err.print(f"Error: {path.name} (row {row.number}, column {column}): expected a whole number >= 0, "
+                _say_error(f"Error: {path.name} (row {row.number}, column {column}): expected a whole number >= 0, "
                           f"got {text!r} [batches.count]")
                 raise typer.Exit(EXIT_PROBLEMS)
             values.append(int(text))
         if cells["batch_id"] in seen or not cells["batch_id"]:
-            err.print(f"Error: {path.name} (row {row.number}, column batch_id): empty or repeated batch id "
+            _say_error(f"Error: {path.name} (row {row.number}, column batch_id): empty or repeated batch id "
                       f"{cells['batch_id']!r} [batches.id]")
             raise typer.Exit(EXIT_PROBLEMS)
         if values[1] + values[2] > values[0]:
-            err.print(f"Error: {path.name} (row {row.number}, column ballots): winner and loser votes "
+            _say_error(f"Error: {path.name} (row {row.number}, column ballots): winner and loser votes "
                       f"({values[1] + values[2]}) exceed the ballots ({values[0]}) [batches.arithmetic]")
             raise typer.Exit(EXIT_PROBLEMS)
         seen.add(cells["batch_id"])
         parsed.append((cells["batch_id"], *values))
     if not parsed:
-        err.print(f"Error: {path.name} has no batches [batches.empty]")
+        _say_error(f"Error: {path.name} has no batches [batches.empty]")
         raise typer.Exit(EXIT_PROBLEMS)
     return parsed
 
@@ -355,26 +359,21 @@ def audit_sample_size(
             raise UsageProblem(str(exc)) from None
         text = f"{result['asn']:,} ballots on average"
     else:
-        from .audit.batch import batches_needed
+        from .audit.batch import PairBatch, batches_needed
 
         if batches is None:
             raise UsageProblem("batch-comparison needs --batches BATCHES.csv.")
-        parsed = _batches(batches)
+        parsed = [PairBatch(*row) for row in _batches(batches)]
         try:
-            result = batches_needed_result(batches_needed, parsed, alpha, rf)
+            n = batches_needed(parsed, alpha, **({"risk_function": rf} if rf else {}))
         except ValueError as exc:
             raise UsageProblem(str(exc)) from None
-        text = f"{result['batches']:,} batches"
+        result = {"batches": int(n), "of": len(parsed)}
+        text = f"{n:,} of {len(parsed):,} batches"
     if json_out:
         print_json(result)
     else:
         out.print(f"Expected sample: {text}.")
-
-
-def batches_needed_result(fn, parsed, alpha, rf) -> dict:
-    kwargs = {"risk_function": rf} if rf else {}
-    got = fn(parsed, alpha, **kwargs)
-    return got if isinstance(got, dict) else {"batches": int(got)}
 
 
 def register(app: typer.Typer) -> None:

@@ -20,7 +20,8 @@ from enum import Enum
 
 import numpy as np
 
-from .batch import StationAssertion, overstatements, ratio_p_values
+from .batch import (BatchDesign, StationAssertion, draw_weights, overstatements, ratio_p_values,
+                    sampling_weights)
 from .hand_count import HandCount
 from .plan import AuditSettings, Design, Drawn
 from .polling import polling_draws, polling_p_values, wald_expected_draws
@@ -84,17 +85,17 @@ def station_assertions(pop: ContestPopulation, hand: Mapping[tuple[str, str], Ha
 def batch_weights(sas: Sequence[StationAssertion]) -> np.ndarray:
     """One sampling weight per station for all the contest's assertions: the largest share of an assertion's
     margin the station could hide (MACRO's u_p, Stark 2008). Every assertion's test uses these same weights."""
-    good = [sa for sa in sas if sa.margin > 0]
-    if not good:
-        return np.ones(len(sas[0].stations)) if sas else np.zeros(0)
-    return np.max([np.maximum(sa.bound, 0) / sa.margin for sa in good], axis=0)
+    return sampling_weights(sas, BatchDesign.PPEB)
 
 
-def batch_draws(pop: ContestPopulation, seed: str, n: int, drop: int, weights: np.ndarray) -> tuple[Drawn, ...]:
-    stations = [st for st, keep in zip(pop.reported.stations, pop.sampled) if keep]
-    n = max(0, min(n, int((weights > 0).sum()) - drop))
+def batch_draws(pop: ContestPopulation, sas: Sequence[StationAssertion], seed: str, n: int,
+                drop: int) -> tuple[Drawn, ...]:
+    """Draws drop+1 .. drop+n of the contest's sequence: successive sampling proportional to the exact weights."""
+    exact = draw_weights(sas, BatchDesign.PPEB)
+    stations = list(exact)
+    n = max(0, min(n, sum(1 for w in exact.values() if w > 0) - drop))
     return tuple(Drawn(str(d.item_id), str(d.item_id), d.ticket)
-                 for d in draw_pps(seed, stations, [float(w) for w in weights], n, drop=drop))
+                 for d in draw_pps(seed, stations, [exact[s] for s in stations], n, drop=drop))
 
 
 def _batch_p(sa: StationAssertion, index: np.ndarray, omega: np.ndarray, weights: np.ndarray,
@@ -247,7 +248,7 @@ def next_draws(ca: ContestAudit, seed: str) -> tuple[tuple[Drawn, ...], str]:
         done = len(ca.drawn)
         if done >= limit:
             return (), f"the sample reached {done} of {pop.stations} stations without confirming the outcome"
-        sequence = batch_draws(pop, seed, min(population, limit) - done, done, w) if population > done else ()
+        sequence = batch_draws(pop, sas, seed, min(population, limit) - done, done) if population > done else ()
         stations = [st for st, keep in zip(pop.reported.stations, pop.sampled) if keep]
         at = {st: i for i, st in enumerate(stations)}
         order = np.array([at[d.station_id] for d in (*ca.drawn, *sequence)], dtype=np.int64)
@@ -296,7 +297,7 @@ def next_draws_from_nothing(ca: ContestAudit, seed: str) -> tuple[tuple[Drawn, .
         if any(sa.margin <= 0 for sa in sas):
             return (), "an assertion has no margin once the complaint recounts are in"
         limit = math.floor(ca.settings.escalate_at * pop.stations)
-        sequence = batch_draws(pop, seed, limit, 0, w)
+        sequence = batch_draws(pop, sas, seed, limit, 0)
         stations = [st for st, keep in zip(pop.reported.stations, pop.sampled) if keep]
         at = {st: i for i, st in enumerate(stations)}
         order = np.array([at[d.station_id] for d in sequence], dtype=np.int64)
