@@ -41,7 +41,9 @@ def law_of_result(data: ElectionData, result: SeatResult) -> SeatLaw:
     name = result.law if result.law in NAMED_LAWS else None
     system = System(params["system"])
     base = NAMED_LAWS[name] if name else SeatLaw("custom", system)  # without a name: the parameters' defaults
-    changed = {k: v for k, v in params.items() if k != "name" and base.params().get(k) != v}
+    # a parameter switched off reads back as "none" (law_params keeps it as None)
+    changed = {k: "none" if v is None else v for k, v in params.items()
+               if k != "name" and base.params().get(k) != v}
     if name is None:
         changed["system"] = system.value
     return resolve_law(Law(name, changed))
