@@ -84,8 +84,8 @@ def region_assertions(area: str, contests: Sequence[ContestSeats], cands: Mappin
         if key(low_cid, low) < key(high_cid, high):
             why = (f"the women's minimum of region {area} seated candidate {low.candidate_id} of contest "
                    f"{low_cid} above candidate {high.candidate_id} of contest {high_cid}, who ranks higher")
-        for cid in (low_cid, high_cid):
-            parts[cid].full_count = why
+        for part in parts.values():  # the region's lot decided who entered: every seat of the region hangs on it
+            part.full_count = why
         return parts
     n = cards()
     if rank is RegionRank.VOTES:
