@@ -26,13 +26,16 @@ def batch_cards(votes: Mapping[ChoiceKey, int], ballots: int) -> tuple[int, int]
 
 @dataclass(frozen=True, slots=True)
 class Assertion:
+    """True iff the sum over the contest's cards of g(card) > 0, strictly. Raises ValueError when no score is
+    negative (the assertion would need no audit) or a choice is weighted twice."""
+
     contest_id: str
-    name: str
-    description: str
-    weights: tuple[tuple[ChoiceKey, Fraction], ...]
-    other: Fraction = Fraction(0)
-    invalid: Fraction = Fraction(0)
-    reason: str = ""
+    name: str  # unique within the contest, stable, short: "12>7", "share(12)>0.5", "LA/1.7>LB/3"
+    description: str  # words for a person
+    weights: tuple[tuple[ChoiceKey, Fraction], ...]  # g of a card with a valid vote for that choice
+    other: Fraction = Fraction(0)  # g of a card with a valid vote for any choice not in weights
+    invalid: Fraction = Fraction(0)  # g of a card with no valid vote (invalid, blank, unmarked, no such card)
+    reason: str = ""  # why it is needed
     _by_choice: dict[ChoiceKey, Fraction] = field(init=False, repr=False, compare=False, hash=False)
     _bounds: tuple[Fraction, Fraction] = field(init=False, repr=False, compare=False, hash=False)
 
