@@ -18,7 +18,12 @@ def commands() -> list[str]:
     import typer.main
 
     group = typer.main.get_command(app)
-    return sorted(group.commands)  # type: ignore[attr-defined]
+    names = []
+    for name, command in sorted(group.commands.items()):  # type: ignore[attr-defined]
+        names.append(name)
+        # a command group (tallycheck audit ...) documents each of its commands too
+        names += [f"{name} {sub}" for sub in sorted(getattr(command, "commands", {}) or {})]
+    return names
 
 
 def help_text(args: list[str]) -> str:
@@ -34,7 +39,7 @@ def help_text(args: list[str]) -> str:
 def reference() -> str:
     parts = [HEADER, "## tallycheck\n", "```text", help_text([]), "```\n"]
     for name in commands():
-        parts += [f"## tallycheck {name}\n", "```text", help_text([name]), "```\n"]
+        parts += [f"## tallycheck {name}\n", "```text", help_text(name.split()), "```\n"]
     return "\n".join(parts)
 
 
