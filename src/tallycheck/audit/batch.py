@@ -307,14 +307,26 @@ def sampling_weights(assertions: Sequence[StationAssertion], design: BatchDesign
 
 
 def draw_weights(assertions: Sequence[StationAssertion], design: BatchDesign | str) -> dict[str, Fraction]:
-    """Exact sampling weights per station id, for sampling.draw_pps (PPEB: max_a b_pa/M_a; uniform: 1)."""
+    """Exact sampling weights per station id, for sampling.draw_pps (PPEB: max_a b_pa/M_a; uniform: 1).
+
+    The maximum is found in floats and then settled exactly among the assertions within float rounding of it,
+    so one Fraction is built per station rather than one per station and assertion."""
     design = BatchDesign(design)
     live = [sa for sa in assertions if sa.margin > 0]
+    stations = assertions[0].stations if assertions else ()
+    if not live:
+        return {station: Fraction(0) for station in stations}
+    ratios = np.array([np.maximum(sa.bound, 0) / sa.margin for sa in live])  # assertions × stations
+    top = ratios.max(axis=0)
     out: dict[str, Fraction] = {}
-    for i, station in enumerate(assertions[0].stations if assertions else ()):
-        bounds = [Fraction(int(sa.bound[i]), sa.margin) for sa in live]
-        top = max(bounds, default=Fraction(0))
-        out[station] = (Fraction(1) if top > 0 else Fraction(0)) if design is BatchDesign.UNIFORM else top
+    for i, station in enumerate(stations):
+        if top[i] <= 0:
+            out[station] = Fraction(0)
+        elif design is BatchDesign.UNIFORM:
+            out[station] = Fraction(1)
+        else:
+            near = np.flatnonzero(ratios[:, i] >= top[i] * (1 - 1e-9))
+            out[station] = max(Fraction(int(live[k].bound[i]), live[k].margin) for k in near)
     return out
 
 

@@ -20,8 +20,7 @@ from enum import Enum
 
 import numpy as np
 
-from .batch import (BatchDesign, StationAssertion, draw_weights, overstatements, ratio_p_values,
-                    sampling_weights)
+from .batch import BatchDesign, StationAssertion, draw_weights, ratio_p_values, sampling_weights
 from .hand_count import HandCount
 from .plan import AuditSettings, Design, Drawn
 from .polling import polling_draws, polling_p_values, wald_expected_draws
@@ -109,23 +108,62 @@ def _batch_p(sa: StationAssertion, index: np.ndarray, omega: np.ndarray, weights
                           weights=weights, risk_function=rf)
 
 
-def batch_risks(pop: ContestPopulation, sas: Sequence[StationAssertion], weights: np.ndarray,
-                drawn: Sequence[Drawn], hand: Mapping[tuple[str, str], HandCount],
-                risk_function: RiskFunction) -> list[AssertionRisk]:
+def counted_prefix(pop: ContestPopulation, drawn: Sequence[Drawn],
+                   hand: Mapping[tuple[str, str], HandCount]) -> list[str]:
+    """The drawn stations up to the first not yet counted: the sequential test reads the draws in order."""
     counted: list[str] = []
-    for d in drawn:  # the sequential test reads the draws in order: stop at the first not yet counted
+    for d in drawn:
         if (d.station_id, pop.contest_id) not in hand:
             break
         counted.append(d.station_id)
-    totals = {}
-    for st in counted:
-        h = hand[(st, pop.contest_id)]
-        totals[st] = None if h.missing else (dict(h.votes), h.cards)
+    return counted
+
+
+def station_overstatements(pop: ContestPopulation, sas: Sequence[StationAssertion], stations: Sequence[str],
+                           hand: Mapping[tuple[str, str], HandCount]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(index into the sampled stations, ω per assertion × station, bound broken per assertion × station) for
+    hand-counted `stations`, every assertion at once: the hand counts as one matrix, scored by one product.
+    Missing materials score the worst case ω = b; a count with more cards than the station's bound allowed
+    breaks the bound (audit/batch.py)."""
+    cc = pop.reported
+    at_sampled = {st: i for i, st in enumerate(sas[0].stations)} if sas else {}
+    index = np.array([at_sampled[s] for s in stations], dtype=np.int64)
+    col = {c: j for j, c in enumerate(cc.choices)}
+    votes = np.zeros((len(stations), len(cc.choices)), np.int64)
+    ballots = np.zeros(len(stations), np.int64)
+    missing = np.zeros(len(stations), bool)
+    for r, s in enumerate(stations):
+        h = hand[(s, pop.contest_id)]
+        if h.missing:
+            missing[r] = True
+            continue
+        for choice, v in h.votes.items():
+            votes[r, col[choice]] = v
+        ballots[r] = h.cards
+    from .contest_counts import ContestCounts, contest_scores
+
+    scored = contest_scores(pop.assertions.assertions, ContestCounts(cc.contest_id, tuple(stations), cc.choices,
+                                                                     votes, ballots))
+    omega = np.empty((len(sas), len(stations)), np.int64)
+    broken = np.zeros((len(sas), len(stations)), bool)
+    for k, (a, sa) in enumerate(zip(pop.assertions.assertions, sas)):
+        sc = scored[a.name]
+        bound = sa.bound[index]
+        om = sa.reported[index] - sc.g
+        omega[k] = np.where(missing, bound, om)
+        broken[k] = ~missing & (sc.cards > sa.cards[index]) & (om > bound)
+    return index, omega, broken
+
+
+def batch_risks(pop: ContestPopulation, sas: Sequence[StationAssertion], weights: np.ndarray,
+                drawn: Sequence[Drawn], hand: Mapping[tuple[str, str], HandCount],
+                risk_function: RiskFunction) -> list[AssertionRisk]:
+    counted = counted_prefix(pop, drawn, hand)
+    index, omega, broken = station_overstatements(pop, sas, counted, hand)
     out = []
-    for a, sa in zip(pop.assertions.assertions, sas):
-        index, omega, broken = overstatements(sa, counted, totals)
-        p = _batch_p(sa, index, omega, weights, risk_function)
-        p = np.where(np.logical_or.accumulate(broken), 1.0, p) if len(p) else p
+    for k, (a, sa) in enumerate(zip(pop.assertions.assertions, sas)):
+        p = _batch_p(sa, index, omega[k], weights, risk_function)
+        p = np.where(np.logical_or.accumulate(broken[k]), 1.0, p) if len(p) else p
         out.append(AssertionRisk(a.name, a.description, float(p[-1]) if len(p) else 1.0, tuple(map(float, p))))
     return out
 
@@ -225,7 +263,10 @@ def contest_status(ca: ContestAudit) -> ContestStatus:
     risks = ca.risks()
     risk = max(r.risk for r in risks)
     length = max((len(r.p_values) for r in risks), default=0)
-    by_draw = tuple(max(r.p_values[i] if i < len(r.p_values) else 1.0 for r in risks) for i in range(length))
+    table = np.ones((len(risks), length))
+    for k, r in enumerate(risks):
+        table[k, :len(r.p_values)] = r.p_values
+    by_draw = tuple(table.max(axis=0).tolist()) if length else ()
     state = State.CONFIRMED if risk <= alpha else State.CONTINUE
     return ContestStatus(ca.contest_id, state, risk, tuple(risks), len(stations), len(counted), awaiting_sample,
                          "" if state is State.CONFIRMED else
@@ -252,11 +293,7 @@ def next_draws(ca: ContestAudit, seed: str) -> tuple[tuple[Drawn, ...], str]:
         stations = [st for st, keep in zip(pop.reported.stations, pop.sampled) if keep]
         at = {st: i for i, st in enumerate(stations)}
         order = np.array([at[d.station_id] for d in (*ca.drawn, *sequence)], dtype=np.int64)
-        totals = {}
-        for d in ca.drawn:
-            h = ca.hand[(d.station_id, pop.contest_id)]
-            totals[d.station_id] = None if h.missing else (dict(h.votes), h.cards)
-        seen = np.array([overstatements(sa, [d.station_id for d in ca.drawn], totals)[1] for sa in sas]) \
+        seen = station_overstatements(pop, sas, [d.station_id for d in ca.drawn], ca.hand)[1] \
             if done else np.zeros((len(sas), 0), np.int64)
         k = batch_needed(sas, w, order, seen, alpha, ca.settings.risk_function, limit - done)
         if k is None:

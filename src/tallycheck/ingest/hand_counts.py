@@ -17,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ..audit.hand_count import HandCount
-from .counts import parse_count
+from .counts import parse_count, parse_counts
 from .csv_format import read_csv
 from .encoding import to_utf8
 
@@ -76,38 +76,54 @@ def read_hand_counts(path: Path, encoding: str | None = None) -> tuple[HandCount
         raise HandCountFileError([CountProblem(name, 1, h, "counts.header", f"unknown column {h!r} "
                                                f"(known: {', '.join(COLUMNS)})") for h in unknown])
     cols = {h: table.columns[i].to_pylist() for i, h in enumerate(header) if h}
+    # counts parsed column-wise (a full hand count is a million rows): value, or None where empty or malformed
+    numbers: dict[str, list[int | None]] = {}
+    for col in ("votes", *TOTALS):
+        if col in cols:
+            parsed = parse_counts(table.columns[header.index(col)])
+            numbers[col] = parsed.values.to_pylist()
+
+    n = table.num_rows
+    blank = [""] * n
+    # cells come trimmed from the reader; None (an empty cell) reads as ""
+    cells_of = {c: ([v or "" for v in cols[c]] if c in cols else blank) for c in COLUMNS}
 
     def cell(col: str, i: int) -> str:
-        return (cols[col][i] or "").strip() if col in cols else ""
+        return cells_of[col][i]
+
+    has_totals = [any(t) for t in zip(*(cells_of[c] for c in TOTALS))]
+
+    def count(col: str, i: int) -> int | None:
+        got = numbers[col][i] if col in numbers else None
+        return got if got is not None else parse_count(cell(col, i))
 
     sheets: dict[tuple[str, str], dict] = {}
-    for i, row in enumerate(table.rows.tolist()):
-        station, contest = cell("station_id", i), cell("contest_id", i)
-        for col, value in (("station_id", station), ("contest_id", contest)):
-            if not value:
-                problems.append(CountProblem(name, row, col, "counts.required", f"{col} is empty"))
+    for i, (row, station, contest, status_text, cand, lst, ballot, votes_text) in enumerate(zip(
+            table.rows.tolist(), cells_of["station_id"], cells_of["contest_id"], cells_of["status"],
+            cells_of["candidate_id"], cells_of["list_id"], cells_of["ballot"], cells_of["votes"])):
         if not station or not contest:
+            for col, value in (("station_id", station), ("contest_id", contest)):
+                if not value:
+                    problems.append(CountProblem(name, row, col, "counts.required", f"{col} is empty"))
             continue
         sheet = sheets.setdefault((station, contest), {"row": row, "missing": False, "totals": {}, "votes": {},
                                                        "reads": {}, "rows": {}})
-        status = cell("status", i).lower()
+        status = status_text.lower()
         if status not in STATUSES:
             problems.append(CountProblem(name, row, "status", "counts.status",
                                          f"status must be 'counted' or 'missing', not {cell('status', i)!r}"))
             continue
-        cand, lst, ballot, votes_text = cell("candidate_id", i), cell("list_id", i), cell("ballot", i), \
-            cell("votes", i)
         if status == "missing":
             if cand or lst or votes_text or ballot:
                 problems.append(CountProblem(name, row, "status", "counts.missing",
                                              "a row with status 'missing' records no votes"))
             sheet["missing"] = True
             continue
-        for col in TOTALS:
+        for col in (TOTALS if has_totals[i] else ()):
             text = cell(col, i)
             if not text:
                 continue
-            value = parse_count(text)
+            value = count(col, i)
             if value is None:
                 problems.append(CountProblem(name, row, col, "counts.count",
                                              f"expected a whole number >= 0, got {text!r}"))
@@ -124,7 +140,7 @@ def read_hand_counts(path: Path, encoding: str | None = None) -> tuple[HandCount
                 problems.append(CountProblem(name, row, "ballot", "counts.duplicate",
                                              f"ballot {ballot!r} is read twice"))
                 continue
-            if votes_text and parse_count(votes_text) not in (0, 1):
+            if votes_text and count("votes", i) not in (0, 1):
                 problems.append(CountProblem(name, row, "votes", "counts.count",
                                              "a ballot read one at a time has votes 1 (or empty)"))
                 continue
@@ -137,7 +153,7 @@ def read_hand_counts(path: Path, encoding: str | None = None) -> tuple[HandCount
                 problems.append(CountProblem(name, row, "candidate_id", "counts.choice",
                                              "votes need a candidate_id or a list_id"))
             continue  # a row that carries only the sheet totals
-        value = parse_count(votes_text)
+        value = count("votes", i)
         if value is None:
             problems.append(CountProblem(name, row, "votes", "counts.count",
                                          f"expected a whole number >= 0, got {votes_text!r}"))

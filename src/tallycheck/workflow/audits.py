@@ -180,13 +180,14 @@ def record_counts(engine: Engine, audit_id: int, *, file_name: str, sha256: str,
         conn.execute(insert(hand_sheets), [
             {"recording_id": rec, "station_id": s.station_id, "contest_id": s.contest_id, "missing": s.missing,
              "ballots_cast": s.ballots_cast, "invalid": s.invalid, "blank": s.blank} for s in sheets])
-        votes = [{"recording_id": rec, "station_id": s.station_id, "contest_id": s.contest_id, "candidate_id": c,
-                  "list_id": lst, "item": "", "votes": v} for s in sheets for (c, lst), v in s.votes.items()]
-        votes += [{"recording_id": rec, "station_id": s.station_id, "contest_id": s.contest_id,
-                   "candidate_id": (ch or ("", ""))[0], "list_id": (ch or ("", ""))[1], "item": item,
-                   "votes": 1 if ch else 0} for s in sheets for item, ch in s.reads.items()]
-        if votes:
-            conn.execute(insert(hand_votes), votes)
+        votes = [(rec, s.station_id, s.contest_id, c, lst, "", v) for s in sheets for (c, lst), v in s.votes.items()]
+        votes += [(rec, s.station_id, s.contest_id, (ch or ("", ""))[0], (ch or ("", ""))[1], item, 1 if ch else 0)
+                  for s in sheets for item, ch in s.reads.items()]
+        if votes:  # a full hand count is millions of rows: the driver's own executemany, positional
+            table = hand_votes.name
+            marks = ", ".join(["%s" if conn.dialect.paramstyle in ("format", "pyformat") else "?"] * 7)
+            conn.exec_driver_sql(f"INSERT INTO {table} (recording_id, station_id, contest_id, candidate_id, "
+                                 f"list_id, item, votes) VALUES ({marks})", votes)
     return int(rec)
 
 
@@ -202,19 +203,22 @@ def hand_counts(engine: Engine, audit_id: int) -> dict[tuple[str, str], HandCoun
             latest[(r.station_id, r.contest_id)] = r  # later recordings supersede earlier ones
         wanted = {r.rec for r in latest.values()}
         vote_rows = conn.execute(
-            select(hand_votes).join(recordings, recordings.c.recording_id == hand_votes.c.recording_id)
+            select(hand_votes.c.recording_id, hand_votes.c.station_id, hand_votes.c.contest_id,
+                   hand_votes.c.candidate_id, hand_votes.c.list_id, hand_votes.c.item, hand_votes.c.votes)
+            .join(recordings, recordings.c.recording_id == hand_votes.c.recording_id)
             .where(recordings.c.audit_id == audit_id)).all() if wanted else []
     votes: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
     reads: dict[tuple[str, str], dict[str, tuple[str, str] | None]] = {}
-    for v in vote_rows:
-        key = (v.station_id, v.contest_id)
-        if key not in latest or latest[key].rec != v.recording_id:
+    current = {key: r.rec for key, r in latest.items()}
+    for rec_id, station, contest, cand, lst, item, n in vote_rows:
+        key = (station, contest)
+        if current.get(key) != rec_id:
             continue
-        if v.item:
-            reads.setdefault(key, {})[v.item] = (v.candidate_id, v.list_id) if v.votes else None
+        if item:
+            reads.setdefault(key, {})[item] = (cand, lst) if n else None
         else:
             got = votes.setdefault(key, {})
-            got[(v.candidate_id, v.list_id)] = got.get((v.candidate_id, v.list_id), 0) + v.votes
+            got[(cand, lst)] = got.get((cand, lst), 0) + n
     return {key: HandCount(r.station_id, r.contest_id, bool(r.missing), r.ballots_cast, r.invalid, r.blank,
                            MappingProxyType(votes.get(key, {})), MappingProxyType(reads.get(key, {})), r.rec)
             for key, r in latest.items()}
