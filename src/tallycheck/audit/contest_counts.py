@@ -147,6 +147,12 @@ class Scores:
         return Fraction(2 * int(self.assorter_num.sum()), self.denominator) - int(self.cards.sum())
 
     @property
+    def diluted_margin_float(self) -> float:
+        """The diluted margin for display and planning (the exact value: diluted_margin)."""
+        n = int(self.cards.sum())
+        return 2 * float(self.assorter_num.sum()) / self.denominator / n - 1 if n else 0.0
+
+    @property
     def diluted_margin(self) -> Fraction:
         n = int(self.cards.sum())
         return self.margin / n if n else Fraction(0)

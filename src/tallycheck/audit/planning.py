@@ -76,7 +76,7 @@ def plan_audit(population: Population, settings: AuditSettings,
     plans = []
     for pop in contests_in_order(population):
         ca = ContestAudit(pop, settings, (), "", hand)
-        margins = {a.name: float(pop.scores[a.name].diluted_margin) for a in pop.assertions.assertions}
+        margins = {a.name: pop.scores[a.name].diluted_margin_float for a in pop.assertions.assertions}
         reason = pop.assertions.full_count
         exp_st, exp_b, per = 0.0, 0.0, {}
         if not reason and pop.assertions.assertions:

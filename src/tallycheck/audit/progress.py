@@ -71,13 +71,15 @@ class ContestStatus:
 def station_assertions(pop: ContestPopulation, hand: Mapping[tuple[str, str], HandCount]) -> list[StationAssertion]:
     """The contest's assertions over its sampled stations, the counted complaint recounts in the margin."""
     cc, s = pop.reported, pop.sampled
-    stations = tuple(st for st, keep in zip(cc.stations, s) if keep)
+    everyone = bool(s.all())
+    stations = cc.stations if everyone else tuple(st for st, keep in zip(cc.stations, s) if keep)
     out = []
     for a in pop.assertions.assertions:
         sc = pop.scores[a.name]  # on the outcome counts: the recount rows hold their hand counts
-        margin = int(sc.g[s].sum()) + int(sc.g[pop.recounted].sum())
-        out.append(StationAssertion(a.name, stations, sc.g[s], sc.cards[s], sc.lower, sc.upper_g, margin,
-                                    tuple(int(x) for x in sc.weights), cc.choices, sc.other, sc.invalid))
+        g, cards = (sc.g, sc.cards) if everyone else (sc.g[s], sc.cards[s])
+        margin = int(g.sum()) + (int(sc.g[pop.recounted].sum()) if pop.recounted.any() else 0)
+        out.append(StationAssertion(a.name, stations, g, cards, sc.lower, sc.upper_g, margin,
+                                    tuple(sc.weights.tolist()), cc.choices, sc.other, sc.invalid))
     return out
 
 
