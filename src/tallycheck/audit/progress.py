@@ -276,10 +276,11 @@ def contest_status(ca: ContestAudit) -> ContestStatus:
                           "the risk is above the limit: draw another round"), risk_by_draw=by_draw)
 
 
-def next_draws(ca: ContestAudit, seed: str) -> tuple[tuple[Drawn, ...], str]:
+def next_draws(ca: ContestAudit, seed: str, status: ContestStatus | None = None) -> tuple[tuple[Drawn, ...], str]:
     """(further draws, "" ) for a contest that continues with every drawn station counted, or ((), reason) to
-    send it to a full count; ((), "") when it needs nothing now (confirmed, or awaiting counts)."""
-    status = contest_status(ca)
+    send it to a full count; ((), "") when it needs nothing now (confirmed, or awaiting counts). `status`: the
+    contest's status when the caller has it already."""
+    status = status or contest_status(ca)
     if status.state is not State.CONTINUE or status.awaiting:
         return (), ""
     design, alpha = ca.settings.design, ca.settings.risk_limit

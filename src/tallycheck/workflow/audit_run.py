@@ -85,7 +85,11 @@ def load(store: Store, previous: AuditContext | None = None) -> AuditContext:
     audit = current_audit(engine)
     if audit is None:
         raise WorkflowError("no audit is planned in this store: run `tallycheck audit plan` first")
-    hand = hand_counts(engine, audit.audit_id)
+    if previous is not None and previous.audit.audit_id == audit.audit_id:
+        since = max((h.recording_id for h in previous.hand.values()), default=0)
+        hand = hand_counts(engine, audit.audit_id, previous.hand, since)
+    else:
+        hand = hand_counts(engine, audit.audit_id)
     settings = settings_of(audit)
     if (previous is not None and previous.audit.audit_id == audit.audit_id
             and _recount_key(previous.audit, previous.hand) == _recount_key(audit, hand)):

@@ -191,13 +191,16 @@ def record_counts(engine: Engine, audit_id: int, *, file_name: str, sha256: str,
     return int(rec)
 
 
-def hand_counts(engine: Engine, audit_id: int) -> dict[tuple[str, str], HandCount]:
-    """The latest recording of each (station, contest) hand count of the audit."""
+def hand_counts(engine: Engine, audit_id: int, known: Mapping[tuple[str, str], HandCount] | None = None,
+                since: int = 0) -> dict[tuple[str, str], HandCount]:
+    """The latest recording of each (station, contest) hand count of the audit. `known`: the result of an
+    earlier call that had read every recording up to `since`; only the newer recordings are read then."""
     with engine.connect() as conn:
         sheet_rows = conn.execute(
             select(hand_sheets, recordings.c.recording_id.label("rec"))
             .join(recordings, recordings.c.recording_id == hand_sheets.c.recording_id)
-            .where(recordings.c.audit_id == audit_id).order_by(recordings.c.recording_id)).all()
+            .where(recordings.c.audit_id == audit_id, recordings.c.recording_id > since)
+            .order_by(recordings.c.recording_id)).all()
         latest: dict[tuple[str, str], Any] = {}
         for r in sheet_rows:
             latest[(r.station_id, r.contest_id)] = r  # later recordings supersede earlier ones
@@ -205,8 +208,7 @@ def hand_counts(engine: Engine, audit_id: int) -> dict[tuple[str, str], HandCoun
         vote_rows = conn.execute(
             select(hand_votes.c.recording_id, hand_votes.c.station_id, hand_votes.c.contest_id,
                    hand_votes.c.candidate_id, hand_votes.c.list_id, hand_votes.c.item, hand_votes.c.votes)
-            .join(recordings, recordings.c.recording_id == hand_votes.c.recording_id)
-            .where(recordings.c.audit_id == audit_id)).all() if wanted else []
+            .where(hand_votes.c.recording_id.in_(sorted(wanted)))).all() if wanted else []
     votes: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
     reads: dict[tuple[str, str], dict[str, tuple[str, str] | None]] = {}
     current = {key: r.rec for key, r in latest.items()}
@@ -219,6 +221,8 @@ def hand_counts(engine: Engine, audit_id: int) -> dict[tuple[str, str], HandCoun
         else:
             got = votes.setdefault(key, {})
             got[(cand, lst)] = got.get((cand, lst), 0) + n
-    return {key: HandCount(r.station_id, r.contest_id, bool(r.missing), r.ballots_cast, r.invalid, r.blank,
-                           MappingProxyType(votes.get(key, {})), MappingProxyType(reads.get(key, {})), r.rec)
-            for key, r in latest.items()}
+    out = dict(known or {})
+    out.update({key: HandCount(r.station_id, r.contest_id, bool(r.missing), r.ballots_cast, r.invalid, r.blank,
+                               MappingProxyType(votes.get(key, {})), MappingProxyType(reads.get(key, {})), r.rec)
+                for key, r in latest.items()})
+    return out
