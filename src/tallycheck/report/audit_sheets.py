@@ -9,33 +9,14 @@ each name it cannot draw replaced by its identifier and a pointer to the HTML sh
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from ..audit.pull import PullItem, TallyChoice
 from .markup import esc
 
 FONT_PATHS = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
               Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),
               Path("/usr/local/share/fonts/DejaVuSans.ttf"))
-
-
-@dataclass(frozen=True, slots=True)
-class PullItem:
-    board: int
-    station_id: str
-    centre_id: str
-    area: str
-    contests: tuple[str, ...]
-    round: int
-    why: str  # "sample, draw 3" / "complaint recount" / "full hand count"
-
-
-@dataclass(frozen=True, slots=True)
-class TallyChoice:
-    candidate_id: str
-    list_id: str
-    name: str
-    party: str
 
 
 _CSS = """

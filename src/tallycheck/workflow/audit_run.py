@@ -18,10 +18,10 @@ from ..audit.plan import AuditPlan, AuditSettings, Design, Drawn
 from ..audit.planning import plan_audit
 from ..audit.population import Population, audit_population
 from ..audit.progress import ContestAudit, ContestStatus, State, contest_status, first_draws, next_draws
+from ..audit.pull import PullItem, TallyChoice
 from ..audit.sampling import seed_from_dice
 from ..evidence import Store
 from ..model import ElectionData
-from ..report.audit_sheets import PullItem, TallyChoice
 from .audits import (AuditRow, Draw, WorkflowError, add_round, create_audit, current_audit, draws, enter_seed,
                      escalations, hand_counts, open_workflow, record_counts, rounds)
 
