@@ -209,7 +209,8 @@ def audit_record(package: PackageArg,
 
 
 def _status_rows(statuses) -> list[list[str]]:
-    return [[s.contest_id, s.state.value, "—" if s.risk >= 1 else f"{s.risk:.4f}", f"{s.counted}/{s.drawn}",
+    return [[s.contest_id, s.state.value, "—" if s.risk >= 1 or s.state.value == "full count" else f"{s.risk:.4f}",
+             f"{s.counted}/{s.drawn}",
              str(len(s.awaiting)), (s.outcome + "; " if s.outcome else "") + s.reason] for s in statuses]
 
 

@@ -51,7 +51,8 @@ def audit_section(statuses: Sequence[ContestStatus], *, risk_limit: float, seed:
              "<p>A confirmed contest's reported winners are right, unless an event of probability at most the "
              "risk limit occurred. A full count decides by the hand counts themselves. docs/methods.md "
              "(Audits) gives the assertions, the risk functions and the sampling.</p>")
-    rows = [(s.contest_id, names.get(s.contest_id, ""), s.state.value, "—" if s.risk >= 1 else f"{s.risk:.4f}",
+    rows = [(s.contest_id, names.get(s.contest_id, ""), s.state.value,
+             "—" if s.risk >= 1 or s.state is State.FULL_COUNT else f"{s.risk:.4f}",
              s.counted, s.outcome, s.reason) for s in statuses]
     cols = [Column("Contest", CellKind.CODE), Column("Name", CellKind.NAME), Column("State"), Column("Risk"),
             Column("Stations counted (sample)", CellKind.COUNT), Column("Full count says"), Column("Why")]
