@@ -18,7 +18,15 @@ def test_demo_runs_every_step_and_writes_the_report(tmp_path, monkeypatch, capsy
     screened = re.search(r"^5\. Screened ([\d,]+) station sheets: ([\d,]+) flagged", out, re.M)
     assert screened and int(screened.group(1).replace(",", "")) >= 1500
     assert "A flag is a reason to look, not proof." in out
+    audited = re.search(r"^6\. Audited at risk limit 0\.05 .* (\d+) contests confirmed, (\d+) sent to a full hand "
+                        r"count", out, re.M)
+    assert audited and int(audited.group(1)) + int(audited.group(2)) <= 88
+    assert re.search(r"^7\. Report: ", out, re.M)
+    # the audit's state is in the store, so `audit status` reads the same audit
+    code, status, err = run(monkeypatch, capsys, "audit", "status", tmp_path / "iraq-2021-synthetic", "--json")
+    assert code == 0, err
+    assert '"round"' in status
     html = (tmp_path / "report.html").read_text("utf-8")
-    for section in ('id="seats"', 'id="forensics"'):
+    for section in ('id="seats"', 'id="blocs"', 'id="forensics"', 'id="audit"'):
         assert section in html
     assert "hemicycle" in html.lower()
