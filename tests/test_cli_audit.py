@@ -201,3 +201,13 @@ def test_sample_size_batch_comparison(tc, tmp_path):
     code, _, err = tc("audit", "sample-size", "--design", "batch-comparison", "--batches", path, "--risk-limit",
                       "0.05")
     assert code == 1 and "row 2, column loser_votes" in err
+
+
+def test_uniform_selection_needs_more_stations_than_ppeb(pkg, tc):
+    folder, _ = pkg
+    ppeb = _json(tc, "audit", "plan", folder, "--risk-limit", "0.05")
+    uniform = _json(tc, "audit", "plan", folder, "--risk-limit", "0.05", "--selection", "uniform", "--replace")
+    w = {p["selection"]: next(c for c in p["contests"] if c["contest_id"] == "W") for p in (ppeb, uniform)}
+    assert w["uniform"]["expected_stations"] > w["ppeb"]["expected_stations"] > 0
+    code, _, err = tc("audit", "plan", folder, "--risk-limit", "0.05", "--selection", "random", "--replace")
+    assert code == 2 and "selection" in err

@@ -72,6 +72,9 @@ def audit_plan(package: PackageArg, risk_limit: RiskLimitOpt,
                                                               "overstatement.")] = 0.0,
                escalate_at: Annotated[float, typer.Option(help="A contest whose sample would pass this share of "
                                                                "its stations goes to a full hand count.")] = 0.5,
+               selection: Annotated[str, typer.Option(help="batch-comparison: draw stations with probability "
+                                                           "proportional to their error bound (ppeb) or equally "
+                                                           "(uniform).")] = "ppeb",
                recount: Annotated[Optional[Path], typer.Option(help="CSV with station_id (and optionally "
                                                                      "reason): stations that complaints put under a "
                                                                      "full recount.")] = None,
@@ -91,7 +94,7 @@ def audit_plan(package: PackageArg, risk_limit: RiskLimitOpt,
         raise UsageProblem("card-comparison needs cast-vote records, which an election package does not carry; "
                            "use `audit sample-size --design card-comparison` to plan one, or batch-comparison")
     try:
-        settings = AuditSettings(alpha, d, _risk_function(risk_function), error_rate, escalate_at)
+        settings = AuditSettings(alpha, d, _risk_function(risk_function), error_rate, escalate_at, selection)
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None
     recounts: dict[str, str] = {}

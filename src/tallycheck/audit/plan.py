@@ -43,6 +43,8 @@ class AuditSettings:
     error_rate: float = 0.0
     # a contest whose sample would pass this share of its stations (ballots, for polling) goes to a full count
     escalate_at: float = DEFAULT_ESCALATE_AT
+    # batch-comparison: stations drawn with probability proportional to their error bound ("ppeb") or equally
+    selection: str = "ppeb"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "design", Design(self.design))
@@ -52,11 +54,13 @@ class AuditSettings:
             raise ValueError(f"the risk limit is a fraction between 0 and 1 (0.05 for 5 %); got {self.risk_limit}")
         if not 0 <= self.error_rate < 0.5:
             raise ValueError(f"the error rate is a fraction from 0 up to 0.5; got {self.error_rate}")
+        if self.selection not in ("ppeb", "uniform"):
+            raise ValueError(f"selection is ppeb or uniform; got {self.selection!r}")
         if not 0 < self.escalate_at <= 1:
             raise ValueError(f"escalate_at is a fraction of a contest's stations in (0, 1]; got {self.escalate_at}")
 
     def to_params(self) -> dict[str, object]:
-        return {"error_rate": self.error_rate, "escalate_at": self.escalate_at}
+        return {"error_rate": self.error_rate, "escalate_at": self.escalate_at, "selection": self.selection}
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +125,8 @@ class AuditPlan:
     def to_dict(self) -> dict[str, object]:
         s = self.settings
         return {"risk_limit": s.risk_limit, "design": s.design.value, "risk_function": s.risk_function.value,
-                "error_rate": s.error_rate, "escalate_at": s.escalate_at, "assertions": self.assertions,
+                "error_rate": s.error_rate, "escalate_at": s.escalate_at, "selection": s.selection,
+                "assertions": self.assertions,
                 "expected_stations": self.expected_stations, "expected_ballots": self.expected_ballots,
                 "full_count_contests": [c.contest_id for c in self.contests if c.full_count],
                 "contests": [c.to_dict() for c in self.contests]}

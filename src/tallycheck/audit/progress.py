@@ -83,16 +83,17 @@ def station_assertions(pop: ContestPopulation, hand: Mapping[tuple[str, str], Ha
     return out
 
 
-def batch_weights(sas: Sequence[StationAssertion]) -> np.ndarray:
+def batch_weights(sas: Sequence[StationAssertion], selection: str = BatchDesign.PPEB.value) -> np.ndarray:
     """One sampling weight per station for all the contest's assertions: the largest share of an assertion's
-    margin the station could hide (MACRO's u_p, Stark 2008). Every assertion's test uses these same weights."""
-    return sampling_weights(sas, BatchDesign.PPEB)
+    margin the station could hide (MACRO's u_p, Stark 2008), or 1 (uniform). Every assertion's test uses these
+    same weights."""
+    return sampling_weights(sas, BatchDesign(selection))
 
 
 def batch_draws(pop: ContestPopulation, sas: Sequence[StationAssertion], seed: str, n: int,
-                drop: int) -> tuple[Drawn, ...]:
+                drop: int, selection: str = BatchDesign.PPEB.value) -> tuple[Drawn, ...]:
     """Draws drop+1 .. drop+n of the contest's sequence: successive sampling proportional to the exact weights."""
-    exact = draw_weights(sas, BatchDesign.PPEB)
+    exact = draw_weights(sas, BatchDesign(selection))
     stations = list(exact)
     n = max(0, min(n, sum(1 for w in exact.values() if w > 0) - drop))
     return tuple(Drawn(str(d.item_id), str(d.item_id), d.ticket)
@@ -212,7 +213,7 @@ class ContestAudit:
     def sas(self) -> list[StationAssertion]:
         if self._sas is None:
             self._sas = station_assertions(self.pop, self.hand)
-            self._weights = batch_weights(self._sas)
+            self._weights = batch_weights(self._sas, self.settings.selection)
         return self._sas
 
     def weights(self) -> np.ndarray:
@@ -292,7 +293,8 @@ def next_draws(ca: ContestAudit, seed: str, status: ContestStatus | None = None)
         done = len(ca.drawn)
         if done >= limit:
             return (), f"the sample reached {done} of {pop.stations} stations without confirming the outcome"
-        sequence = batch_draws(pop, sas, seed, min(population, limit) - done, done) if population > done else ()
+        sequence = batch_draws(pop, sas, seed, min(population, limit) - done, done, ca.settings.selection) \
+            if population > done else ()
         stations = [st for st, keep in zip(pop.reported.stations, pop.sampled) if keep]
         at = {st: i for i, st in enumerate(stations)}
         order = np.array([at[d.station_id] for d in (*ca.drawn, *sequence)], dtype=np.int64)
@@ -337,7 +339,7 @@ def next_draws_from_nothing(ca: ContestAudit, seed: str) -> tuple[tuple[Drawn, .
         if any(sa.margin <= 0 for sa in sas):
             return (), "an assertion has no margin once the complaint recounts are in"
         limit = math.floor(ca.settings.escalate_at * pop.stations)
-        sequence = batch_draws(pop, sas, seed, limit, 0)
+        sequence = batch_draws(pop, sas, seed, limit, 0, ca.settings.selection)
         stations = [st for st, keep in zip(pop.reported.stations, pop.sampled) if keep]
         at = {st: i for i, st in enumerate(stations)}
         order = np.array([at[d.station_id] for d in sequence], dtype=np.int64)

@@ -51,7 +51,8 @@ class AuditContext:
 def settings_of(audit: AuditRow) -> AuditSettings:
     p = audit.params
     return AuditSettings(float(audit.risk_limit), Design(audit.design), audit.risk_function,
-                         float(p.get("error_rate", 0.0)), float(p.get("escalate_at", 0.5)))
+                         float(p.get("error_rate", 0.0)), float(p.get("escalate_at", 0.5)),
+                         str(p.get("selection", "ppeb")))
 
 
 def plan(store: Store, *, version: str | None, settings: AuditSettings, recounts: Mapping[str, str],
