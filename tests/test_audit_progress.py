@@ -121,3 +121,55 @@ def test_ballot_polling_end_to_end(tmp_path, tc):
     bad.write_text(f"station_id,contest_id,candidate_id,ballot\n{s},W,A,{s}#99999\n")
     code, _, err = tc("audit", "record", folder, bad, "--amend")
     assert code == 1 and "was not drawn" in err
+
+
+def _write_cvrs(path, reported, tamper=None):
+    rows = ["card_id,station_id,contest_id,candidate_id"]
+    for (s, c), votes in reported.items():
+        k = 0
+        for cand, v in votes.items():
+            for _ in range(v):
+                k += 1
+                rows.append(f"{s}-{k},{s},{c},{cand}")
+        for _ in range(5):  # the sheet's invalid ballots: cards without a valid vote
+            k += 1
+            rows.append(f"{s}-{k},{s},{c},")
+    if tamper:
+        rows[1] = rows[1].rsplit(",", 1)[0] + "," + tamper
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_card_level_comparison_end_to_end(tmp_path, tc):
+    folder = tmp_path / "pkg"
+    reported = write_package(folder, stations=90)
+    assert tc("import", folder)[0] == 0
+    # records that do not add up to the results are refused, naming the station
+    bad = _write_cvrs(tmp_path / "bad.csv", reported, tamper="D")
+    code, _, err = tc("audit", "plan", folder, "--risk-limit", "0.05", "--design", "card-comparison", "--cvrs", bad)
+    assert code == 1 and "cvr.tally" in err
+    cvrs = _write_cvrs(tmp_path / "cvrs.csv", reported)
+    code, out, err = tc("audit", "plan", folder, "--risk-limit", "0.05", "--design", "card-comparison", "--cvrs",
+                        cvrs, "--json", "--replace")
+    assert code == 0, err
+    plan = json.loads(out)
+    w = next(c for c in plan["contests"] if c["contest_id"] == "W")
+    assert plan["risk_function"] == "betting" and 0 < w["expected_ballots"] < w["ballots"] / 2
+    code, out, err = tc("audit", "draw", folder, "--seed", "16180339887498948482", "--json")
+    assert code == 0, err
+    from tallycheck.evidence import Store
+    from tallycheck.workflow.audit_run import load
+
+    ctx = load(Store(folder / ".tallycheck"))
+    drawn = ctx.draws["W"]
+    assert len(drawn) == w["expected_ballots"]  # round 1: the cards that confirm if every one matches
+    records = ctx.cards["W"]
+    rows = ["station_id,contest_id,candidate_id,ballot"]
+    rows += [f"{d.station_id},W,{(records[d.item].choice or ('', ''))[0]},{d.item}" for d in drawn]
+    path = tmp_path / "reads.csv"
+    path.write_text("\n".join(rows) + "\n")
+    code, _, err = tc("audit", "record", folder, path)
+    assert code == 0, err
+    code, out, _ = tc("audit", "status", folder, "--json")
+    w_status = next(c for c in json.loads(out)["contests"] if c["contest_id"] == "W")
+    assert w_status["state"] == "confirmed" and w_status["risk"] <= 0.05

@@ -66,7 +66,7 @@ def _workflow_error(exc: Exception) -> None:
 
 @audit_app.command("plan")
 def audit_plan(package: PackageArg, risk_limit: RiskLimitOpt,
-               design: Annotated[str, typer.Option(help="batch-comparison | ballot-polling.")] = "batch-comparison",
+               design: Annotated[str, typer.Option(help="batch-comparison | ballot-polling | card-comparison.")] = "batch-comparison",
                risk_function: RiskFunctionOpt = None,
                error_rate: Annotated[float, typer.Option(help="Planning assumption: share of cards with a 1-vote "
                                                               "overstatement.")] = 0.0,
@@ -78,21 +78,25 @@ def audit_plan(package: PackageArg, risk_limit: RiskLimitOpt,
                recount: Annotated[Optional[Path], typer.Option(help="CSV with station_id (and optionally "
                                                                      "reason): stations that complaints put under a "
                                                                      "full recount.")] = None,
+               cvrs: Annotated[Optional[Path], typer.Option(help="card-comparison: the cast-vote records "
+                                                                  "(card_id, station_id, contest_id, "
+                                                                  "candidate_id, list_id).")] = None,
                replace: Annotated[bool, typer.Option(help="Replace a planned audit whose seed is not yet "
                                                           "entered.")] = False,
                version: VersionOpt = None, store: StoreOpt = None, json_out: JsonOpt = False) -> None:
     """Plan an audit of every contest: assertions, margins, expected stations and ballots to count."""
     from .audit.plan import AuditSettings, Design
     from .cli_seats import InputFileError, _read_rows
+    from .ingest.hand_counts import HandCountFileError
     from .workflow.audit_run import plan
     from .workflow.audits import WorkflowError
 
     check_package(package)
     alpha, alpha_text = _risk_limit(risk_limit)
     d = _design(design)
-    if d is Design.CARD_COMPARISON:
-        raise UsageProblem("card-comparison needs cast-vote records, which an election package does not carry; "
-                           "use `audit sample-size --design card-comparison` to plan one, or batch-comparison")
+    if d is Design.CARD_COMPARISON and cvrs is None:
+        raise UsageProblem("card-comparison needs the cast-vote records: --cvrs CVRS.csv (card_id, station_id, "
+                           "contest_id, candidate_id, list_id)")
     try:
         settings = AuditSettings(alpha, d, _risk_function(risk_function), error_rate, escalate_at, selection)
     except ValueError as exc:
@@ -113,8 +117,10 @@ def audit_plan(package: PackageArg, risk_limit: RiskLimitOpt,
     s = open_store(package, store)
     try:
         audit_id, the_plan = plan(s, version=version, settings=settings, recounts=recounts, replace=replace,
-                                  risk_limit_text=alpha_text)
+                                  risk_limit_text=alpha_text, cvrs=cvrs)
     except WorkflowError as exc:
+        _workflow_error(exc)
+    except HandCountFileError as exc:
         _workflow_error(exc)
     if json_out:
         print_json({"audit_id": audit_id, **the_plan.to_dict()})

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .cards import CastVoteRecord
+from .cards import diluted_margin as card_margin
 from .hand_count import HandCount
 from .plan import AssertionPlan, AuditPlan, AuditSettings, ContestPlan, Design, contest_names, contests_in_order, \
     seats_of
@@ -23,6 +25,7 @@ from .population import ContestPopulation, Population
 from .batch import ratio_p_values
 from .progress import ContestAudit
 from .risk import RiskFunction
+from .sample_size import card_comparison_sample_size
 
 SIMULATIONS = 8
 PLANNING_SEED = 20211010  # simulation only: the audit's own sample comes from the public seed
@@ -68,8 +71,35 @@ def _batch_plan(ca: ContestAudit, rng: np.random.Generator) -> tuple[float, floa
     return float(needed.mean()), float(np.mean(ballots)), per, ""
 
 
+def _card_plan(pop: ContestPopulation, settings: AuditSettings, cards: Mapping[str, CastVoteRecord]
+               ) -> tuple[float, float, dict[str, float], str]:
+    """Cards expected (the calculator's deterministic sequence at the planned error rate, without replacement)
+    and the stations they touch."""
+    records = list(cards.values())
+    n_cards = len(records)
+    per: dict[str, float] = {}
+    for a in pop.assertions.assertions:
+        v = card_margin(a, records)
+        if v <= 0:
+            return 0, 0, {}, "an assertion has no margin in the cast-vote records"
+        rf = RiskFunction.BETTING if settings.risk_function is RiskFunction.BRAVO else settings.risk_function
+        per[a.name] = card_comparison_sample_size(v, settings.risk_limit, error_rate=settings.error_rate,
+                                                  risk_function=rf, cards=n_cards,
+                                                  assorter_upper=float(a.assorter_upper))
+    need = max(per.values(), default=0)
+    if need > settings.escalate_at * n_cards:
+        return 0, 0, per, f"the expected sample passes {settings.escalate_at:.0%} of the contest's cards"
+    by_station: dict[str, int] = {}
+    for r in records:
+        by_station[r.station_id] = by_station.get(r.station_id, 0) + 1
+    sizes = np.array(list(by_station.values()), dtype=float)
+    touched = float(np.sum(1 - (1 - sizes / max(n_cards, 1)) ** need)) if n_cards else 0.0
+    return touched, float(need), per, ""
+
+
 def plan_audit(population: Population, settings: AuditSettings,
-               hand: Mapping[tuple[str, str], HandCount] | None = None) -> AuditPlan:
+               hand: Mapping[tuple[str, str], HandCount] | None = None,
+               cards: Mapping[str, Mapping[str, CastVoteRecord]] | None = None) -> AuditPlan:
     hand = hand or {}
     names, seats = contest_names(population), seats_of(population)
     rng = np.random.Generator(np.random.PCG64(PLANNING_SEED))
@@ -82,6 +112,8 @@ def plan_audit(population: Population, settings: AuditSettings,
         if not reason and pop.assertions.assertions:
             if settings.design is Design.BATCH_COMPARISON:
                 exp_st, exp_b, per, reason = _batch_plan(ca, rng)
+            elif settings.design is Design.CARD_COMPARISON:
+                exp_st, exp_b, per, reason = _card_plan(pop, settings, (cards or {}).get(pop.contest_id, {}))
             else:
                 per = {a.name: wald_expected_draws(pop.scores[a.name], pop, a, settings.risk_limit)
                        for a in pop.assertions.assertions}

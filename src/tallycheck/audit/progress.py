@@ -21,6 +21,8 @@ from enum import Enum
 import numpy as np
 
 from .batch import BatchDesign, StationAssertion, draw_weights, ratio_p_values, sampling_weights
+from .cards import CastVoteRecord, card_draws, card_p_values, clean_cards_needed
+from .cards import diluted_margin as card_margin
 from .hand_count import HandCount
 from .plan import AuditSettings, Design, Drawn
 from .polling import polling_draws, polling_p_values, wald_expected_draws
@@ -203,8 +205,17 @@ class ContestAudit:
     drawn: tuple[Drawn, ...]
     escalated: str
     hand: Mapping[tuple[str, str], HandCount]
+    cards: Mapping[str, CastVoteRecord] | None = None  # card-comparison: this contest's records by card id
     _sas: list[StationAssertion] | None = field(default=None)
     _weights: np.ndarray | None = field(default=None)
+    _card_margins: dict[str, float] | None = field(default=None)
+
+    def card_margins(self) -> dict[str, float]:
+        """Each assertion's diluted margin over the cast-vote records."""
+        if self._card_margins is None:
+            records = list((self.cards or {}).values())
+            self._card_margins = {a.name: card_margin(a, records) for a in self.pop.assertions.assertions}
+        return self._card_margins
 
     @property
     def contest_id(self) -> str:
@@ -236,6 +247,13 @@ class ContestAudit:
         if design is Design.BATCH_COMPARISON:
             return batch_risks(self.pop, self.sas(), self.weights(), self.drawn, self.hand, rf)
         out = []
+        if design is Design.CARD_COMPARISON:
+            margins = self.card_margins()
+            for a in self.pop.assertions.assertions:
+                p = card_p_values(a, self.cards or {}, self.drawn, self.hand, margins[a.name], rf)
+                out.append(AssertionRisk(a.name, a.description, float(p[-1]) if len(p) else 1.0,
+                                         tuple(map(float, p))))
+            return out
         for a in self.pop.assertions.assertions:
             p = polling_p_values(a, self.pop.scores[a.name], self.pop, self.drawn, self.hand, rf)
             out.append(AssertionRisk(a.name, a.description, float(p[-1]) if len(p) else 1.0, tuple(map(float, p))))
@@ -305,6 +323,8 @@ def next_draws(ca: ContestAudit, seed: str, status: ContestStatus | None = None)
             return (), (f"even if every further station agreed with its sheet, more than "
                         f"{ca.settings.escalate_at:.0%} of the contest's {pop.stations} stations would be needed")
         return tuple(sequence[:k]), ""
+    if design is Design.CARD_COMPARISON:
+        return _card_round(ca, seed)
     # ballot polling: Wald's estimate of the draws still needed, from the current risk
     ballots = pop.ballots
     limit = math.floor(ca.settings.escalate_at * ballots)
@@ -349,8 +369,28 @@ def next_draws_from_nothing(ca: ContestAudit, seed: str) -> tuple[tuple[Drawn, .
             return (), (f"even with no discrepancy, confirming needs more than {ca.settings.escalate_at:.0%} of "
                         f"the contest's {pop.stations} stations")
         return tuple(sequence[:k]), ""
+    if ca.settings.design is Design.CARD_COMPARISON:
+        return _card_round(ca, seed)
     need = max(wald_expected_draws(pop.scores[a.name], pop, a, alpha) for a in pop.assertions.assertions)
     if not math.isfinite(need) or need > ca.settings.escalate_at * pop.ballots:
         return (), (f"the expected sample passes {ca.settings.escalate_at:.0%} of the contest's {pop.ballots} "
                     "ballots")
     return polling_draws(pop, seed, math.ceil(need), 0), ""
+
+
+def _card_round(ca: ContestAudit, seed: str) -> tuple[tuple[Drawn, ...], str]:
+    """The next cards: the fewest that confirm every assertion if they match their records (exact, on the
+    seed's own sequence of cards), or a full count past the escalation share."""
+    cards = ca.cards or {}
+    limit = math.floor(ca.settings.escalate_at * len(cards))
+    done = len(ca.drawn)
+    margins = ca.card_margins()
+    need = 0
+    for a in ca.pop.assertions.assertions:
+        k = clean_cards_needed(a, cards, ca.drawn, ca.hand, margins[a.name], ca.settings.risk_limit,
+                               ca.settings.risk_function, max(limit - done, 0))
+        if k is None:
+            return (), (f"even if every further card matched its record, more than {ca.settings.escalate_at:.0%} "
+                        f"of the contest's {len(cards):,} cards would be needed")
+        need = max(need, k)
+    return card_draws(list(cards.values()), seed, need, done), ""

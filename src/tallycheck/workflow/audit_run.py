@@ -6,6 +6,7 @@ tallycheck.audit, the state in the workflow database.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from ..audit.cards import CastVoteRecord, cvr_tallies
 from ..audit.hand_count import HandCount
 from ..audit.plan import AuditPlan, AuditSettings, Design, Drawn
 from ..audit.planning import plan_audit
@@ -21,6 +23,7 @@ from ..audit.progress import ContestAudit, ContestStatus, State, contest_status,
 from ..audit.pull import PullItem, TallyChoice
 from ..audit.sampling import seed_from_dice
 from ..evidence import Store
+from ..ingest.cvr_csv import read_cvrs
 from ..model import ElectionData
 from .audits import (AuditRow, Draw, WorkflowError, add_round, create_audit, current_audit, draws, enter_seed,
                      escalations, hand_counts, open_workflow, record_counts, rounds)
@@ -38,10 +41,12 @@ class AuditContext:
     hand: Mapping[tuple[str, str], HandCount]
     escalated: Mapping[str, str]
     rounds: int
+    cards: Mapping[str, Mapping[str, CastVoteRecord]] | None = None  # card-comparison: contest -> card -> record
 
     def contest(self, contest_id: str) -> ContestAudit:
         return ContestAudit(self.population.contests[contest_id], self.settings, self.draws.get(contest_id, ()),
-                            self.escalated.get(contest_id, ""), self.hand)
+                            self.escalated.get(contest_id, ""), self.hand,
+                            (self.cards or {}).get(contest_id, {}) if self.cards is not None else None)
 
     def statuses(self) -> list[ContestStatus]:
         return [contest_status(self.contest(cid)) for cid in sorted(self.population.contests,
@@ -55,9 +60,37 @@ def settings_of(audit: AuditRow) -> AuditSettings:
                          str(p.get("selection", "ppeb")))
 
 
+CVR_FILE = "cvrs.csv"
+
+
+def check_cvrs(population: Population, cvrs: Sequence[CastVoteRecord], file: str) -> list[str]:
+    """The records must add up to the reported results, station by station: the audit confirms the outcome the
+    records give, so it must be the reported one."""
+    problems = []
+    tallies = cvr_tallies(cvrs)
+    for cid, pop in population.contests.items():
+        cc = pop.reported
+        for i, station in enumerate(cc.stations):
+            got = tallies.get((station, cid), {})
+            want = {c: int(v) for c, v in zip(cc.choices, cc.votes[i]) if v}
+            if got != want:
+                diff = sorted(set(got) | set(want), key=str)
+                first = next(c for c in diff if got.get(c, 0) != want.get(c, 0))
+                problems.append(f"{file}: the records of station {station}, contest {cid} give "
+                                f"{first[0] or first[1]} {got.get(first, 0)} votes; results.csv says "
+                                f"{want.get(first, 0)} [cvr.tally]")
+    known = {(s, c) for c, pop in population.contests.items() for s in pop.reported.stations}
+    for r in cvrs:
+        if (r.station_id, r.contest_id) not in known:
+            problems.append(f"{file} (row {r.row}, column station_id): station {r.station_id} has no sheet for "
+                            f"contest {r.contest_id} [cvr.unknown-sheet]")
+    return problems
+
+
 def plan(store: Store, *, version: str | None, settings: AuditSettings, recounts: Mapping[str, str],
-         replace: bool, risk_limit_text: str) -> tuple[int, AuditPlan]:
-    """Plan an audit of a results version and record it in the store's workflow database."""
+         replace: bool, risk_limit_text: str, cvrs: Path | None = None) -> tuple[int, AuditPlan]:
+    """Plan an audit of a results version and record it in the store's workflow database (with a copy of the
+    cast-vote records for a card-level comparison)."""
     info = store.resolve(version)
     data = store.load(info.name)
     known = set(data.table("stations").column("station_id").to_pylist())
@@ -65,13 +98,38 @@ def plan(store: Store, *, version: str | None, settings: AuditSettings, recounts
     if unknown:
         raise WorkflowError(f"recount station(s) {', '.join(unknown[:5])} are not in stations.csv")
     population = audit_population(data, recounts=recounts)
-    the_plan = plan_audit(population, settings)
+    params = settings.to_params()
+    records: Sequence[CastVoteRecord] = ()
+    if settings.design is Design.CARD_COMPARISON:
+        if cvrs is None:
+            raise WorkflowError("a card-level comparison needs the cast-vote records: --cvrs CVRS.csv")
+        if recounts:
+            raise WorkflowError("complaint recounts with a card-level comparison: import the recounted results as "
+                                "a new version, and audit that version")
+        records = read_cvrs(cvrs)
+        problems = check_cvrs(population, records, cvrs.name)
+        if problems:
+            raise WorkflowError("\n".join(problems[:8]) + (f"\n... and {len(problems) - 8} more"
+                                                            if len(problems) > 8 else ""))
+        params["cvr_sha256"] = hashlib.sha256(cvrs.read_bytes()).hexdigest()
+    the_plan = plan_audit(population, settings, cards=_by_contest(records) if records else None)
     engine = open_workflow(store.root)
     audit_id = create_audit(engine, version=info.name, snapshot_sha256=info.snapshot_sha256,
                             risk_limit=risk_limit_text, design=settings.design.value,
-                            risk_function=settings.risk_function.value, params=settings.to_params(),
+                            risk_function=settings.risk_function.value, params=params,
                             recounts=recounts, replace=replace)
+    if records:
+        folder = store.root / "audits" / str(audit_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cvrs, folder / CVR_FILE)
     return audit_id, the_plan
+
+
+def _by_contest(records: Sequence[CastVoteRecord]) -> dict[str, dict[str, CastVoteRecord]]:
+    out: dict[str, dict[str, CastVoteRecord]] = {}
+    for r in records:
+        out.setdefault(r.contest_id, {})[r.card_id] = r
+    return out
 
 
 def _recount_key(audit: AuditRow, hand: Mapping[tuple[str, str], HandCount]) -> tuple:
@@ -106,9 +164,15 @@ def load(store: Store, previous: AuditContext | None = None) -> AuditContext:
     for d in draws(engine, audit.audit_id):
         by_contest[d.contest_id].append(Drawn(d.item, d.station_id, d.ticket))
         rounds_of[(d.contest_id, d.item)] = d.round
+    cards = previous.cards if previous is not None and previous.audit.audit_id == audit.audit_id else None
+    if cards is None and settings.design is Design.CARD_COMPARISON:
+        path = store.root / "audits" / str(audit.audit_id) / CVR_FILE
+        if hashlib.sha256(path.read_bytes()).hexdigest() != audit.params.get("cvr_sha256"):
+            raise WorkflowError(f"{path} is not the cast-vote record file the audit was planned on")
+        cards = _by_contest(read_cvrs(path))
     return AuditContext(engine, audit, data, settings, population,
                         {k: tuple(v) for k, v in by_contest.items()}, rounds_of, hand,
-                        escalations(engine, audit.audit_id), rounds(engine, audit.audit_id))
+                        escalations(engine, audit.audit_id), rounds(engine, audit.audit_id), cards)
 
 
 def draw_round(store: Store, dice: str | None, ctx: AuditContext | None = None
@@ -215,12 +279,14 @@ def pull_items(ctx: AuditContext, boards: int, only_round: int | None = None) ->
     area = dict(zip(stations.column("station_id").to_pylist(), stations.column("area").to_pylist()))
     need: dict[str, dict[str, object]] = {}
 
-    def add(station: str, contest: str, why: str, rnd: int) -> None:
+    def add(station: str, contest: str, why: str, rnd: int, item: str = "") -> None:
         if (station, contest) in ctx.hand:
             return
-        e = need.setdefault(station, {"contests": [], "why": why, "round": rnd})
+        e = need.setdefault(station, {"contests": [], "why": why, "round": rnd, "items": []})
         if contest not in e["contests"]:
             e["contests"].append(contest)
+        if item:
+            e["items"].append(item)
 
     for cid, pop in sorted(ctx.population.contests.items()):
         for s, samp in zip(pop.reported.stations, pop.sampled):
@@ -233,11 +299,15 @@ def pull_items(ctx: AuditContext, boards: int, only_round: int | None = None) ->
         for k, d in enumerate(ctx.draws.get(cid, ()), start=1):
             rnd = ctx.rounds_of.get((cid, d.item), 0)
             if only_round is None or rnd == only_round:
-                add(d.station_id, cid, f"sample, draw {k}", rnd)
+                if ctx.settings.design is Design.BATCH_COMPARISON:
+                    add(d.station_id, cid, f"sample, draw {k}", rnd)
+                else:  # single ballots or cards: the board pulls these from the station's materials
+                    add(d.station_id, cid, "read", rnd, d.item)
     items = []
     for n, (station, e) in enumerate(sorted(need.items())):
+        why = str(e["why"]) if not e["items"] else f"read ballots/cards: {', '.join(e['items'])}"
         items.append(PullItem(n % max(boards, 1) + 1, station, centre.get(station, ""), area.get(station, ""),
-                              tuple(e["contests"]), int(e["round"]), str(e["why"])))
+                              tuple(e["contests"]), int(e["round"]), why))
     return sorted(items, key=lambda i: (i.board, i.station_id))
 
 
