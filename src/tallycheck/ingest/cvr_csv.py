@@ -7,9 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..audit.cards import CastVoteRecord
-from .csv_format import read_csv
-from .encoding import to_utf8
-from .hand_counts import CountProblem, HandCountFileError
+from .hand_counts import CountProblem, HandCountFileError, read_small_table
 
 COLUMNS = ("card_id", "station_id", "contest_id", "candidate_id", "list_id")
 REQUIRED = ("card_id", "station_id", "contest_id")
@@ -21,21 +19,8 @@ class CvrFileError(HandCountFileError):
 
 def read_cvrs(path: Path, encoding: str | None = None) -> tuple[CastVoteRecord, ...]:
     name = path.name
-    if not path.is_file():
-        raise CvrFileError([CountProblem(name, None, None, "cvr.file", f"{path} is not a file.")])
-    decoded = to_utf8(path.read_bytes(), name, encoding)
-    if decoded.utf8 is None:
-        p = decoded.problem
-        raise CvrFileError([CountProblem(name, p.row if p else None, None, "cvr.encoding",
-                                         p.message if p else f"{name} is not text.")])
-    table = read_csv(decoded.utf8, name, decoded.encoding, frozenset(COLUMNS))
-    problems = [CountProblem(p.file, p.row, p.column, p.rule, p.message)
-                for p in table.problems if p.severity.value == "error"]
-    header = [h.strip().lower() for h in table.header]
-    problems += [CountProblem(name, 1, c, "cvr.header", f"the header has no column {c!r} (expected: "
-                              f"{', '.join(COLUMNS)})") for c in REQUIRED if c not in header]
-    if problems:
-        raise CvrFileError(problems)
+    table, header = read_small_table(path, encoding, COLUMNS, REQUIRED, "cvr", CvrFileError)
+    problems: list[CountProblem] = []
     n = table.num_rows
     cells = {c: ([v or "" for v in table.columns[header.index(c)].to_pylist()] if c in header else [""] * n)
              for c in COLUMNS}

@@ -20,6 +20,7 @@ from ..audit.hand_count import HandCount
 from .counts import parse_count, parse_counts
 from .csv_format import read_csv
 from .encoding import to_utf8
+from .text_table import TextTable
 
 COLUMNS = ("station_id", "contest_id", "candidate_id", "list_id", "votes", "ballots_cast", "invalid", "blank",
            "status", "ballot")
@@ -50,27 +51,35 @@ class HandCountFileError(ValueError):
         super().__init__(shown + (f"\n... and {more} more problems." if more > 0 else ""))
 
 
+def read_small_table(path: Path, encoding: str | None, columns: tuple[str, ...], required: tuple[str, ...],
+                     rule: str, error: type[HandCountFileError]) -> tuple[TextTable, list[str]]:
+    """A CSV file the audit reads (hand counts, cast-vote records) as text cells with its lower-cased header;
+    `error` lists every problem of reading it (file, encoding, header), each rule named `<rule>.<what>`."""
+    name = path.name
+    if not path.is_file():
+        raise error([CountProblem(name, None, None, f"{rule}.file", f"{path} is not a file.")])
+    decoded = to_utf8(path.read_bytes(), name, encoding)
+    if decoded.utf8 is None:
+        p = decoded.problem
+        raise error([CountProblem(name, p.row if p else None, None, f"{rule}.encoding",
+                                  p.message if p else f"{name} is not text.")])
+    table = read_csv(decoded.utf8, name, decoded.encoding, frozenset(columns))
+    problems = [CountProblem(p.file, p.row, p.column, p.rule, p.message)
+                for p in table.problems if p.severity.value == "error"]
+    header = [h.strip().lower() for h in table.header]
+    problems += [CountProblem(name, 1, c, f"{rule}.header", f"the header has no column {c!r} (expected: "
+                              f"{', '.join(columns)})") for c in required if c not in header]
+    if problems:
+        raise error(problems)
+    return table, header
+
+
 def read_hand_counts(path: Path, encoding: str | None = None) -> tuple[HandCount, ...]:
     """The sheets of a hand-count file, in file order of first appearance; HandCountFileError lists every
     problem."""
     name = path.name
-    if not path.is_file():
-        raise HandCountFileError([CountProblem(name, None, None, "counts.file", f"{path} is not a file.")])
-    decoded = to_utf8(path.read_bytes(), name, encoding)
-    if decoded.utf8 is None:
-        p = decoded.problem
-        raise HandCountFileError([CountProblem(name, p.row if p else None, None, "counts.encoding",
-                                               p.message if p else f"{name} is not text.")])
-    table = read_csv(decoded.utf8, name, decoded.encoding, frozenset(COLUMNS))
-    problems = [CountProblem(p.file, p.row, p.column, p.rule, p.message)
-                for p in table.problems if p.severity.value == "error"]
-    if problems:
-        raise HandCountFileError(problems)
-    header = [h.strip().lower() for h in table.header]
-    missing_cols = [c for c in REQUIRED if c not in header]
-    if missing_cols:
-        raise HandCountFileError([CountProblem(name, 1, c, "counts.header", f"the header has no column {c!r} "
-                                               f"(expected: {', '.join(COLUMNS)})") for c in missing_cols])
+    table, header = read_small_table(path, encoding, COLUMNS, REQUIRED, "counts", HandCountFileError)
+    problems: list[CountProblem] = []
     unknown = [h for h in header if h and h not in COLUMNS]
     if unknown:
         raise HandCountFileError([CountProblem(name, 1, h, "counts.header", f"unknown column {h!r} "
