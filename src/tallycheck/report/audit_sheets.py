@@ -2,18 +2,21 @@
 
 The tally sheets are blind: they list the choices on each contest's ballot but never the reported results, so a
 board counts what is in the box, not what it expects to find. HTML carries names in any script (the browser
-shapes Arabic); the PDF uses a Unicode font where the machine has one (DejaVu Sans), else the PDF core font with
-each name it cannot draw replaced by its identifier and a pointer to the HTML sheet.
+shapes Arabic); the PDF uses a Unicode font where the machine has one (DejaVu Sans), else the PDF core font, and
+replaces each name it cannot draw — any name outside Latin-1 without that font, and right-to-left script unless
+HarfBuzz shaping (uharfbuzz) is installed — by its identifier, with a pointer to the HTML sheet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import re
 from pathlib import Path
 
 from ..audit.pull import PullItem, TallyChoice
 from .markup import esc
 
+_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")  # Hebrew, Arabic, Syriac, Thaana...
 FONT_PATHS = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
               Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),
               Path("/usr/local/share/fonts/DejaVuSans.ttf"))
@@ -90,15 +93,25 @@ class _Pdf:
         self.pdf = FPDF(format="A4")
         self.pdf.set_auto_page_break(True, margin=15)
         font = next((p for p in FONT_PATHS if p.is_file()), None)
+        self.shaping = False
         if font is not None:
             self.pdf.add_font("sheet", "", str(font))
             self.family, self.unicode = "sheet", True
+            try:  # fpdf2 shapes Arabic with HarfBuzz when the optional uharfbuzz package is installed
+                import uharfbuzz  # noqa: F401
+
+                self.pdf.set_text_shaping(True)
+                self.shaping = True
+            except ImportError:
+                pass
         else:
             self.family, self.unicode = "helvetica", False
 
     def text(self, s: str, fallback: str = "") -> str:
-        if self.unicode:
+        if self.unicode and not (_RIGHT_TO_LEFT.search(s) and not self.shaping):
             return s
+        if self.unicode:  # Arabic script needs shaping (joined letters, right to left): the HTML sheet has it
+            return fallback or "?"
         try:
             s.encode("latin-1")
             return s
@@ -126,7 +139,8 @@ def sheets_pdf(title: str, audit_line: str, items: Sequence[PullItem],
                ballots: Mapping[str, Sequence[TallyChoice]], contest_names: Mapping[str, str]) -> bytes:
     """Pull sheets (one page per board) then tally sheets (one page per station and contest), as one PDF."""
     doc = _Pdf()
-    note = "" if doc.unicode else " Names this PDF cannot draw are shown by identifier: see the HTML sheets."
+    note = "" if doc.unicode and doc.shaping else \
+        " Names this PDF cannot draw (other scripts) are shown by identifier: see the HTML sheets."
     for b in sorted({i.board for i in items}):
         doc.pdf.add_page()
         doc.heading(f"{title}: pull sheet, board {b}")
