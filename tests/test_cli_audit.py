@@ -36,6 +36,7 @@ def test_plan_draw_record_confirm(pkg, tc, tmp_path):
     plan = _json(tc, "audit", "plan", folder, "--risk-limit", "0.05")
     by = {c["contest_id"]: c for c in plan["contests"]}
     assert plan["risk_function"] == "kaplan-markov" and plan["design"] == "batch-comparison"
+    assert plan["version"] == "v1" and len(plan["snapshot_sha256"]) == 64  # published before the dice are rolled
     assert 0 < by["W"]["expected_stations"] < by["W"]["stations"] / 2 and not by["W"]["full_count"]
     assert by["T"]["full_count"]  # a near tie: only a full count can settle it at this size
     # every pair of a winner and a loser of W is asserted

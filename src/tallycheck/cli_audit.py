@@ -115,6 +115,7 @@ def audit_plan(package: PackageArg, risk_limit: RiskLimitOpt,
                 raise typer.Exit(EXIT_PROBLEMS)
             recounts[row.cells["station_id"]] = "complaint"
     s = open_store(package, store)
+    info = s.resolve(version)
     try:
         audit_id, the_plan = plan(s, version=version, settings=settings, recounts=recounts, replace=replace,
                                   risk_limit_text=alpha_text, cvrs=cvrs)
@@ -123,18 +124,19 @@ def audit_plan(package: PackageArg, risk_limit: RiskLimitOpt,
     except HandCountFileError as exc:
         _workflow_error(exc)
     if json_out:
-        print_json({"audit_id": audit_id, **the_plan.to_dict()})
+        print_json({"audit_id": audit_id, "version": info.name, "snapshot_sha256": info.snapshot_sha256,
+                    **the_plan.to_dict()})
         return
-    out.print(f"Audit {audit_id} planned: risk limit {alpha_text}, {settings.design.value}, "
-              f"{settings.risk_function.value}; {the_plan.assertions:,} assertions in {len(the_plan.contests)} "
-              f"contests.")
+    out.print(f"Audit {audit_id} planned on {info.name} (snapshot sha256 {info.snapshot_sha256}): risk limit "
+              f"{alpha_text}, {settings.design.value}, {settings.risk_function.value}; {the_plan.assertions:,} "
+              f"assertions in {len(the_plan.contests)} contests.")
     rows = [[c.contest_id, c.name, str(c.seats), f"{c.stations:,}", f"{c.min_margin:.2%}",
              f"{c.expected_stations:,}", f"{c.expected_ballots:,}", c.full_count or ""] for c in the_plan.contests]
     print_rows(["contest", "name", "seats", "stations", "smallest margin", "expected stations",
                  "expected ballots", "full count because"], rows)
     out.print(f"Expected in total: {the_plan.expected_stations:,} stations, {the_plan.expected_ballots:,} ballots. "
               "Next: publish the snapshot hash, roll the dice, and run `tallycheck audit draw PACKAGE --seed "
-              "DIGITS`.")
+              "DIGITS` (the hash above is the results the audit confirms).")
 
 
 @audit_app.command("draw")
