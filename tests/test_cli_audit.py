@@ -212,3 +212,20 @@ def test_uniform_selection_needs_more_stations_than_ppeb(pkg, tc):
     assert w["uniform"]["expected_stations"] > w["ppeb"]["expected_stations"] > 0
     code, _, err = tc("audit", "plan", folder, "--risk-limit", "0.05", "--selection", "random", "--replace")
     assert code == 2 and "selection" in err
+
+
+def test_the_sample_waits_for_the_complaint_recounts_which_then_freeze(pkg, tc, tmp_path):
+    folder, reported = pkg
+    w_stations = sorted(s for (s, c) in reported if c == "W")
+    recount = tmp_path / "recount.csv"
+    recount.write_text("station_id\n" + "".join(f"{s}\n" for s in w_stations[:2]))
+    _json(tc, "audit", "plan", folder, "--risk-limit", "0.05", "--recount", recount)
+    first = _json(tc, "audit", "draw", folder, "--seed", DICE)
+    assert "W" not in first["draws"]  # nothing drawn for W while its recounts are uncounted
+    assert {t["station_id"] for t in first["to_count"] if t["why"] == "complaint recount"} == set(w_stations[:2])
+    counts = write_counts(tmp_path / "rc.csv", {(s, "W"): reported[(s, "W")] for s in w_stations[:2]})
+    assert tc("audit", "record", folder, counts)[0] == 0
+    second = _json(tc, "audit", "draw", folder)
+    assert second["draws"].get("W", 0) > 0 and not set(_drawn(second, "W")) & set(w_stations[:2])
+    code, _, err = tc("audit", "record", folder, counts, "--amend")
+    assert code == 1 and "counts.recount-frozen" in err

@@ -196,6 +196,10 @@ def draw_round(store: Store, dice: str | None, ctx: AuditContext | None = None
         ca = ctx.contest(cid)
         if ca.escalated:
             continue
+        if ca.recounts_pending() and not ca.full_count_reason():
+            # the complaint recounts decide the outcome, hence the assertions and the sampling weights:
+            # nothing is drawn for the contest until they are in (and they are frozen once it is)
+            continue
         got, reason = first_draws(ca, seed) if not ca.drawn else next_draws(ca, seed)
         if reason:
             escalate[cid] = reason
@@ -256,6 +260,12 @@ def record(store: Store, path: Path, counts: Sequence[HandCount], *, amend: bool
            ctx: AuditContext | None = None) -> tuple[AuditContext, int]:
     ctx = load(store, ctx)
     problems = check_hand_counts(ctx, counts, path.name)
+    recounts = set(ctx.population.recounts)
+    for c in counts:  # a recount's count fixed the outcome the sample was drawn for: it cannot move after
+        if c.station_id in recounts and c.key in ctx.hand and ctx.draws.get(c.contest_id):
+            problems.append(f"{path.name} (row {c.row}, column station_id): complaint recount {c.station_id} "
+                            f"of contest {c.contest_id} was the basis of the sample already drawn; it cannot be "
+                            "amended now [counts.recount-frozen]")
     if problems:
         raise HandCountsRefused(problems)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
