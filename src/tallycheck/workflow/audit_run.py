@@ -9,7 +9,7 @@ import hashlib
 import shutil
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -42,6 +42,9 @@ class AuditContext:
     escalated: Mapping[str, str]
     rounds: int
     cards: Mapping[str, Mapping[str, CastVoteRecord]] | None = None  # card-comparison: contest -> card -> record
+    # contest -> (what its status was computed from, the status): shared by the contexts of one audit and
+    # population, so a round recomputes only the contests whose draws, counts or escalation changed
+    status_cache: dict[str, tuple[tuple, ContestStatus]] = field(default_factory=dict, compare=False)
 
     def contest(self, contest_id: str) -> ContestAudit:
         return ContestAudit(self.population.contests[contest_id], self.settings, self.draws.get(contest_id, ()),
@@ -49,8 +52,19 @@ class AuditContext:
                             (self.cards or {}).get(contest_id, {}) if self.cards is not None else None)
 
     def statuses(self) -> list[ContestStatus]:
-        return [contest_status(self.contest(cid)) for cid in sorted(self.population.contests,
-                                                                     key=lambda s: s.encode("utf-8"))]
+        seen: dict[str, list[int]] = {}
+        for (_, contest), h in self.hand.items():  # one pass: how many counts each contest has, the newest
+            got = seen.setdefault(contest, [0, 0])
+            got[0] += 1
+            got[1] = max(got[1], h.recording_id)
+        out = []
+        for cid in sorted(self.population.contests, key=lambda s: s.encode("utf-8")):
+            key = (len(self.draws.get(cid, ())), self.escalated.get(cid, ""), tuple(seen.get(cid, (0, 0))))
+            cached = self.status_cache.get(cid)
+            if cached is None or cached[0] != key:
+                cached = self.status_cache[cid] = (key, contest_status(self.contest(cid)))
+            out.append(cached[1])
+        return out
 
 
 def settings_of(audit: AuditRow) -> AuditSettings:
@@ -170,9 +184,10 @@ def load(store: Store, previous: AuditContext | None = None) -> AuditContext:
         if hashlib.sha256(path.read_bytes()).hexdigest() != audit.params.get("cvr_sha256"):
             raise WorkflowError(f"{path} is not the cast-vote record file the audit was planned on")
         cards = _by_contest(read_cvrs(path))
+    cache = previous.status_cache if previous is not None and previous.population is population else {}
     return AuditContext(engine, audit, data, settings, population,
                         {k: tuple(v) for k, v in by_contest.items()}, rounds_of, hand,
-                        escalations(engine, audit.audit_id), rounds(engine, audit.audit_id), cards)
+                        escalations(engine, audit.audit_id), rounds(engine, audit.audit_id), cards, cache)
 
 
 def draw_round(store: Store, dice: str | None, ctx: AuditContext | None = None
@@ -192,6 +207,7 @@ def draw_round(store: Store, dice: str | None, ctx: AuditContext | None = None
     new: list[Draw] = []
     escalate: dict[str, str] = {}
     counts: dict[str, int] = {}
+    now = {st.contest_id: st for st in ctx.statuses()}
     for cid in sorted(ctx.population.contests, key=lambda s: s.encode("utf-8")):
         ca = ctx.contest(cid)
         if ca.escalated:
@@ -200,7 +216,7 @@ def draw_round(store: Store, dice: str | None, ctx: AuditContext | None = None
             # the complaint recounts decide the outcome, hence the assertions and the sampling weights:
             # nothing is drawn for the contest until they are in (and they are frozen once it is)
             continue
-        got, reason = first_draws(ca, seed) if not ca.drawn else next_draws(ca, seed)
+        got, reason = first_draws(ca, seed) if not ca.drawn else next_draws(ca, seed, now[cid])
         if reason:
             escalate[cid] = reason
             continue
@@ -382,7 +398,11 @@ def statuses_with_outcomes(ctx: AuditContext) -> list[ContestStatus]:
     statuses = ctx.statuses()
     done = [s.contest_id for s in statuses
             if s.state is State.FULL_COUNT and not s.awaiting and "missing materials" not in s.reason]
-    outcomes = full_count_outcomes(ctx, done)
+    key = (tuple(done), max((h.recording_id for h in ctx.hand.values()), default=0))
+    cached = ctx.status_cache.get("\x00outcomes")  # not a contest id: ids are printable text
+    if cached is None or cached[0] != key:
+        cached = ctx.status_cache["\x00outcomes"] = (key, full_count_outcomes(ctx, done))  # type: ignore[assignment]
+    outcomes = cached[1]
     out = []
     for s in statuses:
         if s.contest_id in outcomes:
