@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..seats.divisor import DIVISOR_METHODS, divisor_at
-from ..seats.lists import Blocks, WomenByCount, WomenByPosition, WomenInLists
+from ..seats.lists import WomenByCount, WomenByPosition, WomenInLists, position_groups
 from .assert_forms import Side, quotient_beats, share_above, share_below, weighted
 from .assert_sntv import Cand, Unsupported, pairwise, sntv_assertions
 from .assertion import Assertion
@@ -104,19 +104,9 @@ def _hamilton(contest_id: str, lists: Sequence[ListInfo], taking: Sequence[ListI
 
 # -- open lists ---------------------------------------------------------------------------------------------
 
-def _groups(rule: WomenByPosition, n: int) -> list[tuple[int, int, int]]:
-    """(first seat, last seat, women required) of each group the position rule constrains (seats/lists.py)."""
-    e, w = rule.every, rule.women
-    if rule.blocks is Blocks.EACH:
-        return [(a, a + e - 1, w) for a in range(0, n - e + 1, e)]
-    if rule.blocks is Blocks.CUMULATIVE:
-        return [(0, (k + 1) * e - 1, (k + 1) * w) for k in range(n // e)]
-    return [(a, a + e - 1, w) for a in range(n - e + 1)]
-
-
 def _forced(picks: Sequence[Cand], rule: WomenByPosition) -> list[bool]:
     """Whether each seat of the run had to go to a woman (seats/lists.py `_fill_by_position`)."""
-    groups = _groups(rule, len(picks))
+    groups = position_groups(rule, len(picks))
     settled = [0]
     out = []
     for k, p in enumerate(picks):

@@ -165,7 +165,7 @@ def _cut_tie(ranked: Sequence[ListCandidate], take: int, lot: Lot, context: str)
     return lot.draw(context, group, places)
 
 
-def _groups(rule: WomenByPosition, n: int) -> list[tuple[int, int, int]]:
+def position_groups(rule: WomenByPosition, n: int) -> list[tuple[int, int, int]]:
     """(first seat, last seat, women required) of every group the rule constrains, seats 0-based, complete
     groups within the n seats only."""
     e, w = rule.every, rule.women
@@ -181,7 +181,7 @@ def _fill_by_position(ranked: list[ListCandidate], n: int,
     """Seats 1..n in order: the best candidate left, or the best woman left when a group's women can only
     still be met with this seat. When no woman is left the seat goes to the best candidate left and counts
     as one woman short; later groups take that seat as settled, so a shortfall is counted once."""
-    groups = _groups(rule, n)
+    groups = position_groups(rule, n)
     seated: list[ListCandidate] = []
     settled = [0]  # seats 0..k-1 that went to a woman or were counted short
     left = list(ranked)
