@@ -305,24 +305,7 @@ def next_draws(ca: ContestAudit, seed: str, status: ContestStatus | None = None)
     design, alpha = ca.settings.design, ca.settings.risk_limit
     pop = ca.pop
     if design is Design.BATCH_COMPARISON:
-        sas, w = ca.sas(), ca.weights()
-        population = int((w > 0).sum())
-        limit = math.floor(ca.settings.escalate_at * pop.stations)
-        done = len(ca.drawn)
-        if done >= limit:
-            return (), f"the sample reached {done} of {pop.stations} stations without confirming the outcome"
-        sequence = batch_draws(pop, sas, seed, min(population, limit) - done, done, ca.settings.selection) \
-            if population > done else ()
-        stations = [st for st, keep in zip(pop.reported.stations, pop.sampled) if keep]
-        at = {st: i for i, st in enumerate(stations)}
-        order = np.array([at[d.station_id] for d in (*ca.drawn, *sequence)], dtype=np.int64)
-        seen = station_overstatements(pop, sas, [d.station_id for d in ca.drawn], ca.hand)[1] \
-            if done else np.zeros((len(sas), 0), np.int64)
-        k = batch_needed(sas, w, order, seen, alpha, ca.settings.risk_function, limit - done)
-        if k is None:
-            return (), (f"even if every further station agreed with its sheet, more than "
-                        f"{ca.settings.escalate_at:.0%} of the contest's {pop.stations} stations would be needed")
-        return tuple(sequence[:k]), ""
+        return _batch_round(ca, seed)
     if design is Design.CARD_COMPARISON:
         return _card_round(ca, seed)
     # ballot polling: Wald's estimate of the draws still needed, from the current risk
@@ -349,26 +332,9 @@ def first_draws(ca: ContestAudit, seed: str) -> tuple[tuple[Drawn, ...], str]:
         return (), ca.full_count_reason()
     if not ca.pop.assertions.assertions:
         return (), ""
-    return next_draws_from_nothing(ca, seed)
-
-
-def next_draws_from_nothing(ca: ContestAudit, seed: str) -> tuple[tuple[Drawn, ...], str]:
     pop, alpha = ca.pop, ca.settings.risk_limit
     if ca.settings.design is Design.BATCH_COMPARISON:
-        sas, w = ca.sas(), ca.weights()
-        if any(sa.margin <= 0 for sa in sas):
-            return (), "an assertion has no margin once the complaint recounts are in"
-        limit = math.floor(ca.settings.escalate_at * pop.stations)
-        sequence = batch_draws(pop, sas, seed, limit, 0, ca.settings.selection)
-        stations = [st for st, keep in zip(pop.reported.stations, pop.sampled) if keep]
-        at = {st: i for i, st in enumerate(stations)}
-        order = np.array([at[d.station_id] for d in sequence], dtype=np.int64)
-        k = batch_needed(sas, w, order, np.zeros((len(sas), 0), np.int64), alpha, ca.settings.risk_function,
-                         limit)
-        if k is None:
-            return (), (f"even with no discrepancy, confirming needs more than {ca.settings.escalate_at:.0%} of "
-                        f"the contest's {pop.stations} stations")
-        return tuple(sequence[:k]), ""
+        return _batch_round(ca, seed)
     if ca.settings.design is Design.CARD_COMPARISON:
         return _card_round(ca, seed)
     need = max(wald_expected_draws(pop.scores[a.name], pop, a, alpha) for a in pop.assertions.assertions)
@@ -394,3 +360,31 @@ def _card_round(ca: ContestAudit, seed: str) -> tuple[tuple[Drawn, ...], str]:
                         f"of the contest's {len(cards):,} cards would be needed")
         need = max(need, k)
     return card_draws(list(cards.values()), seed, need, done), ""
+
+
+def _batch_round(ca: ContestAudit, seed: str) -> tuple[tuple[Drawn, ...], str]:
+    """The next stations: the fewest further draws of the seed's own sequence that confirm every assertion if
+    their counts agree with their sheets (exact: the audit's test run on that hypothetical sample), or a full
+    count when that passes the escalation share of the contest's stations."""
+    pop, sas, w = ca.pop, ca.sas(), ca.weights()
+    limit = math.floor(ca.settings.escalate_at * pop.stations)
+    done = len(ca.drawn)
+    if not done and any(sa.margin <= 0 for sa in sas):
+        return (), "an assertion has no margin once the complaint recounts are in"
+    if done and done >= limit:
+        return (), f"the sample reached {done} of {pop.stations} stations without confirming the outcome"
+    population = int((w > 0).sum())
+    sequence = batch_draws(pop, sas, seed, min(population, limit) - done, done, ca.settings.selection) \
+        if population > done else ()
+    stations = [st for st, keep in zip(pop.reported.stations, pop.sampled) if keep]
+    at = {st: i for i, st in enumerate(stations)}
+    order = np.array([at[d.station_id] for d in (*ca.drawn, *sequence)], dtype=np.int64)
+    seen = station_overstatements(pop, sas, [d.station_id for d in ca.drawn], ca.hand)[1] \
+        if done else np.zeros((len(sas), 0), np.int64)
+    k = batch_needed(sas, w, order, seen, ca.settings.risk_limit, ca.settings.risk_function, limit - done)
+    if k is None:
+        return (), (f"even if every further station agreed with its sheet, more than "
+                    f"{ca.settings.escalate_at:.0%} of the contest's {pop.stations} stations would be needed"
+                    if done else f"even with no discrepancy, confirming needs more than "
+                    f"{ca.settings.escalate_at:.0%} of the contest's {pop.stations} stations")
+    return tuple(sequence[:k]), ""
