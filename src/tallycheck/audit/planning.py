@@ -92,9 +92,7 @@ def _card_plan(pop: ContestPopulation, settings: AuditSettings, cards: Mapping[s
     by_station: dict[str, int] = {}
     for r in records:
         by_station[r.station_id] = by_station.get(r.station_id, 0) + 1
-    sizes = np.array(list(by_station.values()), dtype=float)
-    touched = float(np.sum(1 - (1 - sizes / max(n_cards, 1)) ** need)) if n_cards else 0.0
-    return touched, float(need), per, ""
+    return _stations_touched(np.array(list(by_station.values()), dtype=float), need), float(need), per, ""
 
 
 def plan_audit(population: Population, settings: AuditSettings,
@@ -122,7 +120,7 @@ def plan_audit(population: Population, settings: AuditSettings,
                     reason = f"the expected sample passes {settings.escalate_at:.0%} of the contest's ballots"
                 else:
                     exp_b = need
-                    exp_st = _stations_touched(pop, need)
+                    exp_st = _stations_touched(pop.reported.cards[pop.sampled].astype(float), need)
         if reason:
             exp_st, exp_b = float(pop.stations), float(pop.ballots)
         plans.append(ContestPlan(
@@ -135,10 +133,10 @@ def plan_audit(population: Population, settings: AuditSettings,
     return AuditPlan(settings, tuple(plans))
 
 
-def _stations_touched(pop: ContestPopulation, ballots: float) -> float:
-    """Expected distinct stations visited when `ballots` ballots are drawn uniformly from the manifest."""
-    cards = pop.reported.cards[pop.sampled].astype(float)
+def _stations_touched(cards: np.ndarray, draws: float) -> float:
+    """Expected distinct stations visited when `draws` cards are drawn uniformly from stations holding
+    `cards` each."""
     total = cards.sum()
     if total <= 0:
         return 0.0
-    return float(np.sum(1 - (1 - cards / total) ** ballots))
+    return float(np.sum(1 - (1 - cards / total) ** draws))

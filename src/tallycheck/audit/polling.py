@@ -76,11 +76,19 @@ def reported_mean(scores: Scores, pop: ContestPopulation) -> float:
     return float(scores.assorter_num[s].sum()) / scores.denominator / cards if cards else 0.5
 
 
+def _reported_cards(scores: Scores, pop: ContestPopulation) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """(assorter value per choice, sampled stratum's votes per choice, assorter value of a card without a valid
+    vote, the stratum's cards), from the assertion's integer scores (no Fraction per choice)."""
+    values = (scores.weights - scores.lower) / scores.denominator
+    votes = pop.reported.votes[pop.sampled].sum(axis=0) if pop.reported.votes.size else np.zeros(len(values))
+    blank_value = (scores.invalid - scores.lower) / scores.denominator
+    return values, votes, blank_value, int(pop.reported.cards[pop.sampled].sum())
+
+
 def bravo_share(assertion: Assertion, scores: Scores, pop: ContestPopulation) -> float:
     """BRAVO's s_w: for a pairwise assertion the winner's share of the pair's votes; in general the reported
     mean of the assorter among cards that are not worth 1/2 — for an assorter with values 0, 1/2, 1 these agree."""
-    values = np.array([float(assertion.assorter(c)) for c in pop.reported.choices])
-    votes = pop.reported.votes[pop.sampled].sum(axis=0) if pop.reported.votes.size else np.zeros(len(values))
+    values, votes, _, _ = _reported_cards(scores, pop)
     win = float(votes[values > 0.5].sum())
     lose = float(votes[values < 0.5].sum())
     return win / (win + lose) if win + lose else 0.5
@@ -94,9 +102,8 @@ def wald_expected_draws(scores: Scores, pop: ContestPopulation, assertion: Asser
     eta = reported_mean(scores, pop)
     if eta <= 0.5:
         return math.inf
-    values = np.array([float(assertion.assorter(c)) for c in pop.reported.choices] + [float(assertion.assorter(None))])
-    votes = pop.reported.votes[pop.sampled].sum(axis=0) if pop.reported.votes.size else np.zeros(len(values) - 1)
-    cards = int(pop.reported.cards[pop.sampled].sum())
+    per_choice, votes, blank_value, cards = _reported_cards(scores, pop)
+    values = np.append(per_choice, blank_value)
     weights = np.append(votes, max(cards - votes.sum(), 0)).astype(float)
     weights /= weights.sum()
     eta = min(eta, u * (1 - 1e-9))
