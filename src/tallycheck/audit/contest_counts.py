@@ -37,15 +37,16 @@ class ContestCounts:
         """Cards per station: ballots cast, or the valid votes where a sheet does not add up."""
         return np.maximum(self.ballots, self.votes.sum(axis=1)) if len(self.ballots) else self.ballots
 
-    def row(self, station_id: str) -> int:
-        if not self._row:
+    def _rows(self) -> dict[str, int]:
+        if not self._row:  # built on first use: most contests are never looked up by station
             self._row.update({s: i for i, s in enumerate(self.stations)})
-        return self._row[station_id]
+        return self._row
+
+    def row(self, station_id: str) -> int:
+        return self._rows()[station_id]
 
     def has(self, station_id: str) -> bool:
-        if not self._row:
-            self._row.update({s: i for i, s in enumerate(self.stations)})
-        return station_id in self._row
+        return station_id in self._rows()
 
     def batch(self, station_id: str) -> tuple[Mapping[ChoiceKey, int], int]:
         i = self.row(station_id)

@@ -23,6 +23,7 @@ import numpy as np
 from .batch import BatchDesign, StationAssertion, draw_weights, ratio_p_values, sampling_weights
 from .cards import CastVoteRecord, card_draws, card_p_values, clean_cards_needed
 from .cards import diluted_margin as card_margin
+from .contest_counts import ContestCounts, contest_scores
 from .hand_count import HandCount
 from .plan import AuditSettings, Design, Drawn
 from .polling import polling_draws, polling_p_values, wald_expected_draws
@@ -60,11 +61,12 @@ class ContestStatus:
     reason: str = ""
     outcome: str = ""  # after a complete full count: "confirmed" or "overturned"
     risk_by_draw: tuple[float, ...] = ()  # the contest's risk after each counted draw
+    lost: tuple[str, ...] = ()  # stations of a full count whose materials could not be found
 
     def to_dict(self) -> dict[str, object]:
         return {"contest_id": self.contest_id, "state": self.state.value, "risk": self.risk,
                 "drawn": self.drawn, "counted": self.counted, "awaiting": list(self.awaiting),
-                "reason": self.reason, "outcome": self.outcome,
+                "reason": self.reason, "outcome": self.outcome, "lost": list(self.lost),
                 "assertions": [a.to_dict() for a in self.assertions], "risk_by_draw": list(self.risk_by_draw)}
 
 
@@ -145,8 +147,6 @@ def station_overstatements(pop: ContestPopulation, sas: Sequence[StationAssertio
         for choice, v in h.votes.items():
             votes[r, col[choice]] = v
         ballots[r] = h.cards
-    from .contest_counts import ContestCounts, contest_scores
-
     scored = contest_scores(pop.assertions.assertions, ContestCounts(cc.contest_id, tuple(stations), cc.choices,
                                                                      votes, ballots))
     omega = np.empty((len(sas), len(stations)), np.int64)
@@ -272,7 +272,7 @@ def contest_status(ca: ContestAudit) -> ContestStatus:
         lost = [s for s in everyone if (s, ca.contest_id) in ca.hand and ca.hand[(s, ca.contest_id)].missing]
         return ContestStatus(ca.contest_id, State.FULL_COUNT, 1.0, (), len(stations), len(counted),
                              tuple(missing), reason + (f"; {len(lost)} station(s) with missing materials"
-                                                       if lost else ""))
+                                                       if lost else ""), lost=tuple(lost))
     if not pop.assertions.assertions:
         return ContestStatus(ca.contest_id, State.CONFIRMED, 0.0, reason="no assertion is needed: "
                              "the outcome cannot change (every candidate wins, or none can)")

@@ -9,7 +9,7 @@ import hashlib
 import shutil
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -18,13 +18,14 @@ from ..audit.cards import CastVoteRecord, cvr_tallies
 from ..audit.hand_count import HandCount
 from ..audit.plan import AuditPlan, AuditSettings, Design, Drawn
 from ..audit.planning import plan_audit
-from ..audit.population import Population, audit_population
+from ..audit.population import Population, audit_population, substitute, vote_totals_of
 from ..audit.progress import ContestAudit, ContestStatus, State, contest_status, first_draws, next_draws
 from ..audit.pull import PullItem, TallyChoice
 from ..audit.sampling import seed_from_dice
 from ..evidence import Store
 from ..ingest.cvr_csv import read_cvrs
 from ..model import ElectionData
+from ..seats.allocate import allocate_votes
 from .audits import (AuditRow, Draw, WorkflowError, add_round, create_audit, current_audit, draws, enter_seed,
                      escalations, hand_counts, open_workflow, record_counts, rounds)
 
@@ -371,13 +372,9 @@ def full_count_outcomes(ctx: AuditContext, contest_ids: Sequence[str]) -> dict[s
     """For contests whose every station is hand-counted: contest -> ("confirmed" | "overturned", reported
     winners, winners by the hand counts). One allocation with all of them counted by hand (and the complaint
     recounts in), since rules such as a region's women's minimum couple contests."""
-    from ..audit.contest_counts import contest_counts
-    from ..audit.population import substitute, vote_totals_of
-    from ..seats.allocate import allocate_votes
-
     if not contest_ids:
         return {}
-    counts = contest_counts(ctx.data)
+    counts = {cid: pop.reported for cid, pop in ctx.population.contests.items()}  # as published, already read
     merged = substitute(counts, ctx.hand, ctx.population.recounts) if ctx.population.recounts else dict(counts)
     merged.update(substitute({c: counts[c] for c in contest_ids}, ctx.hand))
     result = allocate_votes(ctx.data, vote_totals_of(merged))
@@ -393,11 +390,10 @@ def full_count_outcomes(ctx: AuditContext, contest_ids: Sequence[str]) -> dict[s
 
 
 def statuses_with_outcomes(ctx: AuditContext) -> list[ContestStatus]:
-    from dataclasses import replace
-
+    """The contests' statuses, with the verdict of every full count that is complete."""
     statuses = ctx.statuses()
     done = [s.contest_id for s in statuses
-            if s.state is State.FULL_COUNT and not s.awaiting and "missing materials" not in s.reason]
+            if s.state is State.FULL_COUNT and not s.awaiting and not s.lost]
     key = (tuple(done), max((h.recording_id for h in ctx.hand.values()), default=0))
     cached = ctx.status_cache.get("\x00outcomes")  # not a contest id: ids are printable text
     if cached is None or cached[0] != key:
