@@ -10,17 +10,15 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from ..audit.hand_count import HandCount
-from .schema import (audit_draws, audit_escalations, audit_recounts, audit_rounds, audits, hand_sheets, hand_votes, metadata,
+from .database import open_workflow, workflow_url, writing  # noqa: F401 (re-exported)
+from .schema import (audit_draws, audit_escalations, audit_recounts, audit_rounds, audits, hand_sheets, hand_votes,
                      recordings)
-
-DATABASE = "workflow.sqlite"
 
 
 class WorkflowError(Exception):
@@ -29,27 +27,6 @@ class WorkflowError(Exception):
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
-def workflow_url(store_root: Path) -> str:
-    return f"sqlite:///{(store_root / DATABASE).resolve()}"
-
-
-def open_workflow(store_root: Path, url: str | None = None) -> Engine:
-    """The workflow database of a store (SQLite in the store folder unless `url` names another), tables made."""
-    if url is None:
-        store_root.mkdir(parents=True, exist_ok=True)
-        url = workflow_url(store_root)
-    engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(conn: Any, _record: Any) -> None:  # integrity and a crash-safe journal
-            cur = conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.close()
-    metadata.create_all(engine)
-    return engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +56,7 @@ class Draw:
 def create_audit(engine: Engine, *, version: str, snapshot_sha256: str, risk_limit: str, design: str,
                  risk_function: str, params: Mapping[str, Any], recounts: Mapping[str, str],
                  replace: bool = False) -> int:
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         current = conn.execute(select(audits.c.audit_id, audits.c.seed).where(audits.c.closed.is_(None))).first()
         if current is not None:
             if not replace:
@@ -111,7 +88,7 @@ def current_audit(engine: Engine) -> AuditRow | None:
 
 
 def enter_seed(engine: Engine, audit_id: int, seed: str) -> None:
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         got = conn.execute(select(audits.c.seed).where(audits.c.audit_id == audit_id)).scalar_one()
         if got is not None:
             if got != seed:
@@ -142,7 +119,7 @@ def escalations(engine: Engine, audit_id: int) -> dict[str, str]:
 
 def add_round(engine: Engine, audit_id: int, round_no: int, new_draws: Sequence[Draw],
               escalate: Mapping[str, str] | None = None) -> None:
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         last = conn.execute(select(func.max(audit_rounds.c.round)).where(audit_rounds.c.audit_id == audit_id)).scalar()
         if (last or 0) != round_no - 1:
             raise WorkflowError(f"round {round_no} cannot follow round {last or 0}")
@@ -161,7 +138,7 @@ def record_counts(engine: Engine, audit_id: int, *, file_name: str, sha256: str,
                   amend: bool) -> int:
     """Add one recording (a counts file) in one transaction; returns its id."""
     sheets = list(sheets)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         if not amend:
             keys = {(s.station_id, s.contest_id) for s in sheets}
             done = conn.execute(

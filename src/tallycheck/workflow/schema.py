@@ -102,3 +102,27 @@ hand_votes = Table(
     Column("item", String(256), nullable=False, default=""),  # a ballot or card, for polling and card designs
     Column("votes", Integer, nullable=False),
 )
+
+
+# The hash-chained event log (tallycheck.evidence.chain): one row per entry, never updated or deleted. `log_head`
+# holds one row, the last entry, locked by every append so that entries are numbered without gaps or forks
+# whatever the number of server processes.
+events = Table(
+    "events", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("time", String(32), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("payload", Text, nullable=False),  # canonical JSON
+    Column("payload_sha256", String(64), nullable=False),
+    Column("prev_sha256", String(64), nullable=False),
+    Column("sha256", String(64), nullable=False, unique=True),
+)
+
+log_head = Table(
+    "log_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("seq", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+)
