@@ -53,8 +53,9 @@ def login(request: Request, name: str = Form(""), password: str = Form(""), code
           next: str = Form("/"), actor: Actor = Depends(allow(*PUBLIC))) -> Response:
     room = _room(request)
     result = accounts.authenticate(room.engine, name.strip(), password, code or None, _address(request))
-    if not result.ok:
-        return render(request, "login.html", status_code=401, next=_local(next), error=result.reason,
+    if not result.ok:  # 401/403 are the role guards' answers; a refused login form is a 400 (429 when throttled)
+        status = 429 if result.refusal is accounts.LoginRefusal.RATE_LIMITED else 400
+        return render(request, "login.html", status_code=status, next=_local(next), error=result.reason,
                       name=name.strip())
     assert result.user_id is not None
     old = _token(request)

@@ -40,8 +40,9 @@ HEADERS = (
 DEFAULT_MAX_BODY = 16 * 1024 * 1024  # bytes: a national hand-count file is a few MB
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(BaseException):
+    """Raised from `receive` when a body outgrows the limit. A BaseException because FastAPI turns any Exception
+    met while it parses a form into a 400; this one must reach the middleware, which answers 413."""
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
