@@ -270,7 +270,8 @@ def _totp_step(secret: str, code: str, now: dt.datetime, last_step: int | None) 
 
 def authenticate(engine: Engine, name: str, password: str, totp_code: str | None, address: str,
                  now: dt.datetime | None = None) -> LoginResult:
-    """Check a login. Refusals say what a person can do about them and never whether the name exists."""
+    """Check a login. A wrong name and a wrong password get the same answer after the same work; a locked
+    account says so (its owner needs to know whom to ask), which the lockout itself would reveal anyway."""
     now = now or utcnow()
     with writing(engine) as conn:
         since = stamp(now - ADDRESS_WINDOW)
