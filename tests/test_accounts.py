@@ -220,3 +220,16 @@ def test_every_account_change_is_in_the_log(engine) -> None:  # type: ignore[no-
     assert events == ["board.created", "user.added", "refused", "login", "session.started", "logout",
                       "user.disabled"]
     assert event_log.entries(engine)[2].payload["action"] == "login"
+
+
+def test_concurrent_failures_are_all_counted(engine) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    accounts.add_user(engine, cli_actor(), "max", "agent", password=PASSWORD)
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda i: accounts.authenticate(engine, "max", f"wrong password {i}", None,
+                                                            f"10.9.0.{i}", T0), range(10)))
+    user = accounts.list_users(engine)[0]
+    locked = sum(r.refusal is LoginRefusal.LOCKED for r in got)
+    assert user.failed_logins + locked == 10 and user.locked_until is not None  # no lost increment
+    assert [e.event for e in event_log.entries(engine)].count("refused") == 10

@@ -271,15 +271,20 @@ def _totp_step(secret: str, code: str, now: dt.datetime, last_step: int | None) 
 def authenticate(engine: Engine, name: str, password: str, totp_code: str | None, address: str,
                  now: dt.datetime | None = None) -> LoginResult:
     """Check a login. A wrong name and a wrong password get the same answer after the same work; a locked
-    account says so (its owner needs to know whom to ask), which the lockout itself would reveal anyway."""
+    account says so (its owner needs to know whom to ask), which the lockout itself would reveal anyway.
+
+    The password is verified outside the write transaction (argon2 takes a few hundred milliseconds, and the
+    write lock would queue every other change in the room behind it); the outcome is then recorded in one
+    transaction that re-checks what a concurrent login could have changed (the failure count, the TOTP step)."""
     now = now or utcnow()
-    with writing(engine) as conn:
-        since = stamp(now - ADDRESS_WINDOW)
+    with engine.connect() as conn:
         recent = conn.execute(select(func.count()).select_from(login_attempts).where(and_(
             login_attempts.c.address == address, login_attempts.c.ok.is_(False),
-            login_attempts.c.time >= since))).scalar_one()
+            login_attempts.c.time >= stamp(now - ADDRESS_WINDOW)))).scalar_one()
         row = conn.execute(select(users).where(users.c.name == name)).first()
-        result = _check(conn, row, password, totp_code, now, recent)
+    verdict = _check(row, password, totp_code, now, recent)
+    with writing(engine) as conn:
+        result = _record(conn, row, verdict, now)
         conn.execute(insert(login_attempts).values(time=stamp(now), name=name[:128], address=address[:64],
                                                    ok=result.ok))
         who = row.name if row is not None else "(unknown account)"
@@ -293,47 +298,83 @@ def authenticate(engine: Engine, name: str, password: str, totp_code: str | None
     return result
 
 
-def _check(conn: Connection, row: Any, password: str, code: str | None, now: dt.datetime,
-           recent_failures: int) -> LoginResult:
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    result: LoginResult
+    counts_as_failure: bool = False  # against the account's lockout count
+    totp_step: int | None = None
+    new_hash: str | None = None  # the password under raised parameters (made here, outside the transaction)
+
+
+def _check(row: Any, password: str, code: str | None, now: dt.datetime, recent_failures: int) -> _Verdict:
     wrong = LoginResult(False, "wrong account name or password", LoginRefusal.WRONG)
     if recent_failures >= ADDRESS_LIMIT:
-        return LoginResult(False, f"too many failed logins from this address; try again in "
-                                  f"{int(ADDRESS_WINDOW.total_seconds() // 60)} minutes", LoginRefusal.RATE_LIMITED)
+        return _Verdict(LoginResult(False, f"too many failed logins from this address; try again in "
+                                           f"{int(ADDRESS_WINDOW.total_seconds() // 60)} minutes",
+                                    LoginRefusal.RATE_LIMITED))
     if row is None or row.disabled is not None:
         _verify(_dummy_hash(), password)  # the same work as for a real account
-        return wrong
+        return _Verdict(wrong)
     if row.locked_until is not None and now < parse_stamp(row.locked_until):
-        return LoginResult(False, f"this account is locked after {MAX_FAILURES} failed logins until "
-                                  f"{row.locked_until[:19].replace('T', ' ')} UTC; an administrator can set a new "
-                                  "password", LoginRefusal.LOCKED)
+        return _Verdict(_locked(row.locked_until))
     role = Role(row.role)
-    ok = _verify(row.password_hash, password)
-    totp_refusal = None
-    step = None
-    if ok and role is Role.ADMIN and row.totp_enrolled:
+    if not _verify(row.password_hash, password):
+        return _Verdict(wrong, counts_as_failure=True)
+    if role is Role.ADMIN and row.totp_enrolled:
         if not code:
-            totp_refusal = LoginResult(False, "an administrator's login needs the 6-digit code from the "
-                                              "authenticator app", LoginRefusal.CODE_NEEDED)
-        else:
-            step = _totp_step(row.totp_secret, code, now, row.totp_last_step)
-            if step is None:
-                totp_refusal = LoginResult(False, "wrong or already used authenticator code",
-                                           LoginRefusal.WRONG_CODE)
-    if not ok or totp_refusal is not None:
-        failures = row.failed_logins + 1
-        values: dict[str, Any] = {"failed_logins": failures}
-        if failures >= MAX_FAILURES:
-            values["locked_until"] = stamp(now + LOCKOUT)
-        conn.execute(update(users).where(users.c.user_id == row.user_id).values(**values))
-        return totp_refusal if ok and totp_refusal is not None else wrong
-    values = {"failed_logins": 0, "locked_until": None}
-    if step is not None:
-        values["totp_last_step"] = step
-    if hasher.check_needs_rehash(row.password_hash):
-        values["password_hash"] = hasher.hash(password)  # parameters raised since: upgrade now we have it
-    conn.execute(update(users).where(users.c.user_id == row.user_id).values(**values))
+            return _Verdict(LoginResult(False, "an administrator's login needs the 6-digit code from the "
+                                               "authenticator app", LoginRefusal.CODE_NEEDED), True)
+        step = _totp_step(row.totp_secret, code, now, row.totp_last_step)
+        if step is None:
+            return _Verdict(LoginResult(False, "wrong or already used authenticator code", LoginRefusal.WRONG_CODE),
+                            True)
+        return _Verdict(_welcome(row, role), totp_step=step, new_hash=_rehash(row.password_hash, password))
+    return _Verdict(_welcome(row, role), new_hash=_rehash(row.password_hash, password))
+
+
+def _rehash(password_hash: str, password: str) -> str | None:
+    return hasher.hash(password) if hasher.check_needs_rehash(password_hash) else None
+
+
+def _locked(until: str) -> LoginResult:
+    return LoginResult(False, f"this account is locked after {MAX_FAILURES} failed logins until "
+                              f"{until[:19].replace('T', ' ')} UTC; an administrator can set a new password",
+                       LoginRefusal.LOCKED)
+
+
+def _welcome(row: Any, role: Role) -> LoginResult:
     return LoginResult(True, "", None, row.user_id, row.name, role,
                        enrol_totp=role is Role.ADMIN and not row.totp_enrolled)
+
+
+def _record(conn: Connection, row: Any, verdict: _Verdict, now: dt.datetime) -> LoginResult:
+    """Write what a login's verdict changes, inside the write transaction."""
+    if row is None:
+        return verdict.result
+    where = users.c.user_id == row.user_id
+    if verdict.counts_as_failure:
+        conn.execute(update(users).where(where).values(failed_logins=users.c.failed_logins + 1))
+        failures = conn.execute(select(users.c.failed_logins).where(where)).scalar_one()
+        if failures >= MAX_FAILURES:
+            conn.execute(update(users).where(where).values(locked_until=stamp(now + LOCKOUT)))
+        return verdict.result
+    if not verdict.result.ok:
+        return verdict.result
+    current = conn.execute(select(users.c.locked_until, users.c.totp_last_step, users.c.disabled,
+                                  users.c.password_hash).where(where)).one()
+    if current.disabled is not None or current.password_hash != row.password_hash:
+        return LoginResult(False, "wrong account name or password", LoginRefusal.WRONG)  # changed meanwhile
+    if current.locked_until is not None and now < parse_stamp(current.locked_until):
+        return _locked(current.locked_until)  # locked by concurrent failures while this one was verified
+    values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+    if verdict.totp_step is not None:
+        if current.totp_last_step is not None and verdict.totp_step <= current.totp_last_step:
+            return LoginResult(False, "wrong or already used authenticator code", LoginRefusal.WRONG_CODE)
+        values["totp_last_step"] = verdict.totp_step
+    if verdict.new_hash is not None:
+        values["password_hash"] = verdict.new_hash  # parameters raised since: upgraded now we have the password
+    conn.execute(update(users).where(where).values(**values))
+    return verdict.result
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -427,7 +468,7 @@ def session_actor(engine: Engine, token: str, now: dt.datetime | None = None) ->
     if role is Role.ADMIN and not row.totp_passed:
         return None  # half-way through login: only the TOTP enrolment page may use this session
     if now - parse_stamp(row.last_seen) >= TOUCH_EVERY:
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             conn.execute(update(sessions).where(sessions.c.token_sha256 == digest).values(last_seen=stamp(now)))
     return Actor(row.name, role, row.user_id, row.board_id)
 
