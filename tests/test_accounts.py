@@ -4,13 +4,14 @@ revocation and logout, TOTP enrolment and login, boards of two. Time is injected
 from __future__ import annotations
 
 import base64
+import os
 import datetime as dt
 from pathlib import Path
 
 import pyotp
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from tallycheck.workflow import accounts, event_log
 from tallycheck.workflow.accounts import LoginRefusal
@@ -24,10 +25,26 @@ PASSWORD = "correct horse battery staple"
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # argon2id, fast enough for tests
 
 
-@pytest.fixture
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The workflow database on SQLite, and on PostgreSQL when TALLYCHECK_TEST_POSTGRES names one (CI)."""
     monkeypatch.setattr(accounts, "hasher", CHEAP)
-    return open_workflow(tmp_path)
+    if request.param == "sqlite":
+        yield open_workflow(tmp_path)
+        return
+    url = os.environ.get("TALLYCHECK_TEST_POSTGRES")
+    if not url:
+        pytest.skip("TALLYCHECK_TEST_POSTGRES is not set")
+    from tallycheck.workflow.schema import metadata
+
+    engine = open_workflow(tmp_path, url, create=False)
+    with engine.begin() as conn:  # a clean database for each test
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    engine.dispose()
+    engine = open_workflow(tmp_path, url)
+    assert metadata.tables.keys() <= set(inspect(engine).get_table_names())
+    yield engine
+    engine.dispose()
 
 
 def _log_text(engine) -> str:  # type: ignore[no-untyped-def]
