@@ -19,7 +19,7 @@ def _cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(accounts, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
-def test_user_add_list_disable(tc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_user_add_list_disable(tc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     package = tmp_path / "pkg"
     package.mkdir()
     monkeypatch.setattr(sys, "stdin", io.StringIO("a long enough passphrase\n"))
@@ -37,6 +37,10 @@ def test_user_add_list_disable(tc, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     listed = json.loads(out)
     assert [(u["name"], u["role"], u["board"]) for u in listed] == [
         ("amira", "admin", ""), ("b1", "board", "north"), ("b2", "board", "north")]
+    code, out, _ = tc("user", "password", package, "b1")
+    regenerated = out.split("Password (shown once, give it to its owner): ")[1].strip()
+    assert code == 0 and regenerated != generated
+    generated = regenerated
     assert tc("user", "disable", package, "b2")[0] == 0
     code, _, err = tc("user", "disable", package, "b2")
     assert code == 1 and "has been disabled since" in err
@@ -46,7 +50,9 @@ def test_user_add_list_disable(tc, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     log = list(event_log.entries(engine))
     assert {e.actor for e in log if e.event in ("user.added", "user.disabled")} == {log[0].actor}
     assert log[0].actor.startswith("cli:") and log[0].role == "cli"
-    assert [e.payload["reason"][:24] for e in log if e.event == "refused" and e.payload["action"] != "login"] == [
+    refused = [e.payload["reason"][:24] for e in log
+               if e.event == "refused" and e.payload["action"] != "login"]
+    assert refused == [
         "board north already has ", "unknown role 'emperor'; ", "b2 has been disabled sin"]
     text = "".join(event_log.export_lines(engine))
     assert generated not in text and "a long enough passphrase" not in text

@@ -1,5 +1,5 @@
-"""The web catalog: every string the templates mark for translation has an Arabic translation, the catalog stays
-sorted by msgid (several people add to it), and new-style gettext formats and escapes as documented."""
+"""The web catalog: every string the templates mark for translation has an Arabic translation, the catalog
+stays sorted by msgid (several people add to it), and new-style gettext formats and escapes as documented."""
 
 from __future__ import annotations
 
@@ -56,3 +56,15 @@ def test_chart_json_cannot_close_its_script_block() -> None:
     import json
 
     assert json.loads(str(got)) == {"title": "</script><script>alert(1)</script>", "x": "a&b"}
+
+
+def test_messages_made_in_python_are_in_the_catalog() -> None:
+    from tallycheck.web import auth
+    from tallycheck.web.account_routes import LOGIN_MESSAGES
+
+    ar = i18n.translations("ar", "web")
+    shown = (*LOGIN_MESSAGES.values(), auth.NEEDS_LOGIN, auth.ROLE_REFUSED,
+             "There is no page at this address.")
+    for text in shown:
+        assert ar.gettext(text) != text, text
+        assert (ar.gettext(text) % {"failures": 5, "until": "x", "minutes": 15}).count("%") == 0

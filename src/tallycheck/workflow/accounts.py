@@ -1,17 +1,18 @@
 """Accounts of the recount room: users, boards, passwords, TOTP and server-side sessions (OWASP ASVS 4.0 L2,
 chapters 2 and 3).
 
-- Passwords: argon2id (argon2-cffi's RFC 9106 low-memory profile), rehashed at login when the parameters change;
-  at least 12 characters, up to 128, no composition rules (ASVS 2.1.1, 2.1.2, 2.1.9).
+- Passwords: argon2id (argon2-cffi's RFC 9106 low-memory profile), rehashed at login when the parameters
+  change; at least 12 characters, up to 128, no composition rules (ASVS 2.1.1, 2.1.2, 2.1.9).
 - Lockout: after `MAX_FAILURES` consecutive failures an account is locked for `LOCKOUT`; an address with
-  `ADDRESS_LIMIT` failures within `ADDRESS_WINDOW` is refused until they age out (ASVS 2.2.1). Attempts are rows
-  in the database, so the limits hold across server processes.
-- TOTP (RFC 6238, pyotp) for administrators: enrolled at their first login, then required at every login; a code
-  is accepted once (ASVS 2.8.4).
-- Sessions: the browser holds a random 256-bit token; the database keeps only its SHA-256. A session ends after
-  1 hour without a request (idle) or 8 hours after login (absolute), at logout, or when revoked (ASVS 3.3).
-- Every change is an event-log entry in the same transaction; no password, token or TOTP secret is ever logged.
-  A login with an unknown account name is logged without the name (people type passwords into it).
+  `ADDRESS_LIMIT` failures within `ADDRESS_WINDOW` is refused until they age out (ASVS 2.2.1). Attempts are
+  rows in the database, so the limits hold across server processes.
+- TOTP (RFC 6238, pyotp) for administrators: enrolled at their first login, then required at every login; a
+  code is accepted once (ASVS 2.8.4).
+- Sessions: the browser holds a random 256-bit token; the database keeps only its SHA-256. A session ends
+  after 1 hour without a request (idle) or 8 hours after login (absolute), at logout, or when revoked (ASVS
+  3.3).
+- Every change is an event-log entry in the same transaction; no password, token or TOTP secret is ever
+  logged. A login with an unknown account name is logged without the name (people type passwords into it).
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def token_sha256(token: str) -> str:
 
 
 def session_id(digest: str) -> str:
-    """The public name of a session (in lists and revoke URLs): the first 16 hex digits of its token's SHA-256."""
+    """The public name of a session (in lists and revoke URLs): the first 16 hex digits of its token's
+    SHA-256."""
     return digest[:16]
 
 
@@ -124,15 +126,17 @@ class LoginResult:
     name: str | None = None
     role: Role | None = None
     enrol_totp: bool = False  # an administrator's first login: enrolment must finish before anything else
+    locked_until: str | None = None
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # users and boards
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise WorkflowError(f"a password needs at least {MIN_PASSWORD} characters; this one has {len(password)}")
+        raise WorkflowError(f"a password needs at least {MIN_PASSWORD} characters; "
+                            f"this one has {len(password)}")
     if len(password) > MAX_PASSWORD:
         raise WorkflowError(f"a password has at most {MAX_PASSWORD} characters; this one has {len(password)}")
 
@@ -159,18 +163,21 @@ def add_user(engine: Engine, actor: Actor, name: str, role: Role | str, *, passw
     try:
         role = Role(role)
     except ValueError:
-        raise WorkflowError(f"unknown role {role!r}; one of {', '.join(r.value for r in ACCOUNT_ROLES)}") from None
+        raise WorkflowError(f"unknown role {role!r}; one of "
+                            f"{', '.join(r.value for r in ACCOUNT_ROLES)}") from None
     if role not in ACCOUNT_ROLES:
         raise WorkflowError(f"an account's role is one of {', '.join(r.value for r in ACCOUNT_ROLES)}; "
                             f"not {role.value}")
     if not NAME_PATTERN.match(name):
-        raise WorkflowError(f"account name {name!r}: 1 to 64 characters, no spaces, slashes or control characters")
+        raise WorkflowError(f"account name {name!r}: 1 to 64 characters, no spaces, slashes or control "
+                            "characters")
     if role is Role.BOARD and not board:
         raise WorkflowError("a board member needs a board: --board NAME (the two members share it)")
     if role is not Role.BOARD and board:
         raise WorkflowError(f"only board members belong to a board; {name} is {role.value}")
     if board is not None and not NAME_PATTERN.match(board):
-        raise WorkflowError(f"board name {board!r}: 1 to 64 characters, no spaces, slashes or control characters")
+        raise WorkflowError(f"board name {board!r}: 1 to 64 characters, no spaces, slashes or control "
+                            "characters")
     generated = None
     if password is None:
         password = generated = generate_password()
@@ -182,8 +189,8 @@ def add_user(engine: Engine, actor: Actor, name: str, role: Role | str, *, passw
         board_id = None
         if board is not None:
             board_id = _board_id(conn, actor, board)
-            members = conn.execute(select(users.c.name).where(and_(users.c.board_id == board_id,
-                                                                   users.c.disabled.is_(None)))).scalars().all()
+            members = conn.execute(select(users.c.name).where(
+                and_(users.c.board_id == board_id, users.c.disabled.is_(None)))).scalars().all()
             if len(members) >= BOARD_MEMBERS:
                 raise WorkflowError(f"board {board} already has its {BOARD_MEMBERS} members "
                                     f"({', '.join(sorted(members))}); disable one first or use another board")
@@ -251,9 +258,9 @@ def find_user(engine: Engine, user_id: int) -> User | None:
     return next((u for u in list_users(engine) if u.user_id == user_id), None)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # login
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 def _totp_step(secret: str, code: str, now: dt.datetime, last_step: int | None) -> int | None:
     """The time step a code belongs to (the current one, or one either side for clock drift), if not used."""
@@ -275,7 +282,8 @@ def authenticate(engine: Engine, name: str, password: str, totp_code: str | None
 
     The password is verified outside the write transaction (argon2 takes a few hundred milliseconds, and the
     write lock would queue every other change in the room behind it); the outcome is then recorded in one
-    transaction that re-checks what a concurrent login could have changed (the failure count, the TOTP step)."""
+    transaction that re-checks what a concurrent login could have changed (the failure count, the TOTP
+    step)."""
     now = now or utcnow()
     with engine.connect() as conn:
         recent = conn.execute(select(func.count()).select_from(login_attempts).where(and_(
@@ -292,7 +300,8 @@ def authenticate(engine: Engine, name: str, password: str, totp_code: str | None
             append(conn, actor=who, role=row.role, event="login",
                    payload={"user_id": row.user_id, "totp_enrolment": result.enrol_totp})
         else:
-            append(conn, actor=who, role=row.role if row is not None else Role.ANONYMOUS.value, event="refused",
+            role = row.role if row is not None else Role.ANONYMOUS.value
+            append(conn, actor=who, role=role, event="refused",
                    payload={"action": "login", "reason": result.reason,
                             "refusal": result.refusal.value if result.refusal else ""})
     return result
@@ -326,8 +335,8 @@ def _check(row: Any, password: str, code: str | None, now: dt.datetime, recent_f
                                                "authenticator app", LoginRefusal.CODE_NEEDED), True)
         step = _totp_step(row.totp_secret, code, now, row.totp_last_step)
         if step is None:
-            return _Verdict(LoginResult(False, "wrong or already used authenticator code", LoginRefusal.WRONG_CODE),
-                            True)
+            return _Verdict(LoginResult(False, "wrong or already used authenticator code",
+                                        LoginRefusal.WRONG_CODE), True)
         return _Verdict(_welcome(row, role), totp_step=step, new_hash=_rehash(row.password_hash, password))
     return _Verdict(_welcome(row, role), new_hash=_rehash(row.password_hash, password))
 
@@ -338,8 +347,8 @@ def _rehash(password_hash: str, password: str) -> str | None:
 
 def _locked(until: str) -> LoginResult:
     return LoginResult(False, f"this account is locked after {MAX_FAILURES} failed logins until "
-                              f"{until[:19].replace('T', ' ')} UTC; an administrator can set a new password",
-                       LoginRefusal.LOCKED)
+                              f"{until[:19].replace('T', ' ')} UTC; wait, or ask for a new password",
+                       LoginRefusal.LOCKED, locked_until=until)
 
 
 def _welcome(row: Any, role: Role) -> LoginResult:
@@ -372,7 +381,7 @@ def _record(conn: Connection, row: Any, verdict: _Verdict, now: dt.datetime) -> 
             return LoginResult(False, "wrong or already used authenticator code", LoginRefusal.WRONG_CODE)
         values["totp_last_step"] = verdict.totp_step
     if verdict.new_hash is not None:
-        values["password_hash"] = verdict.new_hash  # parameters raised since: upgraded now we have the password
+        values["password_hash"] = verdict.new_hash  # parameters raised since: upgraded with the password
     conn.execute(update(users).where(where).values(**values))
     return verdict.result
 
@@ -384,9 +393,9 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # TOTP enrolment (administrators, at their first login)
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 def totp_secret_for_enrolment(engine: Engine, user_id: int) -> tuple[str, str]:
     """(secret, otpauth URI) for an administrator who has not enrolled yet; the same secret until enrolment
@@ -414,7 +423,8 @@ def finish_totp_enrolment(engine: Engine, token: str, code: str, now: dt.datetim
             raise WorkflowError("there is no authenticator enrolment under way for this account")
         step = _totp_step(row.totp_secret, code, now, row.totp_last_step)
         if step is None:
-            raise WorkflowError("wrong authenticator code: check the phone's clock and type the 6 digits shown now")
+            raise WorkflowError("wrong authenticator code: check the phone's clock and type the 6 digits "
+                                "shown now")
         conn.execute(update(users).where(users.c.user_id == row.user_id).values(totp_enrolled=True,
                                                                                 totp_last_step=step))
         conn.execute(update(sessions).where(sessions.c.token_sha256 == digest).values(totp_passed=True))
@@ -422,9 +432,9 @@ def finish_totp_enrolment(engine: Engine, token: str, code: str, now: dt.datetim
     return Actor(row.name, Role(row.role), row.user_id, row.board_id)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # sessions
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 def start_session(engine: Engine, user_id: int, *, totp_passed: bool, user_agent: str = "", address: str = "",
                   now: dt.datetime | None = None) -> str:
@@ -444,8 +454,8 @@ def start_session(engine: Engine, user_id: int, *, totp_passed: bool, user_agent
 
 
 def _session_row(conn: Connection, digest: str) -> Any:
-    q = (select(sessions, users.c.name, users.c.role, users.c.board_id, users.c.disabled, users.c.totp_enrolled,
-                users.c.totp_secret, users.c.totp_last_step)
+    q = (select(sessions, users.c.name, users.c.role, users.c.board_id, users.c.disabled,
+                users.c.totp_enrolled, users.c.totp_secret, users.c.totp_last_step)
          .join(users, users.c.user_id == sessions.c.user_id).where(sessions.c.token_sha256 == digest))
     return conn.execute(q).first()
 
@@ -469,7 +479,8 @@ def session_actor(engine: Engine, token: str, now: dt.datetime | None = None) ->
         return None  # half-way through login: only the TOTP enrolment page may use this session
     if now - parse_stamp(row.last_seen) >= TOUCH_EVERY:
         with writing(engine) as conn:
-            conn.execute(update(sessions).where(sessions.c.token_sha256 == digest).values(last_seen=stamp(now)))
+            conn.execute(update(sessions).where(sessions.c.token_sha256 == digest)
+                         .values(last_seen=stamp(now)))
     return Actor(row.name, role, row.user_id, row.board_id)
 
 
@@ -478,7 +489,8 @@ def pending_enrolment(engine: Engine, token: str, now: dt.datetime | None = None
     now = now or utcnow()
     with engine.connect() as conn:
         row = _session_row(conn, token_sha256(token))
-    if row is None or not _live(row, now) or row.totp_passed or row.role != Role.ADMIN.value or row.totp_enrolled:
+    if (row is None or not _live(row, now) or row.totp_passed or row.role != Role.ADMIN.value
+            or row.totp_enrolled):
         return None
     return int(row.user_id)
 
@@ -492,8 +504,8 @@ def list_sessions(engine: Engine, *, user_id: int | None = None, now: dt.datetim
     if user_id is not None:
         q = q.where(sessions.c.user_id == user_id)
     with engine.connect() as conn:
-        return [SessionInfo(session_id(r.token_sha256), r.user_id, r.name, r.created, r.last_seen, r.expires_at,
-                            r.user_agent, r.address, _live(r, now)) for r in conn.execute(q)]
+        return [SessionInfo(session_id(r.token_sha256), r.user_id, r.name, r.created, r.last_seen,
+                            r.expires_at, r.user_agent, r.address, _live(r, now)) for r in conn.execute(q)]
 
 
 def revoke_session(engine: Engine, actor: Actor, sid: str) -> None:
@@ -523,15 +535,16 @@ def end_session(engine: Engine, token: str) -> bool:
         row = _session_row(conn, digest)
         if row is None or row.revoked is not None:
             return False
-        conn.execute(update(sessions).where(sessions.c.token_sha256 == digest).values(revoked=stamp(utcnow())))
+        conn.execute(update(sessions).where(sessions.c.token_sha256 == digest)
+                     .values(revoked=stamp(utcnow())))
         append(conn, actor=row.name, role=row.role, event="logout",
                payload={"user_id": row.user_id, "session_ref": session_id(digest)})
     return True
 
 
 def _revoke_all(conn: Connection, user_id: int, now: str) -> int:
-    return conn.execute(update(sessions).where(and_(sessions.c.user_id == user_id, sessions.c.revoked.is_(None)))
-                        .values(revoked=now)).rowcount
+    live = and_(sessions.c.user_id == user_id, sessions.c.revoked.is_(None))
+    return conn.execute(update(sessions).where(live).values(revoked=now)).rowcount
 
 
 def refuse(engine: Engine, actor: Actor, action: str, error: WorkflowError) -> None:
