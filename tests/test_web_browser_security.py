@@ -1,7 +1,7 @@
 """In a real browser (Debian's Chromium, headless, through Playwright) against a real server on loopback:
 the `__Host-` Secure session cookie is kept on http://127.0.0.1 (a potentially trustworthy origin), and a page
-with a plotly chart draws under the room's Content-Security-Policy with no violation, while the same page without the
-style exception reports one (the reason for `style-src 'unsafe-inline'`, docs/recount-room.md)."""
+with a plotly chart draws under the room's Content-Security-Policy with no violation, while the same page
+without the style exception reports one (the reason for `style-src 'unsafe-inline'`, docs/recount-room.md)."""
 
 from __future__ import annotations
 
