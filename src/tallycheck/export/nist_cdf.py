@@ -186,6 +186,7 @@ class _StationSheets:
     ballots: Mapping[str, int]
     rejected: Mapping[str, int | None]
     blank_of: Mapping[str, Sequence[tuple[str, int]]]  # contest -> [(station, blank ballots)]
+    holding: Mapping[str, int]  # contest -> stations with a sheet or result rows for it
 
 
 def _station_sheets(data: ElectionData) -> _StationSheets:
@@ -202,6 +203,13 @@ def _station_sheets(data: ElectionData) -> _StationSheets:
     # A voter with one ballot for one of several contests (Iraq: general or minority) makes the sum of the
     # sheets' invalid ballots the station's rejected ballots; with a ballot per contest it is not, unless the
     # station has one sheet.
+    pairs = {(s, c) for s, c in zip(sheets.column("station_id").to_pylist(), sheets.column("contest_id").to_pylist())}
+    res = data.table("results").select(["station_id", "contest_id"])
+    res_pairs = res.group_by(["station_id", "contest_id"], use_threads=False).aggregate([])
+    pairs |= set(zip(res_pairs.column("station_id").to_pylist(), res_pairs.column("contest_id").to_pylist()))
+    holding: dict[str, int] = defaultdict(int)
+    for _, c in pairs:
+        holding[c] += 1
     once = one_ballot_per_voter(data)
     ids = st.column("station_id").to_pylist()
     return _StationSheets(
@@ -209,7 +217,7 @@ def _station_sheets(data: ElectionData) -> _StationSheets:
         area=dict(zip(ids, st.column("area").to_pylist())),
         ballots={s: int(b) for s, b in zip(ids, st.column("ballots_cast").to_pylist()) if b is not None},
         rejected={s: (invalid[s] if (once or n_sheets[s] <= 1) and n_sheets[s] else None) for s in ids},
-        blank_of=blank)
+        blank_of=blank, holding=holding)
 
 
 def _ballot_counts(gp_unit: str, cast: int, rejected: int | None) -> dict[str, Any]:
@@ -405,7 +413,7 @@ def _contest_entries(cs: ContestSeats, row: Mapping[str, Any], district: str, ca
         out: dict[str, Any] = {"@id": cid, "Name": name, "BallotTitle": _text(cs.name, language),
                                "ElectionDistrictId": district, "ExternalIdentifier": _external(cs.contest_id)}
         if row:
-            out["TotalSubUnits"] = int(row["sheets"])
+            out["TotalSubUnits"] = int(sheets.holding.get(cs.contest_id, 0))
             out["SubUnitsReported"] = int(row["stations_reporting"])
             # a blank ballot in a one-vote contest is one undervote; invalid ballots are not overvotes alone
             other_counts = [{"@type": T + "OtherCounts", "GpUnitId": district, "Undervotes": int(row["blank"])}]
