@@ -1,9 +1,9 @@
 """NIST SP 1500-100 v2 export (tallycheck.export.nist_cdf, `tallycheck export nist`).
 
 Every export here is validated against NIST's published JSON Schema (draft-04), read from
-../shared/schemas/nist-1500-100-v2/ beside the repository (github.com/usnistgov/ElectionResultsReporting, commit
-20fde50; never copied into the package), with every error listed on failure, and against the references the
-schema marks with `refTypes` (which JSON Schema itself does not check).
+../shared/schemas/nist-1500-100-v2/ beside the repository (github.com/usnistgov/ElectionResultsReporting,
+commit 20fde50; never copied into the package), with every error listed on failure, and against the
+references the schema marks with `refTypes` (which JSON Schema itself does not check).
 """
 
 from __future__ import annotations
@@ -20,12 +20,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from package_builder import TINY, make_package, tiny_text
+
 from tallycheck.evidence import Store
-from tallycheck.export import (CountItemType, ElectionType, PostElectionStatus, ReportDetailLevel,
-                               ReportingUnitType, ResultsStatus, SnapshotInfo, VoteVariation, election_report,
-                               object_id, reference_problems)
+from tallycheck.export import (
+    CountItemType,
+    ElectionType,
+    PostElectionStatus,
+    ReportDetailLevel,
+    ReportingUnitType,
+    ResultsStatus,
+    SnapshotInfo,
+    VoteVariation,
+    election_report,
+    object_id,
+    reference_problems,
+)
 from tallycheck.export.nist_cdf import IdentifierType
 from tallycheck.importing import import_package
 from tallycheck.model import ElectionData
@@ -38,8 +48,8 @@ SHARED = ROOT.parent / "shared"
 SCHEMA_FILE = SHARED / "schemas" / "nist-1500-100-v2" / "NIST_V2_election_results_reporting.json"
 AFGHANISTAN = SHARED / "data" / "afghanistan-2010-wolesi-jirga"
 pytestmark = pytest.mark.skipif(not SCHEMA_FILE.is_file(),
-                                reason=f"the published NIST schema is not at {SCHEMA_FILE} (shared/ beside the "
-                                       "repository)")
+                                reason=f"the published NIST schema is not at {SCHEMA_FILE} (shared/ beside "
+                                       "the repository)")
 T = "ElectionResults."
 WHEN = dt.datetime(2021, 10, 17, 9, 30, tzinfo=dt.timezone.utc)
 
@@ -171,8 +181,8 @@ def statuses(report: dict[str, Any]) -> dict[tuple[str, str], str]:
 
 def tabulated_votes(version: Version) -> dict[tuple[str, str], int]:
     ch = version.tabulation.choices
-    return {(c, k): v for c, k, v in zip(ch.column("contest_id").to_pylist(), ch.column("candidate_id").to_pylist(),
-                                         ch.column("votes").to_pylist()) if k}
+    columns = (ch.column(n).to_pylist() for n in ("contest_id", "candidate_id", "votes"))
+    return {(c, k): v for c, k, v in zip(*columns) if k}
 
 
 def winners_by_status(report: dict[str, Any], status: str) -> dict[str, set[str]]:
@@ -210,7 +220,8 @@ def test_tiny_package_by_hand(tiny_version: Version, validator: Any, schema: dic
     assert report["IssuerAbbreviation"] == "IQ" and report["VendorApplicationId"].startswith("tallycheck ")
     assert report["ExternalIdentifier"][0]["Value"] == tiny_version.snapshot.snapshot_sha256
     election = report["Election"][0]
-    assert (election["StartDate"], election["EndDate"], election["Type"]) == ("2021-10-10", "2021-10-10", "general")
+    assert (election["StartDate"], election["EndDate"], election["Type"]) == \
+        ("2021-10-10", "2021-10-10", "general")
     assert election["ElectionScopeId"] == "area-IQ"
     # tests/fixtures/packages/tiny/results.csv summed by hand: D1 001 60+55, 002 50+40, 003 30+35, 004 15+15;
     # D2 005 80+30, 006 45+28, 007 40+30
@@ -230,12 +241,13 @@ def test_tiny_package_by_hand(tiny_version: Version, validator: Any, schema: dic
         [{"@type": T + "OtherCounts", "GpUnitId": "area-D1", "Undervotes": 3}],
         [{"@type": T + "OtherCounts", "GpUnitId": "area-D2", "Undervotes": 0}]]
     assert [(c["TotalSubUnits"], c["SubUnitsReported"]) for c in contests.values()] == [(2, 2), (2, 2)]
-    # sheets.csv ballots_cast and invalid: D1 160+150, 4+3; D2 170+90, 5+2; stations.csv registers: D1 400+380,
-    # D2 420 (0200102 is a special station without a register)
+    # sheets.csv ballots_cast and invalid: D1 160+150, 4+3; D2 170+90, 5+2; stations.csv registers:
+    # D1 400+380, D2 420 (0200102 is a special station without a register)
     ballots = {b["GpUnitId"]: (b["BallotsCast"], b.get("BallotsRejected")) for b in election["BallotCounts"]}
     assert ballots == {"area-D1": (310, 7), "area-D2": (260, 7), "area-G1": (570, 14), "area-IQ": (570, 14)}
     units = by_id(report)
-    assert [units[f"area-{a}"].get("VotersRegistered") for a in ("D1", "D2", "G1", "IQ")] == [780, 420, 1200, 1200]
+    assert [units[f"area-{a}"].get("VotersRegistered") for a in ("D1", "D2", "G1", "IQ")] == \
+        [780, 420, 1200, 1200]
     assert (units["area-IQ"]["Type"], units["area-G1"]["Type"], units["area-G1"]["OtherType"]) == \
         ("country", "other", "governorate")
     assert units["area-G1"]["ComposingGpUnitIds"] == ["area-D1", "area-D2"]
@@ -254,9 +266,11 @@ def test_tiny_per_station(tiny_version: Version, validator: Any, schema: dict[st
     assert counts[("D1", "001")] == {"area-D1": 115, "station-0100101": 60, "station-0100102": 55}
     assert counts[("D2", "007")] == {"area-D2": 70, "station-0200101": 40, "station-0200102": 30}
     units = by_id(report)
-    assert units["station-0200102"]["Type"] == "polling-place" and "VotersRegistered" not in units["station-0200102"]
+    special = units["station-0200102"]
+    assert special["Type"] == "polling-place" and "VotersRegistered" not in special
     assert units["area-D2"]["ComposingGpUnitIds"] == ["station-0200101", "station-0200102"]
-    ballots = {b["GpUnitId"]: (b["BallotsCast"], b.get("BallotsRejected")) for b in report["Election"][0]["BallotCounts"]}
+    ballots = {b["GpUnitId"]: (b["BallotsCast"], b.get("BallotsRejected"))
+               for b in report["Election"][0]["BallotCounts"]}
     assert ballots["station-0100101"] == (160, 4) and ballots["station-0200102"] == (90, 2)
     # not certified: the law's winners are projected, not official
     assert set(statuses(report).values()) == {"projected-winner", "defeated"}
@@ -304,7 +318,8 @@ def test_arabic_names_are_kept_in_their_script(iraq_arabic: Version, validator: 
         seen += ballot_name["Language"] == "ar"
     assert seen == len(names)  # every candidate of the Arabic-named package
     (country,) = [u for u in report["GpUnit"] if u["Type"] == "country"]
-    assert country["Name"]["Text"][0] == {"@type": T + "LanguageString", "Content": "العراق", "Language": "ar"}
+    assert country["Name"]["Text"][0] == \
+        {"@type": T + "LanguageString", "Content": "العراق", "Language": "ar"}
 
 
 # -- real data: one Afghan province -------------------------------------------------------------------------
@@ -332,7 +347,8 @@ def test_afghanistan_2010_province_exports_with_the_seat_engines_winners(
         flagged = {r["candidate_code"] for r in csv.DictReader(f)
                    if r["constituency_code"] == "G-23" and r["winner"] == "Yes"}
     assert len(flagged) == 4 and projected["G-23"] == flagged
-    assert {k: next(iter(c.values())) for k, c in candidate_counts(report).items()} == tabulated_votes(version)
+    district = {k: next(iter(c.values())) for k, c in candidate_counts(report).items()}
+    assert district == tabulated_votes(version)
 
 
 # -- list PR ------------------------------------------------------------------------------------------------
@@ -354,9 +370,10 @@ def test_list_pr_contest_is_a_party_contest_with_the_lists_votes_and_seats(
     got = {units[s["PartyIds"][0]]["Name"]["Text"][0]["Content"]:
            sorted((vc["Type"], vc["GpUnitId"], vc["Count"]) for vc in s["VoteCounts"])
            for s in party_contest["ContestSelection"]}
-    assert got == {"One": [("seats", "area-G1", 4), ("total", "area-G1", 1000), ("total", "station-S01", 1000)],
-                   "Two": [("seats", "area-G1", 3), ("total", "area-G1", 620), ("total", "station-S01", 620)],
-                   "Three": [("seats", "area-G1", 0), ("total", "area-G1", 190), ("total", "station-S01", 190)]}
+    assert got == {
+        "One": [("seats", "area-G1", 4), ("total", "area-G1", 1000), ("total", "station-S01", 1000)],
+        "Two": [("seats", "area-G1", 3), ("total", "area-G1", 620), ("total", "station-S01", 620)],
+        "Three": [("seats", "area-G1", 0), ("total", "area-G1", 190), ("total", "station-S01", 190)]}
     assert personal["@type"] == T + "CandidateContest"
     assert winners_by_status(report, "winner") == {"G1": {"a1", "a2", "a3", "a5", "b1", "b3", "b2"}}
     assert units["cand-G1-a5"]["PartyId"] == "list-G1-L1"
@@ -397,8 +414,8 @@ def test_reference_checker_names_each_broken_reference(tiny_version: Version, sc
     report["GpUnit"][1]["@id"] = report["GpUnit"][0]["@id"]
     problems = reference_problems(report, schema)
     assert "$.Election[0].Candidate[0].PartyId: no object has @id 'party-Nobody'" in problems
-    assert any(p.startswith("$.Election[0].Candidate[1].PartyId: 'area-D1' is a ElectionResults.ReportingUnit")
-               for p in problems)
+    wrong = "$.Election[0].Candidate[1].PartyId: 'area-D1' is a ElectionResults.ReportingUnit"
+    assert any(p.startswith(wrong) for p in problems)
     assert "$.Election[0].Contest[0].@id: '1-not-an-ncname' is not an NCName (xsd:ID)" in problems
     assert any(p.startswith("$.GpUnit[1].@id:") and p.endswith("is used twice") for p in problems)
 
@@ -445,9 +462,10 @@ def test_cli_refuses_an_export_the_schema_rejects_and_writes_nothing(tc, tiny: P
     assert not out.exists()
 
 
-@pytest.mark.parametrize("args, message", [(("--status", "final"), "--status must be one of certified"),
-                                           (("--election-type", "mid-term"), "--election-type must be one of"),
-                                           (("--language", "two words"), "language must be a language tag")])
+@pytest.mark.parametrize("args, message", [
+    (("--status", "final"), "--status must be one of certified"),
+    (("--election-type", "mid-term"), "--election-type must be one of"),
+    (("--language", "two words"), "language must be a language tag")])
 def test_cli_usage_errors(tc, tiny: Path, args: tuple[str, ...], message: str) -> None:
     assert import_package(tiny).outcome is not None
     code, _, stderr = tc("export", "nist", tiny, *args)

@@ -11,7 +11,15 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .cli_common import EXIT_PROBLEMS, PackageArg, StoreOpt, UsageProblem, VersionOpt, check_package, open_store
+from .cli_common import (
+    EXIT_PROBLEMS,
+    PackageArg,
+    StoreOpt,
+    UsageProblem,
+    VersionOpt,
+    check_package,
+    open_store,
+)
 from .export.nist_cdf import ElectionType, ResultsStatus
 from .terminal import err
 
@@ -23,7 +31,8 @@ def _choice(enum: Any, option: str, text: str) -> Any:
     try:
         return enum(text)
     except ValueError:
-        raise UsageProblem(f"{option} must be one of {', '.join(e.value for e in enum)}; got {text!r}.") from None
+        allowed = ", ".join(e.value for e in enum)
+        raise UsageProblem(f"{option} must be one of {allowed}; got {text!r}.") from None
 
 
 def _fail(message: str) -> None:
@@ -67,17 +76,22 @@ def write_atomically(path: Path, text: str) -> None:
 
 def nist_command(package: PackageArg, store: StoreOpt = None, version: VersionOpt = None,
                  out_file: Annotated[Optional[Path], typer.Option(
-                     "--out", "-o", help="Write the JSON to this file (atomically) instead of stdout.")] = None,
+                     "--out", "-o", help="Write the JSON to this file (atomically) instead of stdout.")]
+                 = None,
                  per_station: Annotated[bool, typer.Option(
-                     "--per-station", help="Also every polling station's counts (a precinct-level report).")] = False,
+                     "--per-station", help="Also every polling station's counts (a precinct-level report).")]
+                 = False,
                  status: Annotated[str, typer.Option(
                      "--status", help="The results' status: certified (only where the commission certified "
-                     "them), unofficial-complete, unofficial-partial, recount, correction.")] = "unofficial-complete",
+                     "them), unofficial-complete, unofficial-partial, recount, correction.")]
+                 = "unofficial-complete",
                  election_type: Annotated[str, typer.Option(
-                     "--election-type", help="general, special, runoff, primary, ... (the CDF's ElectionType).")]
+                     "--election-type",
+                     help="general, special, runoff, primary, ... (the CDF's ElectionType).")]
                  = "general",
                  issuer: Annotated[Optional[str], typer.Option(
-                     help="Who issues the report (default: the publisher in election.toml, else the election name).")] = None,
+                     help="Who issues the report (default: the publisher in election.toml, else the "
+                          "election name).")] = None,
                  issuer_abbreviation: Annotated[Optional[str], typer.Option(
                      help="The issuer's abbreviation (default: the election's country code).")] = None,
                  language: Annotated[str, typer.Option(
@@ -85,9 +99,9 @@ def nist_command(package: PackageArg, store: StoreOpt = None, version: VersionOp
                  schema: Annotated[Optional[Path], typer.Option(
                      "--schema", help="Validate against this copy of NIST_V2_election_results_reporting.json "
                      "before writing; refuse (exit 1) naming each JSON path that fails.")] = None) -> None:
-    """Certified (or unofficial) results of a version as NIST SP 1500-100 v2 JSON (an ElectionReport): contests,
-    candidates with their vote counts per district (and per station with --per-station), winners, parties,
-    the area tree, ballots cast and rejected."""
+    """Certified (or unofficial) results of a version as NIST SP 1500-100 v2 JSON (an ElectionReport):
+    contests, candidates with their vote counts per district (and per station with --per-station), winners,
+    parties, the area tree, ballots cast and rejected."""
     from .export.nist_cdf import SnapshotInfo, election_report
     from .seats.allocate import allocate
     from .seats.laws import LawError
@@ -108,10 +122,12 @@ def nist_command(package: PackageArg, store: StoreOpt = None, version: VersionOp
     except (LawError, ValueError) as exc:
         _fail(str(exc))
     latest = st.latest()
-    snapshot = SnapshotInfo(info.name, info.number, latest.number if latest else info.number, info.snapshot_sha256)
+    snapshot = SnapshotInfo(info.name, info.number, latest.number if latest else info.number,
+                            info.snapshot_sha256)
     try:
-        report = election_report(data, tabulation, seats, snapshot, generated=dt.datetime.now(dt.timezone.utc),
-                                 status=status_value, issuer=issuer, issuer_abbreviation=issuer_abbreviation,
+        report = election_report(data, tabulation, seats, snapshot,
+                                 generated=dt.datetime.now(dt.timezone.utc), status=status_value,
+                                 issuer=issuer, issuer_abbreviation=issuer_abbreviation,
                                  election_type=type_value, per_station=per_station, language=language)
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None

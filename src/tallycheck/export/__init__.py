@@ -3,9 +3,20 @@
 nist_cdf.py: NIST SP 1500-100 v2, the Election Results Reporting Common Data Format, in its JSON form.
 """
 
-from .nist_cdf import (CountItemType, ElectionType, PostElectionStatus, ReportDetailLevel, ReportingUnitType,
-                       ResultsStatus, SnapshotInfo, VoteVariation, election_report, object_id,
-                       reference_problems)
+from .nist_cdf import (
+                       CountItemType,
+                       ElectionType,
+                       PostElectionStatus,
+                       ReportDetailLevel,
+                       ReportingUnitType,
+                       ResultsStatus,
+                       SnapshotInfo,
+                       VoteVariation,
+                       election_report,
+                       object_id,
+                       reference_problems,
+)
 
 __all__ = ["CountItemType", "ElectionType", "PostElectionStatus", "ReportDetailLevel", "ReportingUnitType",
-           "ResultsStatus", "SnapshotInfo", "VoteVariation", "election_report", "object_id", "reference_problems"]
+           "ResultsStatus", "SnapshotInfo", "VoteVariation", "election_report", "object_id",
+           "reference_problems"]

@@ -1,15 +1,16 @@
-"""A results version as a NIST SP 1500-100 v2 `ElectionReport` (Election Results Reporting Common Data Format, JSON).
+"""A results version as a NIST SP 1500-100 v2 `ElectionReport` (Election Results Reporting Common Data
+Format, JSON).
 
-Pure: the election package's values, its tabulation and its seat result in; a JSON-ready dict out. No file, store
-or clock access (the caller gives the generation time). docs/export.md maps every field; the published schema
-(github.com/usnistgov/ElectionResultsReporting, `NIST_V2_election_results_reporting.json`, draft-04) is what the
-tests validate against. Every enumeration value used here is one of the schema's (tests/test_export_nist.py
-compares each Enum below with the schema file).
+Pure: the election package's values, its tabulation and its seat result in; a JSON-ready dict out. No file,
+store or clock access (the caller gives the generation time). docs/export.md maps every field; the published
+schema (github.com/usnistgov/ElectionResultsReporting, `NIST_V2_election_results_reporting.json`, draft-04) is
+what the tests validate against. Every enumeration value used here is one of the schema's
+(tests/test_export_nist.py compares each Enum below with the schema file).
 
 Identifiers: the CDF's `@id` is an XML `xsd:ID` in the XML form (an NCName, unique in the whole document), so
-every `@id` here is a kind prefix ("area-", "cand-", ...) followed by the package's own ids, with each character
-outside [A-Za-z0-9.] written as `_HEX_` (its code point in hexadecimal). The mapping is reversible and depends on the ids
-alone, so the same object keeps the same `@id` in every version's export.
+every `@id` here is a kind prefix ("area-", "cand-", ...) followed by the package's own ids, with each
+character outside [A-Za-z0-9.] written as `_HEX_` (its code point in hexadecimal). The mapping is reversible
+and depends on the ids alone, so the same object keeps the same `@id` in every version's export.
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ def _station_sheets(data: ElectionData) -> _StationSheets:
     # A voter with one ballot for one of several contests (Iraq: general or minority) makes the sum of the
     # sheets' invalid ballots the station's rejected ballots; with a ballot per contest it is not, unless the
     # station has one sheet.
-    pairs = {(s, c) for s, c in zip(sheets.column("station_id").to_pylist(), sheets.column("contest_id").to_pylist())}
+    pairs = set(zip(sheets.column("station_id").to_pylist(), sheets.column("contest_id").to_pylist()))
     res = data.table("results").select(["station_id", "contest_id"])
     res_pairs = res.group_by(["station_id", "contest_id"], use_threads=False).aggregate([])
     pairs |= set(zip(res_pairs.column("station_id").to_pylist(), res_pairs.column("contest_id").to_pylist()))
@@ -221,8 +222,8 @@ def _station_sheets(data: ElectionData) -> _StationSheets:
 
 
 def _ballot_counts(gp_unit: str, cast: int, rejected: int | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"@type": T + "BallotCounts", "GpUnitId": gp_unit, "Type": CountItemType.TOTAL.value,
-                           "BallotsCast": int(cast)}
+    out: dict[str, Any] = {"@type": T + "BallotCounts", "GpUnitId": gp_unit,
+                           "Type": CountItemType.TOTAL.value, "BallotsCast": int(cast)}
     if rejected is not None:
         out["BallotsRejected"] = int(rejected)
     return out
@@ -254,7 +255,7 @@ def election_report(data: ElectionData, tabulation: Tabulation, seats: SeatResul
     tree = AreaTree.from_data(data)
     sheets = _station_sheets(data)
 
-    # -- the area tree, the election's scope and the stations --------------------------------------------------
+    # -- the area tree, the election's scope and the stations ---------------------------------------------
     area_id = {a: object_id("area", a) for a in tree.names}
     children: dict[str, list[str]] = defaultdict(list)
     for a, parent in tree.parents.items():
@@ -270,7 +271,8 @@ def election_report(data: ElectionData, tabulation: Tabulation, seats: SeatResul
     else:  # several top-level areas (or none): the election's scope is a unit above them
         scope_id = object_id("scope", election.country or "election")
         scope_unit = {"@id": scope_id, "@type": T + "ReportingUnit",
-                      "Type": (ReportingUnitType.COUNTRY if election.country else ReportingUnitType.OTHER).value,
+                      "Type": (ReportingUnitType.COUNTRY if election.country
+                               else ReportingUnitType.OTHER).value,
                       "Name": _text(election.country or election.name, language),
                       "ComposingGpUnitIds": [area_id[r] for r in tree.roots]}
         if not election.country:
@@ -319,7 +321,7 @@ def election_report(data: ElectionData, tabulation: Tabulation, seats: SeatResul
             if s in sheets.ballots:
                 ballot_counts.append(_ballot_counts(sid, sheets.ballots[s], sheets.rejected[s]))
 
-    # -- parties and lists ------------------------------------------------------------------------------------
+    # -- parties and lists -------------------------------------------------------------------------------
     parties: list[dict[str, Any]] = []
     party_id: dict[str, str] = {}
     for name in _sorted_ids({c.party for c in data.candidates if c.party}):
@@ -334,8 +336,10 @@ def election_report(data: ElectionData, tabulation: Tabulation, seats: SeatResul
     votes = _Votes(data, tabulation, per_station)
     contest_rows = {r["contest_id"]: r for r in tabulation.contests.to_pylist()}
 
-    # -- contests and candidates ------------------------------------------------------------------------------
-    won = PostElectionStatus.WINNER if status is ResultsStatus.CERTIFIED else PostElectionStatus.PROJECTED_WINNER
+    # -- contests and candidates -------------------------------------------------------------------------
+    # the law's winners are official only in certified results; before that they are projected
+    won = (PostElectionStatus.WINNER if status is ResultsStatus.CERTIFIED
+           else PostElectionStatus.PROJECTED_WINNER)
     candidates_of: dict[str, list[Candidate]] = defaultdict(list)
     for cand in data.candidates:
         candidates_of[cand.contest_id].append(cand)
@@ -359,17 +363,19 @@ def election_report(data: ElectionData, tabulation: Tabulation, seats: SeatResul
                 people.append({"@id": person, "@type": T + "Person", "FullName": _text(cand.name, language),
                                "Gender": _GENDER_WORD[cand.gender]})
                 entry["PersonId"] = person
-            entry["PostElectionStatus"] = (won if cand.candidate_id in winners else
-                                           PostElectionStatus.ADVANCED_TO_RUNOFF if cand.candidate_id in runoff
-                                           else PostElectionStatus.DEFEATED).value
+            entry["PostElectionStatus"] = (
+                won if cand.candidate_id in winners
+                else PostElectionStatus.ADVANCED_TO_RUNOFF if cand.candidate_id in runoff
+                else PostElectionStatus.DEFEATED).value
             candidates.append(entry)
-        contests += _contest_entries(cs, row, district, candidates_of.get(cs.contest_id, ()), votes, list_id, data,
-                                     sheets, per_station, language)
+        contests += _contest_entries(cs, row, district, candidates_of.get(cs.contest_id, ()), votes, list_id,
+                                     data, sheets, per_station, language)
 
     report: dict[str, Any] = {
         "@type": T + "ElectionReport",
-        "Format": (ReportDetailLevel.PRECINCT_LEVEL if per_station else ReportDetailLevel.SUMMARY_CONTEST).value,
-        "GeneratedDate": generated.astimezone(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "Format": (ReportDetailLevel.PRECINCT_LEVEL if per_station
+                   else ReportDetailLevel.SUMMARY_CONTEST).value,
+        "GeneratedDate": generated.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "Issuer": issuer or str(election.source.get("publisher") or election.name),
         "IssuerAbbreviation": issuer_abbreviation or election.country or "",
         "SequenceStart": snapshot.number,
@@ -416,7 +422,8 @@ def _contest_entries(cs: ContestSeats, row: Mapping[str, Any], district: str, ca
             out["TotalSubUnits"] = int(sheets.holding.get(cs.contest_id, 0))
             out["SubUnitsReported"] = int(row["stations_reporting"])
             # a blank ballot in a one-vote contest is one undervote; invalid ballots are not overvotes alone
-            other_counts = [{"@type": T + "OtherCounts", "GpUnitId": district, "Undervotes": int(row["blank"])}]
+            other_counts = [{"@type": T + "OtherCounts", "GpUnitId": district,
+                             "Undervotes": int(row["blank"])}]
             if per_station:
                 other_counts += [{"@type": T + "OtherCounts", "GpUnitId": object_id("station", s),
                                   "Undervotes": b} for s, b in sheets.blank_of.get(cs.contest_id, ())]
@@ -431,8 +438,9 @@ def _contest_entries(cs: ContestSeats, row: Mapping[str, Any], district: str, ca
             "VoteCounts": votes.candidate(cs.contest_id, cand.candidate_id, district)})
     contest_id = object_id("contest", cs.contest_id)
     if cs.system != "list-pr":
-        entry = {**common(contest_id, cs.name), "@type": T + "CandidateContest", "ContestSelection": selections,
-                 "NumberElected": cs.seats, "VotesAllowed": 1, "VoteVariation": variation.value}
+        entry = {**common(contest_id, cs.name), "@type": T + "CandidateContest",
+                 "ContestSelection": selections, "NumberElected": cs.seats, "VotesAllowed": 1,
+                 "VoteVariation": variation.value}
         if other:
             entry["OtherVoteVariation"] = other
         if cs.runoff:
@@ -447,7 +455,8 @@ def _contest_entries(cs: ContestSeats, row: Mapping[str, Any], district: str, ca
         vc = votes.list(cs.contest_id, lst.list_id, members.get(lst.list_id, ()), district)
         vc.append(_votes(district, cs.list_seats.get(lst.list_id, 0), CountItemType.SEATS))
         party_selections.append({"@id": object_id("psel", cs.contest_id, lst.list_id),
-                                 "@type": T + "PartySelection", "PartyIds": [list_id[(cs.contest_id, lst.list_id)]],
+                                 "@type": T + "PartySelection",
+                                 "PartyIds": [list_id[(cs.contest_id, lst.list_id)]],
                                  "SequenceOrder": order, "VoteCounts": vc})
     party_contest = {**common(contest_id, cs.name), "@type": T + "PartyContest",
                      "ContestSelection": party_selections, "VoteVariation": VoteVariation.PROPORTIONAL.value}
@@ -480,11 +489,12 @@ class _Votes:
 
     def candidate(self, contest: str, candidate: str, district: str) -> list[dict[str, Any]]:
         out = [_votes(district, self.candidates.get((contest, candidate), 0))]
-        out += [_votes(object_id("station", s), v) for s, v in self.by_station.get((contest, candidate, ""), ())]
+        out += [_votes(object_id("station", s), v)
+                for s, v in self.by_station.get((contest, candidate, ""), ())]
         return out
 
     def list(self, contest: str, lst: str, members: Iterable[str], district: str) -> list[dict[str, Any]]:
-        """A list's votes: its list-only votes plus its candidates' personal votes, as tabulate counts them."""
+        """A list's votes: its list-only votes plus its candidates' personal votes (as tabulate counts)."""
         out = [_votes(district, self.lists.get((contest, lst), 0))]
         per: dict[str, int] = defaultdict(int)
         for key in [(contest, "", lst), *((contest, k, "") for k in members)]:
