@@ -379,6 +379,26 @@ def test_list_pr_contest_is_a_party_contest_with_the_lists_votes_and_seats(
     assert units["cand-G1-a5"]["PartyId"] == "list-G1-L1"
 
 
+def test_majority_contest_without_a_majority_sends_two_to_the_runoff(
+        tmp_path: Path, validator: Any, schema: dict[str, Any]) -> None:
+    from test_seats_laws import package
+
+    # a 45, b 40, c 15: no one has more than half of the 100 valid votes, so a and b go to a run-off
+    data = package(tmp_path / "p", law='name = "majority"', contests=[("P", 1, "IQ", 0)],
+                   candidates=[(k, "P", "M", "", "") for k in "abc"],
+                   votes={"S01": {("P", "a"): 30, ("P", "b"): 25, ("P", "c"): 5},
+                          "S02": {("P", "a"): 15, ("P", "b"): 15, ("P", "c"): 10}})
+    tab = tabulate(data)
+    report = Version(data, tab, allocate(data, tab), SnapshotInfo("v1", 1, 1, "0" * 64)).report()
+    assert_valid(report, validator, schema)
+    (contest,) = report["Election"][0]["Contest"]
+    assert (contest["VoteVariation"], contest["NumberElected"], contest["NumberRunoff"]) == ("majority", 1, 2)
+    assert statuses(report) == {("P", "a"): "advanced-to-runoff", ("P", "b"): "advanced-to-runoff",
+                                ("P", "c"): "defeated"}
+    assert {k: c["area-IQ"] for k, c in candidate_counts(report).items()} == \
+        {("P", "a"): 45, ("P", "b"): 40, ("P", "c"): 15}
+
+
 # -- identifiers --------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("a, b", [(("cand", "a-b", "c"), ("cand", "a", "b-c")),

@@ -138,7 +138,7 @@ class SnapshotInfo:
 
 
 def object_id(kind: str, *parts: str) -> str:
-    """A stable, valid `@id` (an NCName): `kind-part1-part2`, each part's characters outside [A-Za-z0-9.-]
+    """A stable, valid `@id` (an NCName): `kind-part1-part2`, each part's characters outside [A-Za-z0-9.]
     written as `_HEX_` (a `-` or `_` inside a part too), so `-` only ever separates parts and different
     (kind, parts) give different ids."""
     def escape(text: str) -> str:
@@ -201,9 +201,6 @@ def _station_sheets(data: ElectionData) -> _StationSheets:
         invalid[sid] += int(inv or 0)
         n_sheets[sid] += 1
         blank[cid].append((sid, int(bl or 0)))
-    # A voter with one ballot for one of several contests (Iraq: general or minority) makes the sum of the
-    # sheets' invalid ballots the station's rejected ballots; with a ballot per contest it is not, unless the
-    # station has one sheet.
     pairs = set(zip(sheets.column("station_id").to_pylist(), sheets.column("contest_id").to_pylist()))
     res = data.table("results").select(["station_id", "contest_id"])
     res_pairs = res.group_by(["station_id", "contest_id"], use_threads=False).aggregate([])
@@ -211,6 +208,9 @@ def _station_sheets(data: ElectionData) -> _StationSheets:
     holding: dict[str, int] = defaultdict(int)
     for _, c in pairs:
         holding[c] += 1
+    # A voter with one ballot for one of several contests (Iraq: general or minority) makes the sum of the
+    # sheets' invalid ballots the station's rejected ballots; with a ballot per contest it is not, unless the
+    # station has one sheet.
     once = one_ballot_per_voter(data)
     ids = st.column("station_id").to_pylist()
     return _StationSheets(
