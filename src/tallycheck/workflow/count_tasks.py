@@ -25,6 +25,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -159,17 +160,25 @@ class EntryFileError(WorkflowError):
 def task_ballots(data: ElectionData, contest_ids: Sequence[str]) -> dict[str, ContestBallot]:
     """The ballot of each contest: its candidates, then its lists (the choices results may name), in the package's
     order. A contest the package does not know is left out (entries for it are then refused)."""
+    return ballots_from_tables(data.table("contests"), data.table("candidates"), data.table("lists"), contest_ids)
+
+
+def ballots_from_tables(contests: pa.Table, candidates: pa.Table, lists: pa.Table, contest_ids: Sequence[str]
+                        ) -> dict[str, ContestBallot]:
+    """`task_ballots` from the three package tables alone (a server reads these, not the millions of results)."""
     wanted = set(contest_ids)
-    names = {c.contest_id: c.name for c in data.contests if c.contest_id in wanted}
-    list_names = {(lst.contest_id, lst.list_id): lst.name for lst in data.lists}
+    names = {r["contest_id"]: r["name"] for r in contests.select(["contest_id", "name"]).to_pylist()
+             if r["contest_id"] in wanted}
+    list_rows = lists.select(["list_id", "contest_id", "name"]).to_pylist()
+    list_names = {(r["contest_id"], r["list_id"]): r["name"] for r in list_rows}
     choices: dict[str, list[BallotChoice]] = {cid: [] for cid in names}
-    for c in data.candidates:
-        if c.contest_id in choices:
-            party = list_names.get((c.contest_id, c.list_id), "") or c.party
-            choices[c.contest_id].append(BallotChoice((c.candidate_id, ""), c.name, party))
-    for lst in data.lists:
-        if lst.contest_id in choices:
-            choices[lst.contest_id].append(BallotChoice(("", lst.list_id), lst.name, ""))
+    for r in candidates.select(["candidate_id", "contest_id", "name", "party", "list_id"]).to_pylist():
+        if r["contest_id"] in choices:
+            party = list_names.get((r["contest_id"], r["list_id"] or ""), "") or r["party"] or ""
+            choices[r["contest_id"]].append(BallotChoice((r["candidate_id"], ""), r["name"], party))
+    for r in list_rows:
+        if r["contest_id"] in choices:
+            choices[r["contest_id"]].append(BallotChoice(("", r["list_id"]), r["name"], ""))
     return {cid: ContestBallot(cid, names[cid], tuple(choices[cid])) for cid in contest_ids if cid in names}
 
 
