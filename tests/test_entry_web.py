@@ -214,3 +214,15 @@ def test_the_administrator_opens_an_amendment_after_sign_off(room):
     t = task(room.engine, tid)
     assert (t.state, t.amendment) == (TaskState.OPEN, 1)
     assert 'name="s0_v0"' in a.get(f"/board/tasks/{tid}").text  # a blank form again, for both members
+
+
+def test_the_board_pages_speak_arabic(room):
+    a, tid = room.client("ahmed"), room.task_id
+    page = a.get(f"/board/tasks/{tid}?lang=ar")
+    assert page.status_code == 200 and 'dir="rtl"' in page.text
+    assert "أدخل عدّك" in page.text and "المحطة 0100101" in page.text  # "Enter your count", "Station 0100101"
+    assert '<span dir="auto">Ali Hassan</span>' in page.text  # names stay in their own script and direction
+    got = a.post(f"/board/tasks/{tid}/entry?lang=ar", data=form(160, 4, "x", [70, 50, 20, 15]), headers=ORIGIN)
+    assert got.status_code == 422 and "لم يُحفظ شيء." in got.text  # "Nothing was saved."
+    assert "يُتوقَّع عدد صحيح" in got.text
+    assert a.get("/board?lang=ar").status_code == 200
