@@ -6,7 +6,6 @@ members sign; a correction after sign-off is an amendment that supersedes the ea
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from types import MappingProxyType
@@ -55,8 +54,9 @@ def sheet(station="0100101", contest="D1", votes=None, cast=160, invalid=4, blan
 
 
 @pytest.fixture
-def engine(tmp_path):
-    return open_workflow(tmp_path)
+def engine(workflow_engine):
+    """Each test on SQLite, then on PostgreSQL (tests/conftest.py: TALLYCHECK_TEST_POSTGRES)."""
+    return workflow_engine
 
 
 def new_task(engine, station="0100101", contests=("D1",), board=1, **kw):
@@ -340,21 +340,13 @@ def _many_boards_at_once(engine, boards: int) -> None:
     assert check.ok, check.message
 
 
-def test_many_boards_entering_at_once_on_sqlite_lose_and_duplicate_nothing(engine):
+def test_many_boards_entering_at_once_on_sqlite_lose_and_duplicate_nothing(tmp_path):
+    engine = open_workflow(tmp_path)
     _many_boards_at_once(engine, 20)
 
 
-@pytest.mark.skipif(not os.environ.get("TALLYCHECK_TEST_POSTGRES"), reason="TALLYCHECK_TEST_POSTGRES is not set")
-def test_fifty_boards_entering_at_once_on_postgresql_lose_and_duplicate_nothing(tmp_path):
-    from sqlalchemy import text
-    url = os.environ["TALLYCHECK_TEST_POSTGRES"]
-    engine = open_workflow(tmp_path, url, create=False)
-    with engine.begin() as conn:  # a fresh schema of our own, so the test sees only its own rows
-        conn.execute(text("DROP SCHEMA IF EXISTS tallycheck_entry_test CASCADE"))
-        conn.execute(text("CREATE SCHEMA tallycheck_entry_test"))
-    engine.dispose()
-    engine = open_workflow(tmp_path, url + ("&" if "?" in url else "?")
-                           + "options=-csearch_path%3Dtallycheck_entry_test")
+def test_fifty_boards_entering_at_once_on_postgresql_lose_and_duplicate_nothing(tmp_path, postgres_url):
+    engine = open_workflow(tmp_path, postgres_url)
     try:
         _many_boards_at_once(engine, 50)
     finally:
