@@ -1,6 +1,7 @@
-"""The audit board's pages (web/entry_routes.py): each member enters a station's count on their own, by form or by
-CSV; a mismatch sends it back; both sign; another board, an observer or an agent cannot touch it, and every refusal
-is logged. Issue 7, items 2 (object-level checks), 3 (double-blind entry) and 7 (malformed uploads change nothing).
+"""The audit board's pages (web/entry_routes.py): each member enters a station's count on their own, by form
+or by CSV; a mismatch sends it back; both sign; another board, an observer or an agent cannot touch it, and
+every refusal is logged. Issue 7, items 2 (object-level checks), 3 (double-blind entry) and 7 (malformed
+uploads change nothing).
 """
 
 from __future__ import annotations
@@ -90,14 +91,16 @@ def body(page) -> str:
 
 
 def refusals(room: Room, action: str) -> list[event_log.LogEntry]:
-    return [e for e in event_log.entries(room.engine) if e.event == "refused" and e.payload["action"] == action]
+    return [e for e in event_log.entries(room.engine)
+            if e.event == "refused" and e.payload["action"] == action]
 
 
 def test_two_members_enter_differ_count_again_agree_and_sign(room):
     a, b = room.client("ahmed"), room.client("batool")
     tid = room.task_id
     listing = a.get("/board")
-    assert listing.status_code == 200 and f'href="/board/tasks/{tid}"' in listing.text and "0100101" in listing.text
+    assert listing.status_code == 200
+    assert f'href="/board/tasks/{tid}"' in listing.text and "0100101" in listing.text
     blank = a.get(f"/board/tasks/{tid}")
     assert blank.status_code == 200
     # every candidate of D1 with a labelled number box, names in their own direction
@@ -112,7 +115,8 @@ def test_two_members_enter_differ_count_again_agree_and_sign(room):
     assert got.status_code == 303 and got.headers["location"] == f"/board/tasks/{tid}"
     mine = a.get(f"/board/tasks/{tid}")
     assert "1601" in body(mine) and "Waiting for the other member" in mine.text
-    # the other member sees a blank form: not the first entry's numbers, not the reported results (160, 70 ...)
+    # the other member sees a blank form: not the first entry's numbers, not the reported results (160,
+    # 70, ...)
     theirs = b.get(f"/board/tasks/{tid}")
     assert 'name="s0_v0"' in theirs.text
     for n in ("1601", "701", "503", "207", "151"):
@@ -124,7 +128,8 @@ def test_two_members_enter_differ_count_again_agree_and_sign(room):
     assert got.status_code == 303 and task(room.engine, tid).state == TaskState.MISMATCH
     again = a.get(f"/board/tasks/{tid}")
     assert "Zainab Kareem" in again.text and "the entries differed in" in again.text
-    assert "1601" not in body(again) and "530" not in body(again)  # attempt 2 is blind: no numbers of attempt 1
+    # attempt 2 is blind: no numbers of attempt 1
+    assert "1601" not in body(again) and "530" not in body(again)
 
     csv = ("station_id,contest_id,candidate_id,list_id,votes,ballots_cast,invalid,blank\n"
            "0100101,D1,001,,701,1601,4,1\n0100101,D1,002,,503,,,\n0100101,D1,003,,207,,,\n"
@@ -145,7 +150,8 @@ def test_two_members_enter_differ_count_again_agree_and_sign(room):
     signed = [e for e in event_log.entries(room.engine) if e.event == "count.signed"]
     assert signed[0].payload["members"] == ["ahmed", "batool"]
     # after sign-off: read-only
-    assert a.post(f"/board/tasks/{tid}/entry", data=form(1, 0, 0, [1, 0, 0, 0]), headers=ORIGIN).status_code == 409
+    late = a.post(f"/board/tasks/{tid}/entry", data=form(1, 0, 0, [1, 0, 0, 0]), headers=ORIGIN)
+    assert late.status_code == 409 and "read-only" in late.text
     assert entry_counts(room.engine) == {tid: 4}
 
 
@@ -154,8 +160,8 @@ def test_two_members_enter_differ_count_again_agree_and_sign(room):
 def test_only_the_tasks_own_board_may_see_enter_or_sign(room, who, status):
     c, tid = room.client(who), room.task_id
     assert c.get(f"/board/tasks/{tid}").status_code == status
-    assert c.post(f"/board/tasks/{tid}/entry", data=form(1, 0, 0, [1, 0, 0, 0]), headers=ORIGIN).status_code == \
-        status
+    entry = c.post(f"/board/tasks/{tid}/entry", data=form(1, 0, 0, [1, 0, 0, 0]), headers=ORIGIN)
+    assert entry.status_code == status
     assert c.post(f"/board/tasks/{tid}/sign", headers=ORIGIN).status_code == status
     assert entry_counts(room.engine) == {}
     logged = [e for e in event_log.entries(room.engine) if e.event == "refused"]
@@ -187,7 +193,8 @@ def test_a_form_with_a_wrong_value_is_shown_back_and_writes_nothing(room):
     a, tid = room.client("ahmed"), room.task_id
     got = a.post(f"/board/tasks/{tid}/entry", data={**form(160, 4, "", [70, "5O", 20, 15])}, headers=ORIGIN)
     assert got.status_code == 422
-    assert "District One (D1), Zainab Kareem: expected a whole number (0 or more), got &#39;5O&#39;" in got.text
+    assert ("District One (D1), Zainab Kareem: expected a whole number (0 or more), got &#39;5O&#39;"
+            in got.text)
     assert "District One (D1), Blank ballots: enter the number (0 if none)" in got.text
     assert 'value="5O"' in got.text  # what the member typed is kept for correction
     assert entry_counts(room.engine) == {} and len(refusals(room, "count.enter")) == 1
@@ -222,7 +229,8 @@ def test_the_board_pages_speak_arabic(room):
     assert page.status_code == 200 and 'dir="rtl"' in page.text
     assert "أدخل عدّك" in page.text and "المحطة 0100101" in page.text  # "Enter your count", "Station 0100101"
     assert '<span dir="auto">Ali Hassan</span>' in page.text  # names stay in their own script and direction
-    got = a.post(f"/board/tasks/{tid}/entry?lang=ar", data=form(160, 4, "x", [70, 50, 20, 15]), headers=ORIGIN)
+    got = a.post(f"/board/tasks/{tid}/entry?lang=ar", data=form(160, 4, "x", [70, 50, 20, 15]),
+                 headers=ORIGIN)
     assert got.status_code == 422 and "لم يُحفظ شيء." in got.text  # "Nothing was saved."
     assert "يُتوقَّع عدد صحيح" in got.text
     assert a.get("/board?lang=ar").status_code == 200

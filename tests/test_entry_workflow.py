@@ -1,6 +1,7 @@
-"""Double-blind hand-count entry (workflow/count_tasks.py): both members of a board enter a station's counts on
-their own; equal entries agree, different ones go back for a recount and are logged without their numbers; both
-members sign; a correction after sign-off is an amendment that supersedes the earlier count. Issue 7, item 3.
+"""Double-blind hand-count entry (workflow/count_tasks.py): both members of a board enter a station's counts
+on their own; equal entries agree, different ones go back for a recount and are logged without their numbers;
+both members sign; a correction after sign-off is an amendment that supersedes the earlier count. Issue 7,
+item 3.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from tallycheck.evidence.chain import verify_entries
 from tallycheck.importing import validate_package
 from tallycheck.workflow import event_log
 from tallycheck.workflow.audits import WorkflowError
-from tallycheck.workflow.count_tasks import (BallotChoice, ContestBallot, EntryFileError, NewTask, TaskPurpose,
-                                             TaskState, amend, create_tasks, enter_count, entries_from_csv,
-                                             entry_counts, entry_view, sign_off, signed_counts, task, task_ballots,
-                                             tasks)
+from tallycheck.workflow.count_tasks import (BallotChoice, ContestBallot, EntryFileError, NewTask,
+                                             TaskPurpose, TaskState, amend, create_tasks, enter_count,
+                                             entries_from_csv, entry_counts, entry_view, sign_off,
+                                             signed_counts, task, task_ballots, tasks)
 from tallycheck.workflow.database import open_workflow, writing
 from tallycheck.workflow.roles import Actor, Role
 from tallycheck.workflow.schema import count_entries, events
@@ -36,13 +37,17 @@ AGENT = Actor("ehsan", Role.AGENT, 41)
 
 # The tiny package's district D1 (tests/fixtures/packages/tiny/candidates.csv), written out so that the domain
 # tests need no snapshot; test_ballots_come_from_the_package checks it against the package itself.
-BALLOTS = {"D1": ContestBallot("D1", "District One", tuple(
-    BallotChoice((c, ""), n, p) for c, n, p in (("001", "Ali Hassan", "Party A"), ("002", "Zainab Kareem", "Party B"),
-                                                ("003", "Omar Saleh", "Party A"), ("004", "Huda Jasim", "")))),
-           "D2": ContestBallot("D2", "District Two", tuple(
-               BallotChoice((c, ""), n, p) for c, n, p in (("005", "Karim Nouri", "Party A"),
-                                                           ("006", "Sara Abbas", "Party C"),
-                                                           ("007", "Yousif Adil", "Party B"))))}
+def _ballot(contest_id: str, name: str, rows: tuple[tuple[str, str, str], ...]) -> ContestBallot:
+    return ContestBallot(contest_id, name, tuple(BallotChoice((c, ""), n, p) for c, n, p in rows))
+
+
+BALLOTS = {
+    "D1": _ballot("D1", "District One", (("001", "Ali Hassan", "Party A"),
+                                         ("002", "Zainab Kareem", "Party B"),
+                                         ("003", "Omar Saleh", "Party A"), ("004", "Huda Jasim", ""))),
+    "D2": _ballot("D2", "District Two", (("005", "Karim Nouri", "Party A"), ("006", "Sara Abbas", "Party C"),
+                                         ("007", "Yousif Adil", "Party B"))),
+}
 
 
 def sheet(station="0100101", contest="D1", votes=None, cast=160, invalid=4, blank=1, missing=False):
@@ -62,7 +67,8 @@ def engine(workflow_engine):
 def new_task(engine, station="0100101", contests=("D1",), board=1, **kw):
     with writing(engine) as conn:
         return create_tasks(conn, ADMIN, [NewTask(TaskPurpose.AUDIT, station, tuple(contests), board,
-                                                  audit_id=kw.get("audit_id", 1), round=kw.get("round", 1))])[0]
+                                                  audit_id=kw.get("audit_id", 1),
+                                                  round=kw.get("round", 1))])[0]
 
 
 def log_of(engine, event=None):
@@ -100,9 +106,11 @@ def test_matching_entries_agree_both_sign_and_the_counts_are_signed(engine):
 
 def test_a_mismatch_is_logged_without_numbers_and_opens_a_second_attempt(engine):
     tid = new_task(engine, station="0200101", contests=("D2",))
-    enter(engine, A1, tid, sheet("0200101", "D2", {"005": 80, "006": 60, "007": 25}, cast=170, invalid=5, blank=0))
-    out = enter(engine, A2, tid, sheet("0200101", "D2", {"005": 80, "006": 61, "007": 25}, cast=171, invalid=5,
-                                       blank=0))
+    def d2(votes, cast):
+        return sheet("0200101", "D2", votes, cast=cast, invalid=5, blank=0)
+
+    enter(engine, A1, tid, d2({"005": 80, "006": 60, "007": 25}, 170))
+    out = enter(engine, A2, tid, d2({"005": 80, "006": 61, "007": 25}, 171))
     assert out.state == TaskState.MISMATCH and out.attempt == 1
     assert [(d.contest_id, d.fields, d.choices) for d in out.differences] == [("D2", ("ballots_cast",),
                                                                                (("006", ""),))]
@@ -120,9 +128,8 @@ def test_a_mismatch_is_logged_without_numbers_and_opens_a_second_attempt(engine)
     view = entry_view(engine, A1, tid)
     assert view.own is None and not view.other_entered and view.agreed is None
     assert [(h.attempt, [d.contest_id for d in h.differences]) for h in view.history] == [(1, ["D2"])]
-    enter(engine, A2, tid, sheet("0200101", "D2", {"005": 80, "006": 60, "007": 25}, cast=170, invalid=5, blank=0))
-    done = enter(engine, A1, tid, sheet("0200101", "D2", {"005": 80, "006": 60, "007": 25}, cast=170, invalid=5,
-                                        blank=0))
+    enter(engine, A2, tid, d2({"005": 80, "006": 60, "007": 25}, 170))
+    done = enter(engine, A1, tid, d2({"005": 80, "006": 60, "007": 25}, 170))
     assert done.state == TaskState.AGREED and done.attempt == 2
 
 
@@ -189,7 +196,8 @@ def test_only_the_tasks_own_board_enters_sees_and_signs(engine, actor, match):
 def test_entries_are_checked_against_the_task_and_the_ballot(engine):
     tid = new_task(engine)
     cases = [
-        ([sheet(votes={"001": 70, "005": 3})], "entry.not-on-ballot", "'005' is not on the ballot of contest D1"),
+        ([sheet(votes={"001": 70, "005": 3})], "entry.not-on-ballot",
+         "'005' is not on the ballot of contest D1"),
         ([sheet(), sheet(contest="D2", votes={"005": 1})], "entry.contest", "does not cover contest D2"),
         ([sheet(station="0100102")], "entry.station", "is not the station of count task"),
         ([], "entry.incomplete", "contest D1 of station 0100101 is not entered"),
@@ -264,7 +272,8 @@ def test_an_upload_with_a_bad_row_is_refused_whole_with_row_and_column(engine):
     # a choice not on the ballot is named by its own row
     with pytest.raises(EntryFileError) as got:
         entries_from_csv(engine, A1, tid, bad.replace("5O", "50").encode(), "board1.csv", ballots=BALLOTS)
-    assert [(p.row, p.column, p.rule) for p in got.value.problems] == [(4, "candidate_id", "entry.not-on-ballot")]
+    assert [(p.row, p.column, p.rule) for p in got.value.problems] == [
+        (4, "candidate_id", "entry.not-on-ballot")]
     assert event_log.head(engine) == before and entry_counts(engine) == {}
     good = bad.replace("5O", "50").replace("009,,3", "003,,20") + "0100101,D1,004,,15,,,\n"
     out = entries_from_csv(engine, A1, tid, good.encode(), "board1.csv", ballots=BALLOTS)
@@ -308,7 +317,8 @@ def _many_boards_at_once(engine, boards: int) -> None:
         try:
             barrier.wait()
             differs = b % 5 == 0 and m == 1
-            enter_count(engine, actor, tid, [sheet(f"S{b:03d}", votes={"001": 70 + differs})], ballots=BALLOTS)
+            enter_count(engine, actor, tid, [sheet(f"S{b:03d}", votes={"001": 70 + differs})],
+                        ballots=BALLOTS)
             while task(engine, tid).state not in (TaskState.AGREED, TaskState.SIGNED):
                 t = task(engine, tid)
                 if entry_view(engine, actor, tid).own is None and t.state == TaskState.MISMATCH:
@@ -327,15 +337,17 @@ def _many_boards_at_once(engine, boards: int) -> None:
         th.join()
     assert errors == []
     mismatched = boards // 5
-    assert entry_counts(engine) == {tid: (4 if b % 5 == 0 else 2) for b, tid in zip(range(1, boards + 1), ids)}
+    want = {tid: (4 if b % 5 == 0 else 2) for b, tid in zip(range(1, boards + 1), ids)}
+    assert entry_counts(engine) == want
     assert {t.state for t in tasks(engine, audit_id=1)} == {TaskState.SIGNED}
     assert len(signed_counts(engine, ids)) == boards
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(count_entries)).scalar() == 2 * boards + 2 * mismatched
+        entered = conn.execute(select(func.count()).select_from(count_entries)).scalar()
         logged = conn.execute(select(events.c.event, func.count()).group_by(events.c.event)).all()
+    assert entered == 2 * boards + 2 * mismatched
     assert dict(logged) == {"count.assigned": boards, "count.entered": 2 * boards + 2 * mismatched,
-                            "count.mismatch": mismatched, "count.agreed": boards, "count.signature": 2 * boards,
-                            "count.signed": boards}
+                            "count.mismatch": mismatched, "count.agreed": boards,
+                            "count.signature": 2 * boards, "count.signed": boards}
     check = verify_entries(json.loads(line) for line in event_log.export_lines(engine))
     assert check.ok, check.message
 

@@ -1,8 +1,10 @@
-"""The audit board's pages: my board's count tasks, the blank tally form of a task (or my own entry of it), entry
-by form or by CSV upload, sign-off, and amendments after sign-off (workflow/count_tasks.py does the work).
+"""The audit board's pages: my board's count tasks, the blank tally form of a task (or my own entry of it),
+entry by form or by CSV upload, sign-off, and amendments after sign-off (workflow/count_tasks.py does the
+work).
 
-A board member sees only their own board's tasks (the object-level check, refused and logged otherwise) and, until
-both entries of an attempt agree, only their own entry: never the other member's, never the reported results.
+A board member sees only their own board's tasks (the object-level check, refused and logged otherwise) and,
+until both entries of an attempt agree, only their own entry: never the other member's, never the reported
+results.
 """
 
 from __future__ import annotations
@@ -58,14 +60,16 @@ def _ballots(request: Request, contest_ids: tuple[str, ...]) -> dict[str, ct.Con
     return ct.ballots_from_tables(*tables, contest_ids)
 
 
-def _refuse(request: Request, actor: Actor, action: str, error: WorkflowError, task: ct.CountTask | None) -> None:
-    log_refusal(_room(request).engine, actor=actor.name, role=actor.role_name, action=action, reason=str(error),
+def _refuse(request: Request, actor: Actor, action: str, error: WorkflowError,
+            task: ct.CountTask | None) -> None:
+    log_refusal(_room(request).engine, actor=actor.name, role=actor.role_name, action=action,
+                reason=str(error),
                 payload={"task_id": task.task_id, "station_id": task.station_id} if task else None)
 
 
 def _task_or_refuse(request: Request, actor: Actor, task_id: int, action: str) -> ct.CountTask | Response:
-    """The task if it is one of the actor's board's; otherwise the refusal, logged (404 for no such task, 403 for
-    another board's: its station is public, its entries are not)."""
+    """The task if it is one of the actor's board's; otherwise the refusal, logged (404 for no such task, 403
+    for another board's: its station is public, its entries are not)."""
     engine = _room(request).engine
     try:
         t = ct.task(engine, task_id)
@@ -97,15 +101,16 @@ def _blank_form(ballots: Mapping[str, ct.ContestBallot], t: ct.CountTask) -> lis
 
 
 def _task_page(request: Request, actor: Actor, t: ct.CountTask, *, status_code: int = 200,
-               error: str | None = None, problems: list[str] | None = None, form: list[FormSheet] | None = None
-               ) -> Response:
+               error: str | None = None, problems: list[str] | None = None,
+               form: list[FormSheet] | None = None) -> Response:
     view = ct.entry_view(_room(request).engine, actor, t.task_id)
     ballots = _ballots(request, view.task.contest_ids)
     names = {cid: {c.key: c for c in b.choices} for cid, b in ballots.items()}
     can_enter = view.task.state in (ct.TaskState.OPEN, ct.TaskState.MISMATCH) and view.own is None
-    return render(request, "board_task.html", status_code=status_code, view=view, task=view.task, ballots=ballots,
-                  names=names, can_enter=can_enter, form=form or _blank_form(ballots, view.task), error=error,
-                  problems=problems or [], max_upload_kib=MAX_ENTRY_CSV_BYTES // 1024, totals=ct.TOTALS)
+    return render(request, "board_task.html", status_code=status_code, view=view, task=view.task,
+                  ballots=ballots, names=names, can_enter=can_enter,
+                  form=form or _blank_form(ballots, view.task), error=error, problems=problems or [],
+                  max_upload_kib=MAX_ENTRY_CSV_BYTES // 1024, totals=ct.TOTALS)
 
 
 @router.get("/board")
@@ -131,10 +136,11 @@ def _read_form(form: Mapping[str, Any], ballots: Mapping[str, ct.ContestBallot],
     shown: list[FormSheet] = []
     sheets: list[HandCount] = []
     problems: list[str] = []
-    msg_number = translate(request, "%(contest)s, %(field)s: expected a whole number (0 or more), got %(value)s")
+    msg_number = translate(request,
+                           "%(contest)s, %(field)s: expected a whole number (0 or more), got %(value)s")
     msg_total = translate(request, "%(contest)s, %(field)s: enter the number (0 if none)")
-    labels = {"ballots_cast": translate(request, "Ballots cast"), "invalid": translate(request, "Invalid ballots"),
-              "blank": translate(request, "Blank ballots")}
+    labels = {"ballots_cast": translate(request, "Ballots cast"),
+              "invalid": translate(request, "Invalid ballots"), "blank": translate(request, "Blank ballots")}
     for i, cid in enumerate(t.contest_ids):
         ballot = ballots.get(cid)
         if ballot is None:
@@ -197,11 +203,12 @@ async def enter_page(request: Request, task_id: int, actor: Actor = Depends(allo
     if problems:
         await run_in_threadpool(_refuse, request, actor, "count.enter", WorkflowError("; ".join(problems)), t)
         return await run_in_threadpool(lambda: _task_page(
-            request, actor, t, status_code=422, error=translate(request, "Nothing was saved."), problems=problems,
-            form=shown))
+            request, actor, t, status_code=422, error=translate(request, "Nothing was saved."),
+            problems=problems, form=shown))
     engine = _room(request).engine
-    return await run_in_threadpool(_entered, request, actor, t,
-                                   lambda: ct.enter_count(engine, actor, t.task_id, sheets, ballots=ballots), shown)
+    return await run_in_threadpool(
+        _entered, request, actor, t,
+        lambda: ct.enter_count(engine, actor, t.task_id, sheets, ballots=ballots), shown)
 
 
 @router.post("/board/tasks/{task_id}/upload")
@@ -214,9 +221,9 @@ async def upload_page(request: Request, task_id: int, file: UploadFile,
     content = await file.read(MAX_ENTRY_CSV_BYTES + 1)
     name = Path(file.filename or "entry.csv").name or "entry.csv"
     if len(content) > MAX_ENTRY_CSV_BYTES:
-        e = WorkflowError(translate(request, "%(name)s is larger than %(kib)s KiB: a station's hand count is a few "
-                                             "kB; check that it is the right file.")
-                          % {"name": name, "kib": MAX_ENTRY_CSV_BYTES // 1024})
+        message = translate(request, "%(name)s is larger than %(kib)s KiB: a station's hand count is a "
+                                     "few kB; check that it is the right file.")
+        e = WorkflowError(message % {"name": name, "kib": MAX_ENTRY_CSV_BYTES // 1024})
         await run_in_threadpool(_refuse, request, actor, "count.upload", e, t)
         return await run_in_threadpool(lambda: _task_page(request, actor, t, status_code=413, error=str(e)))
     ballots = await run_in_threadpool(_ballots, request, t.contest_ids)

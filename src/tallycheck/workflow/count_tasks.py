@@ -1,16 +1,16 @@
 """What a board must count, and what it found: double-blind hand-count entry.
 
 A count task is one station's contests, assigned to one board (for an audit round or a recount order). Both
-members of the board enter the counts on their own; when both have entered an attempt the entries are compared:
-equal, the task is AGREED; different, it is a MISMATCH, the log names the contests and choices that differ (never
-the numbers, so the recount stays blind) and a new attempt opens for both. Each member then signs the agreed count
-with their own login; when both have, the task is SIGNED and its counts are what `signed_counts` returns. After
-sign-off nothing is edited: a correction is an amendment, a new double-blind round whose agreed and signed count
-supersedes the earlier one.
+members of the board enter the counts on their own; when both have entered an attempt the entries are
+compared: equal, the task is AGREED; different, it is a MISMATCH, the log names the contests and choices that
+differ (never the numbers, so the recount stays blind) and a new attempt opens for both. Each member then
+signs the agreed count with their own login; when both have, the task is SIGNED and its counts are what
+`signed_counts` returns. After sign-off nothing is edited: a correction is an amendment, a new double-blind
+round whose agreed and signed count supersedes the earlier one.
 
 Every change is one `writing()` transaction that appends its event-log entry; the task's row is locked first
-(PostgreSQL FOR UPDATE; SQLite's BEGIN IMMEDIATE locks the database), so two members entering at the same moment
-are compared exactly once, and the unique key of an entry makes a double submit one entry.
+(PostgreSQL FOR UPDATE; SQLite's BEGIN IMMEDIATE locks the database), so two members entering at the same
+moment are compared exactly once, and the unique key of an entry makes a double submit one entry.
 """
 
 from __future__ import annotations
@@ -155,17 +155,19 @@ class EntryFileError(WorkflowError):
         super().__init__(shown + (f"\n... and {more} more problems." if more > 0 else ""))
 
 
-# --- ballots -------------------------------------------------------------------------------------------------
+# --- ballots ------------------------------------------------------------------------------------------------
 
 def task_ballots(data: ElectionData, contest_ids: Sequence[str]) -> dict[str, ContestBallot]:
-    """The ballot of each contest: its candidates, then its lists (the choices results may name), in the package's
-    order. A contest the package does not know is left out (entries for it are then refused)."""
-    return ballots_from_tables(data.table("contests"), data.table("candidates"), data.table("lists"), contest_ids)
+    """The ballot of each contest: its candidates, then its lists (the choices results may name), in the
+    package's order. A contest the package does not know is left out (entries for it are then refused)."""
+    return ballots_from_tables(data.table("contests"), data.table("candidates"), data.table("lists"),
+                               contest_ids)
 
 
 def ballots_from_tables(contests: pa.Table, candidates: pa.Table, lists: pa.Table, contest_ids: Sequence[str]
                         ) -> dict[str, ContestBallot]:
-    """`task_ballots` from the three package tables alone (a server reads these, not the millions of results)."""
+    """`task_ballots` from the three package tables alone (a server reads these, not the millions of
+    results)."""
     wanted = set(contest_ids)
     names = {r["contest_id"]: r["name"] for r in contests.select(["contest_id", "name"]).to_pylist()
              if r["contest_id"] in wanted}
@@ -182,23 +184,34 @@ def ballots_from_tables(contests: pa.Table, candidates: pa.Table, lists: pa.Tabl
     return {cid: ContestBallot(cid, names[cid], tuple(choices[cid])) for cid in contest_ids if cid in names}
 
 
-# --- tasks ---------------------------------------------------------------------------------------------------
+# --- tasks --------------------------------------------------------------------------------------------------
 
 def _task(row: Any) -> CountTask:
-    return CountTask(int(row.task_id), TaskPurpose(row.purpose), row.station_id, tuple(json.loads(row.contest_ids)),
-                     int(row.board_id), row.audit_id, row.round, row.complaint_id, TaskState(row.state), row.created,
-                     int(row.amendment), int(row.attempt))
+    return CountTask(int(row.task_id), TaskPurpose(row.purpose), row.station_id,
+                     tuple(json.loads(row.contest_ids)), int(row.board_id), row.audit_id, row.round,
+                     row.complaint_id, TaskState(row.state), row.created, int(row.amendment),
+                     int(row.attempt))
+
+
+def _named(t: CountTask) -> str:
+    return f"count task {t.task_id} (station {t.station_id})"
+
+
+def _base(t: CountTask) -> dict[str, Any]:
+    """What every log entry of a task's entry says: the task, its station, the amendment and attempt."""
+    return {"task_id": t.task_id, "station_id": t.station_id, "amendment": t.amendment, "attempt": t.attempt}
 
 
 def _task_payload(t: CountTask | NewTask) -> dict[str, Any]:
     return {"station_id": t.station_id, "contest_ids": list(t.contest_ids), "board_id": t.board_id,
-            "purpose": t.purpose.value, "audit_id": t.audit_id, "round": t.round, "complaint_id": t.complaint_id}
+            "purpose": t.purpose.value, "audit_id": t.audit_id, "round": t.round,
+            "complaint_id": t.complaint_id}
 
 
 def create_tasks(conn: Connection, actor: Actor, new: Sequence[NewTask]) -> list[int]:
     """Add count tasks inside the caller's writing() transaction; logs "count.assigned" per task. A station is
-    given once per audit round or complaint and purpose: a second task for it is refused (and the whole call with
-    it, since the caller's transaction rolls back)."""
+    given once per audit round or complaint and purpose: a second task for it is refused (and the whole call
+    with it, since the caller's transaction rolls back)."""
     ids = []
     for t in new:
         if not t.station_id:
@@ -216,23 +229,25 @@ def create_tasks(conn: Connection, actor: Actor, new: Sequence[NewTask]) -> list
             raise WorkflowError(f"station {t.station_id} already has count task {same.task_id} for this "
                                 f"{'round' if t.purpose == TaskPurpose.AUDIT else 'recount'}")
         task_id = int(conn.execute(insert(count_tasks).values(
-            purpose=TaskPurpose(t.purpose).value, station_id=t.station_id, contest_ids=json.dumps(list(t.contest_ids)),
-            board_id=t.board_id, audit_id=t.audit_id, round=t.round, complaint_id=t.complaint_id, created=now(),
-            state=TaskState.OPEN.value, amendment=0, attempt=1)).inserted_primary_key[0])
+            purpose=TaskPurpose(t.purpose).value, station_id=t.station_id,
+            contest_ids=json.dumps(list(t.contest_ids)), board_id=t.board_id, audit_id=t.audit_id,
+            round=t.round, complaint_id=t.complaint_id, created=now(), state=TaskState.OPEN.value,
+            amendment=0, attempt=1)).inserted_primary_key[0])
         append(conn, actor=actor.name, role=actor.role_name, event="count.assigned",
                payload={"task_id": task_id, **_task_payload(t)})
         ids.append(task_id)
     return ids
 
 
-def tasks(engine: Engine, *, audit_id: int | None = None, round: int | None = None, board_id: int | None = None,
-          purpose: TaskPurpose | None = None, complaint_id: int | None = None, state: TaskState | None = None,
-          station_id: str | None = None) -> list[CountTask]:
+def tasks(engine: Engine, *, audit_id: int | None = None, round: int | None = None,
+          board_id: int | None = None, purpose: TaskPurpose | None = None, complaint_id: int | None = None,
+          state: TaskState | None = None, station_id: str | None = None) -> list[CountTask]:
     """Count tasks, oldest first, filtered by whichever arguments are given."""
     q = select(count_tasks).order_by(count_tasks.c.task_id)
     for col, value in (("audit_id", audit_id), ("round", round), ("board_id", board_id),
-                       ("purpose", purpose.value if purpose is not None else None), ("complaint_id", complaint_id),
-                       ("state", state.value if state is not None else None), ("station_id", station_id)):
+                       ("purpose", purpose.value if purpose is not None else None),
+                       ("complaint_id", complaint_id), ("state", state.value if state is not None else None),
+                       ("station_id", station_id)):
         if value is not None:
             q = q.where(count_tasks.c[col] == value)
     with engine.connect() as conn:
@@ -248,8 +263,8 @@ def task(engine: Engine, task_id: int) -> CountTask:
 
 
 def _locked_task(conn: Connection, task_id: int) -> CountTask:
-    """The task's row, locked until the transaction ends: entries, signatures and amendments of one task happen
-    one after another, whatever the number of server processes."""
+    """The task's row, locked until the transaction ends: entries, signatures and amendments of one task
+    happen one after another, whatever the number of server processes."""
     row = conn.execute(select(count_tasks).where(count_tasks.c.task_id == task_id).with_for_update()).first()
     if row is None:
         raise WorkflowError(f"there is no count task {task_id}")
@@ -259,13 +274,15 @@ def _locked_task(conn: Connection, task_id: int) -> CountTask:
 def _own_board(actor: Actor, t: CountTask, action: str) -> None:
     """Only a member of the task's own board may enter, see or sign its counts (the object-level check)."""
     if actor.role != Role.BOARD or actor.user_id is None or actor.board_id is None:
-        raise WorkflowError(f"only a member of an audit board can {action}; {actor.name} is {actor.role_name}")
+        raise WorkflowError(f"only a member of an audit board can {action}; "
+                            f"{actor.name} is {actor.role_name}")
     if actor.board_id != t.board_id:
         raise WorkflowError(f"count task {t.task_id} (station {t.station_id}) is assigned to another board; "
                             f"{actor.name} can {action} only for the tasks of their own board")
 
 
-# --- sheets: checks and the canonical encoding ------------------------------------------------------------------
+# --- sheets: checks and the canonical encoding
+# ------------------------------------------------------------------
 
 def _where(file: str | None, row: int) -> str:
     return f"{file} (row {row})" if file and row else (file or "the entry")
@@ -273,70 +290,69 @@ def _where(file: str | None, row: int) -> str:
 
 def check_sheets(t: CountTask, sheets: Sequence[HandCount], ballots: Mapping[str, ContestBallot],
                  file: str | None = None) -> list[CountProblem]:
-    """Every problem of an entry against its task: the station, the task's contests (each once, all of them), the
-    choices on each contest's ballot, the sheet totals. Rows and columns are named where the sheets came from a
-    file."""
+    """Every problem of an entry against its task: the station, the task's contests (each once, all of them),
+    the choices on each contest's ballot, the sheet totals. Rows and columns are named where the sheets came
+    from a file."""
     name = file or "the entry"
     out: list[CountProblem] = []
+
+    def add(row: int | None, column: str, rule: str, message: str) -> None:
+        out.append(CountProblem(name, row or None, column, rule, message))
+
     seen: set[str] = set()
     for s in sheets:
         if s.station_id != t.station_id:
-            out.append(CountProblem(name, s.row or None, "station_id", "entry.station",
-                                    f"station {s.station_id} is not the station of count task {t.task_id} "
-                                    f"({t.station_id})"))
+            add(s.row, "station_id", "entry.station",
+                f"station {s.station_id} is not the station of count task {t.task_id} ({t.station_id})")
             continue
         if s.contest_id not in t.contest_ids:
-            out.append(CountProblem(name, s.row or None, "contest_id", "entry.contest",
-                                    f"count task {t.task_id} does not cover contest {s.contest_id} (it covers "
-                                    f"{', '.join(t.contest_ids)})"))
+            add(s.row, "contest_id", "entry.contest", f"count task {t.task_id} does not cover contest "
+                f"{s.contest_id} (it covers {', '.join(t.contest_ids)})")
             continue
         if s.contest_id in seen:
-            out.append(CountProblem(name, s.row or None, "contest_id", "entry.duplicate",
-                                    f"contest {s.contest_id} is entered twice"))
+            add(s.row, "contest_id", "entry.duplicate", f"contest {s.contest_id} is entered twice")
             continue
         seen.add(s.contest_id)
         if s.reads:
-            out.append(CountProblem(name, s.row or None, "ballot", "entry.ballot",
-                                    "a board's entry counts the whole sheet, not single ballots"))
+            add(s.row, "ballot", "entry.ballot", "a board's entry counts the whole sheet, not single ballots")
         ballot = ballots.get(s.contest_id)
         if ballot is None:
-            out.append(CountProblem(name, s.row or None, "contest_id", "entry.contest",
-                                    f"contest {s.contest_id} is not in the election package"))
+            add(s.row, "contest_id", "entry.contest",
+                f"contest {s.contest_id} is not in the election package")
             continue
         if s.missing:
             if s.votes or any(getattr(s, f) is not None for f in TOTALS):
-                out.append(CountProblem(name, s.row or None, "status", "entry.missing",
-                                        f"contest {s.contest_id} is entered both as missing and as counted"))
+                add(s.row, "status", "entry.missing",
+                    f"contest {s.contest_id} is entered both as missing and as counted")
             continue
         keys = ballot.keys
         for choice, n in s.votes.items():
-            row = s.choice_rows.get(choice, s.row) or None
+            row = s.choice_rows.get(choice, s.row)
+            what = f"{'candidate' if choice[0] else 'list'} {choice[0] or choice[1]!r}"
             if choice not in keys:
-                out.append(CountProblem(name, row, "candidate_id" if choice[0] else "list_id", "entry.not-on-ballot",
-                                        f"{'candidate' if choice[0] else 'list'} {choice[0] or choice[1]!r} is not "
-                                        f"on the ballot of contest {s.contest_id}"))
+                add(row, "candidate_id" if choice[0] else "list_id", "entry.not-on-ballot",
+                    f"{what} is not on the ballot of contest {s.contest_id}")
             elif not isinstance(n, int) or isinstance(n, bool) or n < 0:
-                out.append(CountProblem(name, row, "votes", "entry.count",
-                                        f"votes for {choice[0] or choice[1]} must be a whole number >= 0, got {n!r}"))
+                add(row, "votes", "entry.count", f"votes for {what} must be a whole number >= 0, got {n!r}")
         for f in TOTALS:
             v = getattr(s, f)
             if v is None:
-                out.append(CountProblem(name, s.row or None, f, "entry.totals",
-                                        f"contest {s.contest_id}: {f} is not entered (a counted sheet has ballots "
-                                        "cast, invalid and blank; materials not found are entered as missing)"))
+                add(s.row, f, "entry.totals", f"contest {s.contest_id}: {f} is not entered (a counted sheet "
+                    "has ballots cast, invalid and blank; materials not found are entered as missing)")
             elif not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                out.append(CountProblem(name, s.row or None, f, "entry.count",
-                                        f"contest {s.contest_id}: {f} must be a whole number >= 0, got {v!r}"))
+                add(s.row, f, "entry.count",
+                    f"contest {s.contest_id}: {f} must be a whole number >= 0, got {v!r}")
     entered = {s.contest_id for s in sheets if s.station_id == t.station_id}
-    out += [CountProblem(name, None, "contest_id", "entry.incomplete",
-                         f"contest {cid} of station {t.station_id} is not entered (enter its counts, or mark its "
-                         "materials missing)") for cid in t.contest_ids if cid not in entered]
+    for cid in t.contest_ids:
+        if cid not in entered:
+            add(None, "contest_id", "entry.incomplete", f"contest {cid} of station {t.station_id} is not "
+                "entered (enter its counts, or mark its materials missing)")
     return out
 
 
 def _canonical(t: CountTask, sheets: Sequence[HandCount], ballots: Mapping[str, ContestBallot]) -> list[dict]:
-    """An entry as plain JSON in the task's contest order, with every choice of the ballot (0 where not given), so
-    that two equal counts encode to the same bytes however they were entered."""
+    """An entry as plain JSON in the task's contest order, with every choice of the ballot (0 where not
+    given), so that two equal counts encode to the same bytes however they were entered."""
     by = {s.contest_id: s for s in sheets}
     out = []
     for cid in t.contest_ids:
@@ -361,9 +377,9 @@ def _sheets(station_id: str, text: str, recording_id: int = 0) -> tuple[HandCoun
         if s["missing"]:
             out.append(HandCount(station_id, s["contest_id"], True, recording_id=recording_id))
         else:
-            out.append(HandCount(station_id, s["contest_id"], False, s["ballots_cast"], s["invalid"], s["blank"],
-                                 MappingProxyType({(c, lst): n for c, lst, n in s["votes"]}),
-                                 recording_id=recording_id))
+            votes = MappingProxyType({(c, lst): n for c, lst, n in s["votes"]})
+            out.append(HandCount(station_id, s["contest_id"], False, s["ballots_cast"], s["invalid"],
+                                 s["blank"], votes, recording_id=recording_id))
     return tuple(out)
 
 
@@ -387,23 +403,23 @@ def _differences(a: str, b: str) -> tuple[Difference, ...]:
     return tuple(out)
 
 
-# --- entering, signing, amending -----------------------------------------------------------------------------
+# --- entering, signing, amending ----------------------------------------------------------------------------
 
 def enter_count(engine: Engine, actor: Actor, task_id: int, sheets: Sequence[HandCount], *,
                 ballots: Mapping[str, ContestBallot], file: str | None = None) -> EntryOutcome:
-    """A board member's entry of one task's counts (every contest of the station), in one transaction. When both
-    members have entered the attempt, the entries are compared: equal -> AGREED ("count.agreed"); different ->
-    MISMATCH ("count.mismatch", naming what differs, not the numbers) and the next attempt opens for both.
-    WorkflowError (EntryFileError for problems of the sheets) when refused; nothing is written then."""
+    """A board member's entry of one task's counts (every contest of the station), in one transaction. When
+    both members have entered the attempt, the entries are compared: equal -> AGREED ("count.agreed");
+    different -> MISMATCH ("count.mismatch", naming what differs, not the numbers) and the next attempt opens
+    for both. WorkflowError (EntryFileError for problems of the sheets) when refused; nothing is written
+    then."""
     with writing(engine) as conn:
         t = _locked_task(conn, task_id)
         _own_board(actor, t, "enter hand counts")
         if t.state == TaskState.SIGNED:
-            raise WorkflowError(f"count task {t.task_id} (station {t.station_id}) is signed off and read-only; a "
-                                "correction is an amendment")
+            raise WorkflowError(f"{_named(t)} is signed off and read-only; a correction is an amendment")
         if t.state == TaskState.AGREED:
-            raise WorkflowError(f"count task {t.task_id} (station {t.station_id}): both entries agree; it waits for "
-                                "the members' signatures, not for another entry")
+            raise WorkflowError(f"{_named(t)}: both entries agree; it waits for the members' signatures, not "
+                                "for another entry")
         problems = check_sheets(t, sheets, ballots, file)
         if problems:
             raise EntryFileError(problems)
@@ -413,19 +429,18 @@ def enter_count(engine: Engine, actor: Actor, task_id: int, sheets: Sequence[Han
         others = conn.execute(select(count_entries.c.user_id, count_entries.c.member, count_entries.c.sheets)
                               .where(*current)).all()
         if any(r.user_id == actor.user_id for r in others):
-            raise WorkflowError(f"{actor.name} has already entered attempt {t.attempt} of count task {t.task_id} "
-                                f"(station {t.station_id}); an entry is never changed")
+            raise WorkflowError(f"{actor.name} has already entered attempt {t.attempt} of {_named(t)}; an "
+                                "entry is never changed")
         if len(others) >= 2:
-            raise WorkflowError(f"attempt {t.attempt} of count task {t.task_id} already has the entries of two "
-                                "members")
+            raise WorkflowError(f"attempt {t.attempt} of {_named(t)} already has the entries of two members")
         try:  # the unique key settles a double submit, should one ever race past the check above
             conn.execute(insert(count_entries).values(
                 task_id=t.task_id, amendment=t.amendment, attempt=t.attempt, user_id=actor.user_id,
                 member=actor.name, entered=now(), sheets=text, sha256=digest))
         except IntegrityError:
-            raise WorkflowError(f"{actor.name} has already entered attempt {t.attempt} of count task "
-                                f"{t.task_id} (station {t.station_id}); an entry is never changed") from None
-        base = {"task_id": t.task_id, "station_id": t.station_id, "amendment": t.amendment, "attempt": t.attempt}
+            raise WorkflowError(f"{actor.name} has already entered attempt {t.attempt} of {_named(t)}; an "
+                                "entry is never changed") from None
+        base = _base(t)
         # no hash of the entry here: counts are small numbers, and a hash of them could be guessed back
         append(conn, actor=actor.name, role=actor.role_name, event="count.entered",
                payload={**base, "member": actor.name})
@@ -447,10 +462,10 @@ def enter_count(engine: Engine, actor: Actor, task_id: int, sheets: Sequence[Han
         return EntryOutcome(t.task_id, t.amendment, t.attempt, TaskState.MISMATCH, False, diffs)
 
 
-def entries_from_csv(engine: Engine, actor: Actor, task_id: int, content: bytes | Path, name: str | None = None, *,
-                     ballots: Mapping[str, ContestBallot]) -> EntryOutcome:
-    """A member's entry uploaded as a hand-count CSV (the format of `tallycheck audit record`). Every problem names
-    the file, row, column and rule (EntryFileError); nothing is written unless every row is right."""
+def entries_from_csv(engine: Engine, actor: Actor, task_id: int, content: bytes | Path,
+                     name: str | None = None, *, ballots: Mapping[str, ContestBallot]) -> EntryOutcome:
+    """A member's entry uploaded as a hand-count CSV (the format of `tallycheck audit record`). Every problem
+    names the file, row, column and rule (EntryFileError); nothing is written unless every row is right."""
     if isinstance(content, Path):
         name = name or content.name
         content = content.read_bytes()
@@ -475,30 +490,29 @@ def _agreed_text(conn: Connection, t: CountTask) -> tuple[str, str, list[Any]]:
 
 
 def sign_off(engine: Engine, actor: Actor, task_id: int) -> TaskState:
-    """One member signs the agreed count with their own login ("count.signature"); when both members who entered
-    it have signed, the task is SIGNED ("count.signed", naming both)."""
+    """One member signs the agreed count with their own login ("count.signature"); when both members who
+    entered it have signed, the task is SIGNED ("count.signed", naming both)."""
     with writing(engine) as conn:
         t = _locked_task(conn, task_id)
         _own_board(actor, t, "sign off hand counts")
         if t.state == TaskState.SIGNED:
-            raise WorkflowError(f"count task {t.task_id} (station {t.station_id}) is already signed off")
+            raise WorkflowError(f"{_named(t)} is already signed off")
         if t.state != TaskState.AGREED:
-            raise WorkflowError(f"count task {t.task_id} (station {t.station_id}) cannot be signed before both "
-                                "members' entries agree")
+            raise WorkflowError(f"{_named(t)} cannot be signed before both members' entries agree")
         _, digest, rows = _agreed_text(conn, t)
         members = {r.user_id: r.member for r in rows}
         if actor.user_id not in members:
-            raise WorkflowError(f"{actor.name} did not enter count task {t.task_id}; the two members who counted "
-                                "it sign it")
-        signed = conn.execute(select(count_signatures).where(count_signatures.c.task_id == t.task_id,
-                                                             count_signatures.c.amendment == t.amendment)).all()
+            raise WorkflowError(f"{actor.name} did not enter {_named(t)}; the two members who counted it "
+                                "sign it")
+        signed = conn.execute(select(count_signatures).where(
+            count_signatures.c.task_id == t.task_id, count_signatures.c.amendment == t.amendment)).all()
         if any(s.user_id == actor.user_id for s in signed):
             raise WorkflowError(f"{actor.name} has already signed count task {t.task_id}")
         when = now()
-        conn.execute(insert(count_signatures).values(task_id=t.task_id, amendment=t.amendment, user_id=actor.user_id,
-                                                     member=actor.name, signed=when, sha256=digest))
-        base = {"task_id": t.task_id, "station_id": t.station_id, "amendment": t.amendment, "attempt": t.attempt,
-                "sha256": digest}
+        conn.execute(insert(count_signatures).values(task_id=t.task_id, amendment=t.amendment,
+                                                     user_id=actor.user_id, member=actor.name, signed=when,
+                                                     sha256=digest))
+        base = {**_base(t), "sha256": digest}
         append(conn, actor=actor.name, role=actor.role_name, event="count.signature",
                payload={**base, "member": actor.name})
         if not signed:
@@ -517,8 +531,8 @@ def sign_off(engine: Engine, actor: Actor, task_id: int) -> TaskState:
 
 def amend(engine: Engine, actor: Actor, task_id: int, reason: str) -> int:
     """Open a correction of a signed-off task: a new double-blind round of entry for both members, logged
-    "count.amendment-opened" with the reason. The administrator, or a member of the task's board, may open one.
-    Returns the amendment's number."""
+    "count.amendment-opened" with the reason. The administrator, or a member of the task's board, may open
+    one. Returns the amendment's number."""
     reason = " ".join((reason or "").split())
     with writing(engine) as conn:
         t = _locked_task(conn, task_id)
@@ -527,19 +541,20 @@ def amend(engine: Engine, actor: Actor, task_id: int, reason: str) -> int:
         if not reason:
             raise WorkflowError("an amendment needs its reason")
         if t.state != TaskState.SIGNED:
-            raise WorkflowError(f"count task {t.task_id} (station {t.station_id}) is not signed off; until it is, "
-                                "the members enter or re-enter its counts")
+            raise WorkflowError(f"{_named(t)} is not signed off; until it is, the members enter or re-enter "
+                                "its counts")
         number = t.amendment + 1
         conn.execute(insert(count_amendments).values(task_id=t.task_id, amendment=number, opened=now(),
                                                      actor=actor.name, role=actor.role_name, reason=reason))
         conn.execute(update(count_tasks).where(count_tasks.c.task_id == t.task_id)
                      .values(state=TaskState.OPEN.value, amendment=number, attempt=1))
         append(conn, actor=actor.name, role=actor.role_name, event="count.amendment-opened",
-               payload={"task_id": t.task_id, "station_id": t.station_id, "amendment": number, "reason": reason})
+               payload={"task_id": t.task_id, "station_id": t.station_id, "amendment": number,
+                        "reason": reason})
         return number
 
 
-# --- reading ---------------------------------------------------------------------------------------------------
+# --- reading ------------------------------------------------------------------------------------------------
 
 def signed_counts(engine: Engine, task_ids: Sequence[int]) -> dict[int, tuple[HandCount, ...]]:
     """The agreed, signed-off counts of each task (one HandCount per contest), the latest signed amendment
@@ -560,7 +575,8 @@ def signed_counts(engine: Engine, task_ids: Sequence[int]) -> dict[int, tuple[Ha
         for tid, o in latest.items():
             text = conn.execute(select(count_entries.c.sheets).where(
                 count_entries.c.task_id == tid, count_entries.c.amendment == o.amendment,
-                count_entries.c.attempt == o.attempt, count_entries.c.sha256 == o.sha256).limit(1)).scalar_one()
+                count_entries.c.attempt == o.attempt, count_entries.c.sha256 == o.sha256
+            ).limit(1)).scalar_one()
             out[int(tid)] = _sheets(stations[tid], text, int(o.signoff_id))
     return out
 
@@ -595,7 +611,8 @@ def _history(conn: Connection, t: CountTask) -> tuple[AttemptResult, ...]:
     """Every completed attempt of the task and where its entries differed (never their numbers)."""
     rows = conn.execute(select(count_entries.c.amendment, count_entries.c.attempt, count_entries.c.sheets)
                         .where(count_entries.c.task_id == t.task_id)
-                        .order_by(count_entries.c.amendment, count_entries.c.attempt, count_entries.c.entry_id)).all()
+                        .order_by(count_entries.c.amendment, count_entries.c.attempt,
+                                  count_entries.c.entry_id)).all()
     by: dict[tuple[int, int], list[str]] = {}
     for r in rows:
         by.setdefault((r.amendment, r.attempt), []).append(r.sheets)
@@ -608,12 +625,13 @@ def amendments(engine: Engine, task_id: int) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(select(count_amendments).where(count_amendments.c.task_id == task_id)
                             .order_by(count_amendments.c.amendment)).all()
-    return [{"amendment": r.amendment, "opened": r.opened, "actor": r.actor, "role": r.role, "reason": r.reason}
-            for r in rows]
+    return [{"amendment": r.amendment, "opened": r.opened, "actor": r.actor, "role": r.role,
+             "reason": r.reason} for r in rows]
 
 
 def entry_counts(engine: Engine, task_ids: Collection[int] | None = None) -> dict[int, int]:
-    """How many entries each task has, over all its attempts and amendments (for progress pages and load tests)."""
+    """How many entries each task has, over all its attempts and amendments (for progress pages and load
+    tests)."""
     q = select(count_entries.c.task_id, func.count()).group_by(count_entries.c.task_id)
     if task_ids is not None:
         q = q.where(count_entries.c.task_id.in_(sorted(task_ids)))

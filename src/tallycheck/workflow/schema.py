@@ -105,9 +105,10 @@ hand_votes = Table(
 )
 
 
-# count tasks and double-blind entries (workflow/count_tasks.py). A task is one station's contests for one board;
-# its row holds where the entry stands (state, attempt, amendment), changed only under a lock on that row. The
-# entries, signatures, sign-offs and amendments are only ever added, so every attempt can be replayed.
+# count tasks and double-blind entries (workflow/count_tasks.py). A task is one station's contests for one
+# board; its row holds where the entry stands (state, attempt, amendment), changed only under a lock on that
+# row. The entries, signatures, sign-offs and amendments are only ever added, so every attempt can be
+# replayed.
 count_tasks = Table(
     "count_tasks", metadata,
     Column("task_id", Integer, primary_key=True),
@@ -121,7 +122,7 @@ count_tasks = Table(
     Column("created", String(32), nullable=False),
     Column("state", String(16), nullable=False),  # open | mismatch | agreed | signed
     Column("amendment", Integer, nullable=False, default=0),  # 0: the first count; n: the n-th correction
-    Column("attempt", Integer, nullable=False, default=1),  # the attempt now open (or agreed) in that amendment
+    Column("attempt", Integer, nullable=False, default=1),  # the attempt open (or agreed) in that amendment
 )
 Index("count_tasks_by_board", count_tasks.c.board_id)
 Index("count_tasks_by_audit", count_tasks.c.audit_id, count_tasks.c.round)
@@ -156,7 +157,7 @@ count_signatures = Table(
 
 count_signoffs = Table(
     "count_signoffs", metadata,
-    Column("signoff_id", Integer, primary_key=True),  # increases with every sign-off: a newer count, a higher id
+    Column("signoff_id", Integer, primary_key=True),  # grows with every sign-off: a newer count, a higher id
     Column("task_id", Integer, ForeignKey("count_tasks.task_id"), nullable=False),
     Column("amendment", Integer, nullable=False),
     Column("attempt", Integer, nullable=False),
