@@ -363,3 +363,52 @@ def test_fifty_boards_entering_at_once_on_postgresql_lose_and_duplicate_nothing(
         _many_boards_at_once(engine, 50)
     finally:
         engine.dispose()
+
+
+_KILLED_MID_ENTRY = """
+import sys, time
+from pathlib import Path
+from types import MappingProxyType
+from tallycheck.audit.hand_count import HandCount
+from tallycheck.workflow import count_tasks
+from tallycheck.workflow.count_tasks import BallotChoice, ContestBallot, enter_count
+from tallycheck.workflow.database import open_workflow
+from tallycheck.workflow.roles import Actor, Role
+
+real_append = count_tasks.append
+
+def append_then_hang(conn, **kw):  # the entry and its log row are written, the commit never comes
+    real_append(conn, **kw)
+    print("inside", flush=True)
+    time.sleep(600)
+
+count_tasks.append = append_then_hang
+engine = open_workflow(Path(sys.argv[1]), sys.argv[2] or None)
+ballot = {"D1": ContestBallot("D1", "District One", (BallotChoice(("001", ""), "Ali Hassan", "Party A"),))}
+enter_count(engine, Actor("ahmed", Role.BOARD, 11, board_id=1), int(sys.argv[3]),
+            [HandCount("0100101", "D1", False, 160, 4, 1, MappingProxyType({("001", ""): 155}))], ballots=ballot)
+"""
+
+
+def test_a_server_killed_mid_entry_restarts_consistent(engine, tmp_path):
+    """Issue 7, item 7: the process is killed (SIGKILL) between writing an entry and committing it; the entry
+    and its log row are gone together, the log verifies, and the member can enter again."""
+    import signal
+    import subprocess
+    import sys
+
+    tid = new_task(engine)
+    before = event_log.head(engine)
+    url = engine.url.render_as_string(hide_password=False) if engine.dialect.name == "postgresql" else ""
+    url = url.replace("postgresql+psycopg://", "postgresql://")
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_MID_ENTRY, str(tmp_path / "store"), url, str(tid)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "inside"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    engine.dispose()  # a restarted server: fresh connections
+    assert event_log.head(engine) == before and entry_counts(engine) == {}
+    assert verify_entries(json.loads(line) for line in event_log.export_lines(engine)).ok
+    assert enter(engine, A1, tid).waiting  # the member enters again; nothing is left half-done
