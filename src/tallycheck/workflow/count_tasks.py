@@ -571,14 +571,15 @@ def signed_counts(engine: Engine, task_ids: Sequence[int]) -> dict[int, tuple[Ha
             return {}
         stations = dict(conn.execute(select(count_tasks.c.task_id, count_tasks.c.station_id)
                                      .where(count_tasks.c.task_id.in_(sorted(latest)))).all())
-        out = {}
-        for tid, o in latest.items():
-            text = conn.execute(select(count_entries.c.sheets).where(
-                count_entries.c.task_id == tid, count_entries.c.amendment == o.amendment,
-                count_entries.c.attempt == o.attempt, count_entries.c.sha256 == o.sha256
-            ).limit(1)).scalar_one()
-            out[int(tid)] = _sheets(stations[tid], text, int(o.signoff_id))
-    return out
+        # one read of the tasks' entries (a few per task), not one query per task: a round has hundreds
+        texts: dict[int, str] = {}
+        for r in conn.execute(select(count_entries.c.task_id, count_entries.c.amendment, count_entries.c.attempt,
+                                     count_entries.c.sha256, count_entries.c.sheets)
+                              .where(count_entries.c.task_id.in_(sorted(latest)))):
+            o = latest[r.task_id]
+            if (r.amendment, r.attempt, r.sha256) == (o.amendment, o.attempt, o.sha256):
+                texts[int(r.task_id)] = r.sheets
+    return {int(tid): _sheets(stations[tid], texts[int(tid)], int(o.signoff_id)) for tid, o in latest.items()}
 
 
 def entry_view(engine: Engine, actor: Actor, task_id: int) -> EntryView:
