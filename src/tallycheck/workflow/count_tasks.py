@@ -209,9 +209,9 @@ def _task_payload(t: CountTask | NewTask) -> dict[str, Any]:
 
 
 def create_tasks(conn: Connection, actor: Actor, new: Sequence[NewTask]) -> list[int]:
-    """Add count tasks inside the caller's writing() transaction; logs "count.assigned" per task. A station is
-    given once per audit round or complaint and purpose: a second task for it is refused (and the whole call
-    with it, since the caller's transaction rolls back)."""
+    """Add count tasks inside the caller's writing() transaction; logs "count.assigned" per task. A station may
+    be given again (to another board, when the room re-assigns it): which of its tasks counts is the room's
+    decision, made from `tasks` and `signed_counts`."""
     ids = []
     for t in new:
         if not t.station_id:
@@ -219,15 +219,6 @@ def create_tasks(conn: Connection, actor: Actor, new: Sequence[NewTask]) -> list
         if not t.contest_ids or len(set(t.contest_ids)) != len(t.contest_ids):
             raise WorkflowError(f"the task for station {t.station_id} must name its contests, each once "
                                 f"(got {', '.join(t.contest_ids) or 'none'})")
-        q = select(count_tasks.c.task_id).where(
-            count_tasks.c.station_id == t.station_id, count_tasks.c.purpose == TaskPurpose(t.purpose).value)
-        for col, value in (("audit_id", t.audit_id), ("round", t.round), ("complaint_id", t.complaint_id)):
-            c = count_tasks.c[col]
-            q = q.where(c.is_(None) if value is None else c == value)
-        same = conn.execute(q).first()
-        if same is not None:
-            raise WorkflowError(f"station {t.station_id} already has count task {same.task_id} for this "
-                                f"{'round' if t.purpose == TaskPurpose.AUDIT else 'recount'}")
         task_id = int(conn.execute(insert(count_tasks).values(
             purpose=TaskPurpose(t.purpose).value, station_id=t.station_id,
             contest_ids=json.dumps(list(t.contest_ids)), board_id=t.board_id, audit_id=t.audit_id,
