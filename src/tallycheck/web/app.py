@@ -23,6 +23,7 @@ from ..workflow.database import open_workflow
 from ..workflow.roles import Actor
 from .account_routes import router as account_router
 from .auth import PUBLIC, STATIC_MOUNT, allow, check_guards, session_cookie_name
+from .entry_routes import router as entry_router
 from .security import DEFAULT_MAX_BODY, SecurityMiddleware
 from .templating import error_response, translate
 
@@ -70,6 +71,7 @@ def plotly_js_path() -> Path:
 ROUTERS: list[APIRouter] = [
     core_router,
     account_router,
+    entry_router,
 ]
 
 
