@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 import pytest
 from audit_package import write_package
+from room_db import BACKENDS, fresh_workflow
 
 from tallycheck.audit.hand_count import HandCount
 from tallycheck.evidence import Store
@@ -110,15 +111,15 @@ def package(tmp_path_factory):
     return folder, reported
 
 
-@pytest.fixture
-def setup(package, tmp_path):
+@pytest.fixture(params=BACKENDS)
+def setup(package, tmp_path, request):
     """A fresh store (a copy of the imported v1) and workflow database per test."""
     import shutil
 
     folder, reported = package
     store = Store(tmp_path / "store")
     shutil.copytree(folder / ".tallycheck" / "versions", store.root / "versions")
-    return open_workflow(tmp_path / "db"), store, reported, FakeTasks()
+    return fresh_workflow(request.param, tmp_path / "db"), store, reported, FakeTasks()
 
 
 def _hand(station, contest, votes, **kw):

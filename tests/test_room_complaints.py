@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from audit_package import write_package
+from room_db import BACKENDS, fresh_workflow
 
 from tallycheck.evidence import Store
 from tallycheck.evidence.chain import read_export, verify_entries
@@ -12,7 +13,6 @@ from tallycheck.importing import import_package
 from tallycheck.workflow.audits import WorkflowError
 from tallycheck.workflow.complaints import (ComplaintStatus, complaints, decide, file_complaint, recount_orders,
                                             station_list)
-from tallycheck.workflow.database import open_workflow
 from tallycheck.workflow.event_log import entries, export_lines
 from tallycheck.workflow.roles import Actor, Role
 
@@ -28,9 +28,9 @@ def imported(tmp_path_factory):
     return folder
 
 
-@pytest.fixture
-def room(imported, tmp_path):
-    return open_workflow(tmp_path / "db"), Store(imported / ".tallycheck")
+@pytest.fixture(params=BACKENDS)
+def room(imported, tmp_path, request):
+    return fresh_workflow(request.param, tmp_path / "db"), Store(imported / ".tallycheck")
 
 
 def _events(engine):

@@ -138,20 +138,22 @@ def _stations(conn, complaint_id: int) -> list[str]:
                              .order_by(complaint_stations.c.station_id)).scalars())
 
 
-def complaints(engine: Engine, *, status: ComplaintStatus | str | None = None) -> list[Complaint]:
-    """Every complaint (or those of one status), oldest first."""
+def complaints(engine: Engine, *, status: ComplaintStatus | str | None = None,
+               complaint_id: int | None = None) -> list[Complaint]:
+    """Every complaint (or those of one status, or the one with this id), oldest first."""
     want = ComplaintStatus(status) if status is not None else None
+    q = select(complaints_table, complaint_decisions.c.decided, complaint_decisions.c.decided_by,
+               complaint_decisions.c.accepted, complaint_decisions.c.reasons).select_from(
+        complaints_table.outerjoin(complaint_decisions,
+                                   complaint_decisions.c.complaint_id == complaints_table.c.complaint_id))
+    sq = select(complaint_stations.c.complaint_id, complaint_stations.c.station_id)
+    if complaint_id is not None:
+        q = q.where(complaints_table.c.complaint_id == complaint_id)
+        sq = sq.where(complaint_stations.c.complaint_id == complaint_id)
     with engine.connect() as conn:
-        rows = conn.execute(select(complaints_table, complaint_decisions.c.decided,
-                                   complaint_decisions.c.decided_by, complaint_decisions.c.accepted,
-                                   complaint_decisions.c.reasons)
-                            .select_from(complaints_table.outerjoin(
-                                complaint_decisions,
-                                complaint_decisions.c.complaint_id == complaints_table.c.complaint_id))
-                            .order_by(complaints_table.c.complaint_id)).all()
+        rows = conn.execute(q.order_by(complaints_table.c.complaint_id)).all()
         stations: dict[int, list[str]] = {}
-        for cid, sid in conn.execute(select(complaint_stations.c.complaint_id, complaint_stations.c.station_id)
-                                     .order_by(complaint_stations.c.complaint_id, complaint_stations.c.station_id)):
+        for cid, sid in conn.execute(sq.order_by(complaint_stations.c.complaint_id, complaint_stations.c.station_id)):
             stations.setdefault(int(cid), []).append(sid)
     out = []
     for r in rows:
@@ -184,7 +186,7 @@ def recount_orders(engine: Engine) -> list[RecountOrder]:
 
 
 def complaint(engine: Engine, complaint_id: int) -> Complaint:
-    for c in complaints(engine):
-        if c.complaint_id == complaint_id:
-            return c
-    raise WorkflowError(f"there is no complaint {complaint_id}")
+    got = complaints(engine, complaint_id=complaint_id)
+    if not got:
+        raise WorkflowError(f"there is no complaint {complaint_id}")
+    return got[0]
