@@ -42,10 +42,26 @@ from .database import writing
 from .event_log import append
 from .roles import Actor
 from .schema import audit_rounds, events
+from .schema import boards as board_table
 
 
 def _api(tasks_api: Any) -> ModuleType | Any:
-    return tasks_api if tasks_api is not None else importlib.import_module("tallycheck.workflow.count_tasks")
+    if tasks_api is not None:
+        return tasks_api
+    try:
+        return importlib.import_module("tallycheck.workflow.count_tasks")
+    except ModuleNotFoundError as exc:
+        if exc.name != "tallycheck.workflow.count_tasks":
+            raise
+        raise WorkflowError("this build has no double-blind count entry (tallycheck.workflow.count_tasks): "
+                            "boards cannot be dealt stations or sign off counts") from None
+
+
+def audit_boards(engine: Engine) -> list[tuple[int, str]]:
+    """(board id, name) of every audit board (made with the board members' accounts)."""
+    with engine.connect() as conn:
+        return [(int(r.board_id), r.name) for r in conn.execute(select(board_table.c.board_id, board_table.c.name)
+                                                                  .order_by(board_table.c.board_id))]
 
 
 # -- what the log says ---------------------------------------------------------------------------------------
@@ -638,9 +654,8 @@ def audit_progress(engine: Engine, store: Store, *, tasks_api: Any = None) -> Au
     samples = tuple(RoundSample(r, dict(sorted(per_round.get(r, {}).items())), tuple(sorted(stations_of.get(r, ()))),
                                 boards.get(r, {}), r in closed_rounds) for r in round_rows)
     try:
-        api = _api(tasks_api)
-        states = Counter(_state(t) for t in api.tasks(engine, audit_id=aid))
-    except ModuleNotFoundError:  # the double-blind entry is not installed in this build
+        states = Counter(_state(t) for t in _api(tasks_api).tasks(engine, audit_id=aid))
+    except WorkflowError:  # no double-blind entry in this build: no tasks to count
         states = Counter()
     names = {c.contest_id: c.name for c in ctx.data.contests}
     contests = tuple(ContestProgress(s.contest_id, names.get(s.contest_id, s.contest_id), s.state.value, s.risk,
