@@ -2,19 +2,18 @@
 closing rounds into new results versions (exactly the hand-counted rows changed, the log verifying), contests
 confirmed by matching counts or sent on by counts that move the outcome, certified recounts, progress.
 
-The boards' double-blind entry is helper `entry`'s `count_tasks`; until it is merged these tests stand in for it
-with `FakeTasks` below (the interface of /work/brief/interfaces.md), the rest is the real code path."""
+The boards' double-blind entry is `count_tasks`; these tests stand in for it with `FakeTasks` (its interface, in
+memory: tests/room_fake_tasks.py), so the boards' sign-off is one call; the rest is the real code path."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from enum import Enum
 from types import MappingProxyType
 
 import pytest
 from audit_package import write_package
 from room_db import BACKENDS, fresh_workflow
+from room_fake_tasks import FakeTasks, TaskState
 
 from tallycheck.audit.hand_count import HandCount
 from tallycheck.evidence import Store
@@ -31,76 +30,6 @@ from tallycheck.workflow.roles import Actor, Role
 DICE = "31415926535897932384"
 ADMIN = Actor("admin.one", Role.ADMIN, user_id=1)
 AGENT = Actor("agent.kdp", Role.AGENT, user_id=3)
-
-
-class TaskPurpose(str, Enum):
-    AUDIT = "audit"
-    RECOUNT = "recount"
-
-
-class TaskState(str, Enum):
-    OPEN = "open"
-    MISMATCH = "mismatch"
-    AGREED = "agreed"
-    SIGNED = "signed"
-
-
-@dataclass(frozen=True, slots=True)
-class NewTask:
-    purpose: TaskPurpose
-    station_id: str
-    contest_ids: tuple[str, ...]
-    board_id: int
-    audit_id: int | None = None
-    round: int | None = None
-    complaint_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CountTask:
-    task_id: int
-    purpose: TaskPurpose
-    station_id: str
-    contest_ids: tuple[str, ...]
-    board_id: int
-    audit_id: int | None
-    round: int | None
-    complaint_id: int | None
-    state: TaskState
-    created: str
-
-
-class FakeTasks:
-    """count_tasks' interface, in memory: the boards' entry and sign-off are `sign` here."""
-    TaskPurpose, TaskState, NewTask = TaskPurpose, TaskState, NewTask
-
-    def __init__(self):
-        self.rows: dict[int, CountTask] = {}
-        self.counts: dict[int, tuple[HandCount, ...]] = {}
-
-    def create_tasks(self, conn, actor, new):
-        ids = []
-        for n in new:
-            tid = len(self.rows) + 1
-            self.rows[tid] = CountTask(tid, n.purpose, n.station_id, n.contest_ids, n.board_id, n.audit_id, n.round,
-                                       n.complaint_id, TaskState.OPEN, "2026-12-06T00:00:00+00:00")
-            ids.append(tid)
-        return ids
-
-    def tasks(self, engine, *, audit_id=None, round=None, board_id=None, purpose=None, complaint_id=None,
-              state=None):
-        want = {"audit_id": audit_id, "round": round, "board_id": board_id, "purpose": purpose,
-                "complaint_id": complaint_id, "state": state}
-        return [t for t in self.rows.values() if all(v is None or getattr(t, k) == v for k, v in want.items())]
-
-    def signed_counts(self, engine, task_ids):
-        return {t: self.counts[t] for t in task_ids if t in self.counts}
-
-    def sign(self, task_id, counts):
-        t = self.rows[task_id]
-        self.rows[task_id] = CountTask(*[getattr(t, f) for f in CountTask.__slots__[:-2]], TaskState.SIGNED,
-                                       t.created)
-        self.counts[task_id] = tuple(counts)
 
 
 @pytest.fixture(scope="module")
