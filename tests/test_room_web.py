@@ -100,7 +100,7 @@ def test_the_audit_through_the_pages(web):
     app, c, fake, reported = web
     assert _post(c["admin"], "/audit/seed", {"dice": DICE, "witnesses": "O"}).status_code == 400
     assert "No audit is planned yet." in c["anonymous"].get("/audit").text
-    arabic = c["anonymous"].get("/audit?lang=ar").text
+    arabic = TestClient(app, base_url=ORIGIN).get("/audit?lang=ar").text  # its own client: the choice is a cookie
     assert 'dir="rtl"' in arabic and "تدقيق محدود المخاطر" in arabic and "لم يُخطَّط لأي تدقيق بعد." in arabic
     assert _post(c["observer"], "/audit/plan", {"risk_limit": "0.05"}).status_code == 403
     assert _post(c["anonymous"], "/audit/plan", {"risk_limit": "0.05"}).status_code == 401
