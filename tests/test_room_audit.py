@@ -48,7 +48,7 @@ def setup(package, tmp_path, request):
     folder, reported = package
     store = Store(tmp_path / "store")
     shutil.copytree(folder / ".tallycheck" / "versions", store.root / "versions")
-    return fresh_workflow(request.param, tmp_path / "db"), store, reported, FakeTasks()
+    return fresh_workflow(request.param, tmp_path / "db", request), store, reported, FakeTasks()
 
 
 def _hand(station, contest, votes, **kw):

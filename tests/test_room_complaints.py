@@ -30,7 +30,7 @@ def imported(tmp_path_factory):
 
 @pytest.fixture(params=BACKENDS)
 def room(imported, tmp_path, request):
-    return fresh_workflow(request.param, tmp_path / "db"), Store(imported / ".tallycheck")
+    return fresh_workflow(request.param, tmp_path / "db", request), Store(imported / ".tallycheck")
 
 
 def _events(engine):
