@@ -41,7 +41,7 @@ from .complaints import ComplaintStatus, complaint, complaints, recount_orders
 from .database import writing
 from .event_log import append
 from .roles import Actor
-from .schema import audit_rounds, events
+from .schema import audit_rounds, events, log_head
 from .schema import boards as board_table
 
 
@@ -84,6 +84,13 @@ def _logged(source: Engine | Connection, *names: str) -> list[Logged]:
         with source.connect() as conn:
             rows = conn.execute(q).all()
     return [Logged(int(r.seq), r.time, r.actor, r.event, json.loads(r.payload)) for r in rows]
+
+
+def _lock(conn: Connection) -> None:
+    """Hold the event log's head row for the rest of the transaction (PostgreSQL; SQLite's `writing` already
+    holds the write lock), so a check made after it cannot race another room change: two closings, two
+    publications and two dealings are serialised."""
+    conn.execute(select(log_head.c.seq).where(log_head.c.id == 1).with_for_update())
 
 
 def _of_audit(entries: Iterable[Logged], audit_id: int) -> list[Logged]:
@@ -163,6 +170,7 @@ def publish_snapshot(engine: Engine, actor: Actor) -> str:
     can pick results to suit the sample). Returns the hash."""
     audit = _the_audit(engine)
     with writing(engine) as conn:
+        _lock(conn)
         done = _publication(conn, audit.audit_id)
         if done is not None:
             raise WorkflowError(f"the snapshot hash of audit {audit.audit_id} was published on {done.time} by "
@@ -250,26 +258,27 @@ def assign(engine: Engine, actor: Actor, boards: Sequence[int], *, store: Store,
         raise WorkflowError(f"audit {aid} has no seed yet: the seed ceremony draws round 1 before stations are "
                             "dealt to boards")
     items = audit_run.pull_items(ctx, len(wanted))
-    live, _ = _live(api.tasks(engine, audit_id=aid), _closed_tasks(engine, aid))
     complaint_of = _recount_complaint(engine)
     recounts = set(ctx.audit.recounts)
-    new, reassigned = [], {}
-    for item in items:
-        board = wanted[item.board - 1]
-        old = live.get(item.station_id)
-        if old is not None and (old.board_id == board or _state(old) in ("agreed", "signed")):
-            continue
-        if old is not None:
-            reassigned[item.station_id] = {"task": old.task_id, "from_board": old.board_id, "to_board": board}
-        recount = item.station_id in recounts
-        new.append(api.NewTask(purpose=api.TaskPurpose.RECOUNT if recount else api.TaskPurpose.AUDIT,
-                               station_id=item.station_id, contest_ids=tuple(item.contests), board_id=board,
-                               audit_id=aid, round=ctx.rounds,
-                               complaint_id=complaint_of.get(item.station_id) if recount else None))
-    if not new:
-        raise WorkflowError(f"nothing to deal in round {ctx.rounds} of audit {aid}: every station to count has a "
-                            "task on these boards or is counted")
     with writing(engine) as conn:
+        _lock(conn)  # the tasks read below are then every task committed: two dealings cannot both deal
+        live, _ = _live(api.tasks(engine, audit_id=aid), _closed_tasks(conn, aid))
+        new, reassigned = [], {}
+        for item in items:
+            board = wanted[item.board - 1]
+            old = live.get(item.station_id)
+            if old is not None and (old.board_id == board or _state(old) in ("agreed", "signed")):
+                continue
+            if old is not None:
+                reassigned[item.station_id] = {"task": old.task_id, "from_board": old.board_id, "to_board": board}
+            recount = item.station_id in recounts
+            new.append(api.NewTask(purpose=api.TaskPurpose.RECOUNT if recount else api.TaskPurpose.AUDIT,
+                                   station_id=item.station_id, contest_ids=tuple(item.contests), board_id=board,
+                                   audit_id=aid, round=ctx.rounds,
+                                   complaint_id=complaint_of.get(item.station_id) if recount else None))
+        if not new:
+            raise WorkflowError(f"nothing to deal in round {ctx.rounds} of audit {aid}: every station to count "
+                                "has a task on these boards or is counted")
         ids = api.create_tasks(conn, actor, new)
         append(conn, actor=actor.name, role=actor.role_name, event="audit.assigned",
                payload={"audit_id": aid, "round": ctx.rounds, "tasks": list(ids),
@@ -291,23 +300,24 @@ def assign_recount(engine: Engine, store: Store, actor: Actor, complaint_id: int
     for s, c in zip(sheets.column("station_id").to_pylist(), sheets.column("contest_id").to_pylist()):
         if s in order:
             contests.setdefault(s, []).append(c)
-    live, _ = _live([t for t in api.tasks(engine, complaint_id=complaint_id) if t.audit_id is None],
-                    _certified_tasks(engine))
-    new, reassigned = [], {}
-    for n, station in enumerate(order):
-        board = wanted[n % len(wanted)]
-        old = live.get(station)
-        if old is not None and (old.board_id == board or _state(old) in ("agreed", "signed")):
-            continue
-        if old is not None:
-            reassigned[station] = {"task": old.task_id, "from_board": old.board_id, "to_board": board}
-        new.append(api.NewTask(purpose=api.TaskPurpose.RECOUNT, station_id=station,
-                               contest_ids=tuple(sorted(contests.get(station, ()))), board_id=board,
-                               complaint_id=complaint_id))
-    if not new:
-        raise WorkflowError(f"nothing to deal for complaint {complaint_id}: every station has a task on these "
-                            "boards or is counted")
     with writing(engine) as conn:
+        _lock(conn)
+        live, _ = _live([t for t in api.tasks(engine, complaint_id=complaint_id) if t.audit_id is None],
+                        _certified_tasks(conn))
+        new, reassigned = [], {}
+        for n, station in enumerate(order):
+            board = wanted[n % len(wanted)]
+            old = live.get(station)
+            if old is not None and (old.board_id == board or _state(old) in ("agreed", "signed")):
+                continue
+            if old is not None:
+                reassigned[station] = {"task": old.task_id, "from_board": old.board_id, "to_board": board}
+            new.append(api.NewTask(purpose=api.TaskPurpose.RECOUNT, station_id=station,
+                                   contest_ids=tuple(sorted(contests.get(station, ()))), board_id=board,
+                                   complaint_id=complaint_id))
+        if not new:
+            raise WorkflowError(f"nothing to deal for complaint {complaint_id}: every station has a task on these "
+                                "boards or is counted")
         ids = api.create_tasks(conn, actor, new)
         append(conn, actor=actor.name, role=actor.role_name, event="recount.assigned",
                payload={"complaint_id": complaint_id, "tasks": list(ids), "stations": [t.station_id for t in new],
@@ -332,8 +342,8 @@ def _open_order(engine: Engine, complaint_id: int) -> tuple[str, ...]:
     return c.stations
 
 
-def _certified_tasks(engine: Engine) -> set[int]:
-    return {int(t) for *_, p in _logged(engine, "recount.certified") for t in p.get("tasks", ())}
+def _certified_tasks(source: Engine | Connection) -> set[int]:
+    return {int(t) for *_, p in _logged(source, "recount.certified") for t in p.get("tasks", ())}
 
 
 def _unsigned(live: Mapping[str, Any], limit: int = 10) -> str:
@@ -471,6 +481,7 @@ def close_round(engine: Engine, store: Store, actor: Actor, *, tasks_api: Any = 
         store, counts, {"audit_id": aid, "round": round_no, "tasks": task_ids, "counts_sha256": sha})
     info = outcome.version
     with writing(engine) as conn:
+        _lock(conn)
         if set(task_ids) & _closed_tasks(conn, aid):
             raise WorkflowError(f"round {round_no} was closed a moment ago by someone else")
         amend = any(h.key in ctx.hand for h in counts)
@@ -526,7 +537,8 @@ def certify_recount(engine: Engine, store: Store, actor: Actor, complaint_id: in
     outcome, parent, replaced = write_counted_version(
         store, counts, {"complaint_id": complaint_id, "tasks": task_ids, "counts_sha256": sha})
     with writing(engine) as conn:
-        if set(task_ids) & {int(t) for *_, p in _logged(conn, "recount.certified") for t in p.get("tasks", ())}:
+        _lock(conn)
+        if set(task_ids) & _certified_tasks(conn):
             raise WorkflowError(f"the recount of complaint {complaint_id} was certified a moment ago")
         append(conn, actor=actor.name, role=actor.role_name, event="recount.certified", payload={
             "complaint_id": complaint_id, "tasks": task_ids, "superseded": sorted(superseded),

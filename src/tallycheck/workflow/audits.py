@@ -109,7 +109,10 @@ def enter_seed(engine: Engine, audit_id: int, seed: str, actor: Actor | None = N
             if got != seed:
                 raise WorkflowError(f"audit {audit_id} already has its seed ({got}); a seed is entered once")
             return False
-        conn.execute(update(audits).where(audits.c.audit_id == audit_id).values(seed=seed, seed_recorded=_now()))
+        done = conn.execute(update(audits).where(audits.c.audit_id == audit_id, audits.c.seed.is_(None))
+                            .values(seed=seed, seed_recorded=_now()))
+        if done.rowcount != 1:  # PostgreSQL: another ceremony's seed committed while this one waited
+            raise WorkflowError(f"audit {audit_id} got its seed a moment ago; a seed is entered once")
         _log(conn, actor, "seed.entered", {"audit_id": audit_id, "seed": seed}, note)
     return True
 
