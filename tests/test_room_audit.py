@@ -251,11 +251,13 @@ def test_a_recount_outside_the_audit_is_certified_into_a_new_version(setup):
     assert current_audit(engine).version == "v2" and current_audit(engine).recounts == ()
 
 
-@pytest.mark.parametrize("limit, message", [("5%", "fraction such as 0.05"), ("1.5", "between 0 and 1")])
-def test_plan_refuses_a_bad_risk_limit(setup, limit, message):
+@pytest.mark.parametrize("limit, design, message", [
+    ("5%", "batch-comparison", "fraction such as 0.05"), ("1.5", "batch-comparison", "between 0 and 1"),
+    ("0.05", "ballot-polling", "count whole stations"), ("0.05", "batch", "design is one of")])
+def test_plan_refuses_what_the_room_cannot_run(setup, limit, design, message):
     engine, store, _, _ = setup
     with pytest.raises(WorkflowError, match=message):
-        room.plan_audit(engine, store, ADMIN, limit)
+        room.plan_audit(engine, store, ADMIN, limit, design)
     assert current_audit(engine) is None and entries(engine) == []
 
 
@@ -280,3 +282,28 @@ def test_the_cli_audit_commands_are_logged(package, tmp_path, tc):
     assert log[3][3]["stations"] == sorted(drawn) and log[3][3]["recording_id"] == 1
     assert log[4][3]["action"] == "audit record" and "already has a recorded hand count" in log[4][3]["reason"]
     assert _verifies(engine)
+
+
+def test_concurrent_publications_and_closings_happen_once(setup):
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine, store, reported, fake = setup
+    room.plan_audit(engine, store, ADMIN, "0.05")
+
+    def attempt(call):
+        try:
+            return call()
+        except WorkflowError as exc:
+            return exc
+
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda _: attempt(lambda: room.publish_snapshot(engine, ADMIN)), range(4)))
+    assert sum(not isinstance(g, WorkflowError) for g in got) == 1
+    room.enter_seed(engine, store, ADMIN, DICE, "Observer One")
+    room.assign(engine, ADMIN, [1, 2], store=store, tasks_api=fake)
+    _sign_all(fake, reported)
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(lambda _: attempt(lambda: room.close_round(engine, store, ADMIN, tasks_api=fake)),
+                            range(2)))
+    assert sum(not isinstance(g, WorkflowError) for g in got) == 1
+    assert [e for e, _ in _log(engine)].count("round.closed") == 1 and _verifies(engine)

@@ -148,7 +148,7 @@ def _audit_page(request: Request, *, error: str | None = None, status_code: int 
     return render(request, "audit.html", status_code=status_code, progress=progress, summary=summary,
                   figure=risk_figure(progress) if progress is not None else None,
                   boards=audit_room.audit_boards(room.engine), error=error, form=form or {},
-                  designs=("batch-comparison", "ballot-polling"),
+                  designs=("batch-comparison",),
                   risk_functions=("", "kaplan-markov", "alpha", "betting", "bravo"))
 
 

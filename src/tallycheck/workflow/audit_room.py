@@ -136,9 +136,10 @@ def plan_audit(engine: Engine, store: Store, actor: Actor, risk_limit: str, desi
     except ValueError:
         raise WorkflowError(f"the design is one of {', '.join(x.value for x in Design)} (field design); got "
                             f"{design!r}") from None
-    if d is Design.CARD_COMPARISON:
-        raise WorkflowError("a card-level comparison needs the cast-vote records file: plan it with "
-                            "`tallycheck audit plan --design card-comparison --cvrs FILE`")
+    if d is not Design.BATCH_COMPARISON:  # the boards enter whole stations' counts, not single ballots
+        raise WorkflowError(f"the room's boards count whole stations, so its audits are batch-comparison; a "
+                            f"{d.value} audit reads single ballots: run it with `tallycheck audit plan --design "
+                            f"{d.value}` and record the reads with `tallycheck audit record`")
     try:
         rf = RiskFunction(risk_function) if risk_function else None
     except ValueError:
