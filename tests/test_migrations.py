@@ -41,7 +41,7 @@ def test_a_difference_is_seen(tmp_path):
     with writing(engine) as conn:
         command.upgrade(alembic_config(conn), FIRST)
     got = _differences(engine)
-    assert {d[1].name for d in got if d[0] == "add_table"} == {"events", "log_head"}
+    assert {"events", "log_head"} <= {d[1].name for d in got if d[0] == "add_table"}
 
 
 def test_revisions_form_one_line_from_the_first():
