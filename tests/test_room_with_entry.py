@@ -37,8 +37,17 @@ def audited(tmp_path):
     return engine, store, reported
 
 
-def _hand(station, contest, votes):
-    return HandCount(station, contest, votes={(c, ""): v for c, v in votes.items()})
+def _sheet_totals(data):
+    """(station, contest) -> (ballots cast, invalid, blank) as the results say: what an honest board finds."""
+    t = data.table("sheets")
+    return {(s, c): (b, i, k) for s, c, b, i, k in zip(*(t.column(n).to_pylist() for n in (
+        "station_id", "contest_id", "ballots_cast", "invalid", "blank")))}
+
+
+def _hand(station, contest, votes, totals):
+    b, i, k = totals[(station, contest)]
+    return HandCount(station, contest, ballots_cast=b, invalid=i, blank=k,
+                     votes={(c, ""): v for c, v in votes.items()})
 
 
 def test_a_round_counted_double_blind_and_closed(audited):
@@ -52,17 +61,19 @@ def test_a_round_counted_double_blind_and_closed(audited):
     tasks = {t.task_id: t for t in count_tasks.tasks(engine, audit_id=1)}
     assert sorted(tasks) == sorted(ids) and {t.board_id for t in tasks.values()} == {1}
     data = store.load(None)
+    totals = _sheet_totals(data)
     first = min(ids)
     for tid, t in sorted(tasks.items()):
         ballots = count_tasks.task_ballots(data, t.contest_ids)
-        right = [_hand(t.station_id, c, reported[(t.station_id, c)]) for c in t.contest_ids]
+        right = [_hand(t.station_id, c, reported[(t.station_id, c)], totals) for c in t.contest_ids]
         count_tasks.enter_count(engine, members[0], tid, right, ballots=ballots)
         if tid == first:  # member B miscounts: a mismatch, and both count again
             wrong = {**reported[(t.station_id, t.contest_ids[0])]}
             k = next(iter(wrong))
             wrong[k] += 1
-            got = count_tasks.enter_count(engine, members[1], tid, [_hand(t.station_id, t.contest_ids[0], wrong)]
-                                          + right[1:], ballots=ballots)
+            got = count_tasks.enter_count(engine, members[1], tid,
+                                          [_hand(t.station_id, t.contest_ids[0], wrong, totals)] + right[1:],
+                                          ballots=ballots)
             assert got.state is count_tasks.TaskState.MISMATCH
             with pytest.raises(WorkflowError, match="not signed off yet"):
                 room.close_round(engine, store, ADMIN)
