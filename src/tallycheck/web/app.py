@@ -22,6 +22,7 @@ from ..workflow import event_log
 from ..workflow.database import open_workflow
 from ..workflow.roles import Actor
 from .account_routes import router as account_router
+from .room_routes import router as room_router
 from .auth import PUBLIC, STATIC_MOUNT, allow, check_guards, session_cookie_name
 from .entry_routes import router as entry_router
 from .security import DEFAULT_MAX_BODY, SecurityMiddleware
@@ -72,6 +73,7 @@ ROUTERS: list[APIRouter] = [
     core_router,
     account_router,
     entry_router,
+    room_router,
 ]
 
 
