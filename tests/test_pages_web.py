@@ -156,6 +156,7 @@ def test_no_inline_script(client: TestClient, data) -> None:  # type: ignore[no-
 def test_arabic_is_right_to_left(client: TestClient) -> None:
     page = client.get("/?lang=ar").text
     assert '<html lang="ar" dir="rtl">' in page
+    assert "المجاميع الوطنية" in page and "National totals" not in page  # this page's strings, from web.po
 
 
 def test_station_history_and_log(client: TestClient, data) -> None:  # type: ignore[no-untyped-def]

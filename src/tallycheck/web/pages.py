@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
+from ..evidence.store import StoreError
 from ..workflow import event_log
 from ..workflow.roles import Actor
 from ..workflow.station_history import station_history
@@ -36,7 +37,10 @@ def page_analyses(request: Request) -> Analyses:
             cache = getattr(state, "page_analyses", None)
             if cache is None:
                 cache = state.page_analyses = AnalysesCache()
-    return cache.get(state.room.store)
+    try:
+        return cache.get(state.room.store)
+    except StoreError as exc:  # nothing imported yet: say what to do, not a server error
+        raise HTTPException(503, f"No results to show yet: {exc}") from None
 
 
 class Numbers:
@@ -85,7 +89,7 @@ def station(request: Request, station_id: str, actor: Actor = Depends(allow(*PUB
         raise HTTPException(404, f"No station {station_id!r} in results version {a.version}; the forensics page "
                                  "lists every station.")
     history = station_history(request.app.state.room.engine, station_id)
-    return render(request, "station.html", a=a, s=s, history=history, n=NUMBERS)
+    return render(request, "station.html", a=a, s=s, history=history, log_page=LOG_PAGE, n=NUMBERS)
 
 
 def _query(request: Request) -> StationQuery:
