@@ -157,6 +157,8 @@ def test_arabic_is_right_to_left(client: TestClient) -> None:
     page = client.get("/?lang=ar").text
     assert '<html lang="ar" dir="rtl">' in page
     assert "المجاميع الوطنية" in page and "National totals" not in page  # this page's strings, from web.po
+    client.cookies.clear()  # the language is remembered; the other tests read English
+    assert "National totals" in client.get("/").text  # the cached body is per language
 
 
 def test_station_history_and_log(client: TestClient, data) -> None:  # type: ignore[no-untyped-def]

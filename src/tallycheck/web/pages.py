@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from markupsafe import Markup
 
 from ..evidence.store import StoreError
 from ..workflow import event_log
@@ -20,12 +24,61 @@ from ..workflow.roles import Actor
 from ..workflow.station_history import station_history
 from .analyses import Analyses, AnalysesCache, StationQuery
 from .auth import PUBLIC, allow
-from .templating import render
+from .templating import environment, render
 
-router = APIRouter()
 LOG_PAGE = 50
 STATIONS_PAGE = 50
+FRAGMENTS = 512  # rendered page bodies kept (every contest in two languages, and then some)
 _cache_lock = threading.Lock()
+
+
+@asynccontextmanager
+async def _warm(app: Any) -> AsyncIterator[None]:
+    """At server start, compute the latest version's analyses in the background (seconds for 55,000 stations),
+    so the first visitor does not wait for them."""
+    class _AppOnly:  # page_analyses reads request.app only
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+    def build() -> None:
+        try:
+            page_analyses(_AppOnly(app))  # type: ignore[arg-type]
+        except HTTPException:
+            pass  # nothing imported yet: the pages say so
+
+    threading.Thread(target=build, name="tallycheck-page-analyses", daemon=True).start()
+    yield
+
+
+router = APIRouter(lifespan=_warm)
+
+
+class Fragments:
+    """Page bodies that depend only on the results version and the language, rendered once: the overview and
+    the contest pages format hundreds of rows, and the read pages must sustain hundreds of requests a second.
+    The page around them (who is logged in, the log head) is rendered on every request."""
+
+    def __init__(self, keep: int = FRAGMENTS) -> None:
+        self._keep = keep
+        self._got: OrderedDict[Hashable, Markup] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, template: str, key: Hashable, **context: Any) -> Markup:
+        with self._lock:
+            hit = self._got.get((template, key))
+            if hit is not None:
+                self._got.move_to_end((template, key))
+                return hit
+        # rendered inside the page's own render, so in the visitor's language
+        body = Markup(environment.get_template(template).render(**context))
+        with self._lock:
+            self._got[(template, key)] = body
+            while len(self._got) > self._keep:
+                self._got.popitem(last=False)
+        return body
+
+
+fragments = Fragments()
 
 
 def page_analyses(request: Request) -> Analyses:
@@ -68,7 +121,7 @@ NUMBERS = Numbers()
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, actor: Actor = Depends(allow(*PUBLIC))) -> HTMLResponse:
     a = page_analyses(request)
-    return render(request, "overview.html", a=a, o=a.overview, n=NUMBERS)
+    return render(request, "overview.html", a=a, o=a.overview, n=NUMBERS, fragment=fragments)
 
 
 @router.get("/contests/{contest_id}", response_class=HTMLResponse)
@@ -78,7 +131,7 @@ def contest(request: Request, contest_id: str, actor: Actor = Depends(allow(*PUB
     if c is None:
         raise HTTPException(404, f"No contest {contest_id!r} in results version {a.version}; the overview lists "
                                  "every contest.")
-    return render(request, "contest.html", a=a, c=c, n=NUMBERS)
+    return render(request, "contest.html", a=a, c=c, n=NUMBERS, fragment=fragments)
 
 
 @router.get("/stations/{station_id}", response_class=HTMLResponse)
@@ -118,10 +171,11 @@ def _query(request: Request) -> StationQuery:
 def forensics(request: Request, actor: Actor = Depends(allow(*PUBLIC))) -> HTMLResponse:
     a = page_analyses(request)
     query = _query(request)
-    f = a.forensics
-    ranked = f.ranked(query, a.region_names) if f is not None else None
-    keep = {k: v for k, v in request.query_params.items() if k not in ("page", "lang") and v}
-    return render(request, "forensics.html", a=a, f=f, query=query, ranked=ranked, keep=keep, n=NUMBERS)
+    # the pager's links keep the query's filters, in the order StationQuery reads them (one page, one key)
+    keep = {k: request.query_params[k] for k in ("region", "contest", "method", "min_score", "flagged")
+            if request.query_params.get(k)}
+    return render(request, "forensics.html", a=a, f=a.forensics, query=query, keep=keep, n=NUMBERS,
+                  fragment=fragments)
 
 
 @router.get("/log", response_class=HTMLResponse)
