@@ -6,6 +6,7 @@ complaint history from the event log."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
@@ -150,7 +151,14 @@ def test_no_inline_script(client: TestClient, data) -> None:  # type: ignore[no-
         for tag in re.findall(r"<script\b[^>]*>", page):
             assert 'src="' in tag or 'type="application/json"' in tag, (path, tag)
         assert not re.search(r"\son[a-z]+\s*=", page), path
-    assert 'class="chart-data" id="fig-hemicycle"' in _pages(client, data)["/"]
+    pages = _pages(client, data)
+    for path, chart in (("/", "fig-hemicycle"), ("/", "fig-turnout"), ("/", "fig-blocs-"),
+                        ("/forensics", "fig-forensic-fingerprint"), ("/forensics", "fig-forensic-turnout")):
+        block = re.search(rf'<script type="application/json" class="chart-data" id="{chart}[^"]*">(.*?)</script>',
+                          pages[path], re.S)
+        assert block is not None, (path, chart)
+        figure = json.loads(block.group(1))  # the report's own figure, as plotly JSON
+        assert figure["data"] and "layout" in figure
 
 
 def test_arabic_is_right_to_left(client: TestClient) -> None:

@@ -317,11 +317,6 @@ class Analyses:
         return StationPage(station_id, st["centre_id"], self._area_names.get(st["area"], st["area"]), st["area"],
                            st["registered"], st["kind"] or "", tuple(sheets), flags)
 
-    def contest_stations(self, contest_id: str) -> list[str]:
-        """The stations with a sheet for `contest_id`, in id order."""
-        mask = pc.equal(self._sheets.column("contest_id"), contest_id)
-        return self._sheets.column("station_id").filter(mask).to_pylist()
-
 
 def _float(x: Any) -> float | None:
     return None if x is None or np.isnan(x) else float(x)

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from ..evidence.chain import LogEntry
-from .event_log import _entry
 from .schema import events
 
 
@@ -35,9 +34,10 @@ def station_history(engine: Engine, station_id: str, *, limit: int = 500) -> lis
     out: list[LogEntry] = []
     with engine.connect() as conn:
         for row in conn.execute(q):
-            e = _entry(row)
-            if names_station(e.payload, station_id):
-                out.append(e)
+            payload = json.loads(row.payload)
+            if names_station(payload, station_id):
+                out.append(LogEntry(row.seq, row.time, row.actor, row.role, row.event, payload,
+                                    row.payload_sha256, row.prev_sha256, row.sha256))
                 if len(out) >= limit:
                     break
     return out[::-1]
