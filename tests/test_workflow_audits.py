@@ -1,4 +1,6 @@
-"""The workflow store's audit tables: one transaction per write, seeds entered once, corrections as amendments."""
+"""The workflow store's audit tables: one transaction per write, seeds entered once, corrections as amendments.
+
+Each test runs on SQLite and on PostgreSQL (the `workflow_engine` fixture, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -20,17 +22,22 @@ def _audit(engine, **kw):
     return create_audit(engine, **args)
 
 
-def test_create_and_read_back(tmp_path):
-    engine = open_workflow(tmp_path)
+def test_create_and_read_back(workflow_engine):
+    engine = workflow_engine
     audit_id = _audit(engine)
     got = current_audit(engine)
     assert got.audit_id == audit_id and got.risk_limit == "0.05" and got.recounts == ("S9",)
     assert got.seed is None and dict(got.params) == {"error_rate": 0}
-    assert (tmp_path / "workflow.sqlite").is_file()
 
 
-def test_replacing_a_plan_only_before_the_seed(tmp_path):
+def test_the_default_database_is_sqlite_in_the_store(tmp_path):
     engine = open_workflow(tmp_path)
+    assert engine.dialect.name == "sqlite" and (tmp_path / "workflow.sqlite").is_file()
+    engine.dispose()
+
+
+def test_replacing_a_plan_only_before_the_seed(workflow_engine):
+    engine = workflow_engine
     first = _audit(engine)
     with pytest.raises(WorkflowError, match="already planned"):
         _audit(engine)
@@ -41,8 +48,8 @@ def test_replacing_a_plan_only_before_the_seed(tmp_path):
         _audit(engine, replace=True)
 
 
-def test_a_seed_is_entered_once(tmp_path):
-    engine = open_workflow(tmp_path)
+def test_a_seed_is_entered_once(workflow_engine):
+    engine = workflow_engine
     a = _audit(engine)
     enter_seed(engine, a, "111")
     enter_seed(engine, a, "111")  # the same rolls again: nothing changes
@@ -51,8 +58,8 @@ def test_a_seed_is_entered_once(tmp_path):
     assert current_audit(engine).seed == "111"
 
 
-def test_rounds_follow_each_other_and_keep_escalations(tmp_path):
-    engine = open_workflow(tmp_path)
+def test_rounds_follow_each_other_and_keep_escalations(workflow_engine):
+    engine = workflow_engine
     a = _audit(engine)
     add_round(engine, a, 1, [Draw("D1", 1, 1, "S1", "S1", "0.1"), Draw("D1", 2, 1, "S2", "S2", "0.2")])
     with pytest.raises(WorkflowError, match="cannot follow"):
@@ -71,8 +78,8 @@ def _count(station, votes, **kw):
     return HandCount(station, "D1", votes=MappingProxyType(votes), **kw)
 
 
-def test_recordings_are_all_or_nothing_and_amendments_supersede(tmp_path):
-    engine = open_workflow(tmp_path)
+def test_recordings_are_all_or_nothing_and_amendments_supersede(workflow_engine):
+    engine = workflow_engine
     a = _audit(engine)
     record_counts(engine, a, file_name="r1.csv", sha256="0" * 64, amend=False,
                   sheets=[_count("S1", {("1", ""): 10, ("2", ""): 5}, ballots_cast=16),
@@ -91,8 +98,8 @@ def test_recordings_are_all_or_nothing_and_amendments_supersede(tmp_path):
     assert got[("S2", "D1")].missing
 
 
-def test_ballot_reads_round_trip(tmp_path):
-    engine = open_workflow(tmp_path)
+def test_ballot_reads_round_trip(workflow_engine):
+    engine = workflow_engine
     a = _audit(engine, design="ballot-polling")
     record_counts(engine, a, file_name="b.csv", sha256="0" * 64, amend=False,
                   sheets=[HandCount("S1", "D1", reads=MappingProxyType({"S1#3": ("1", ""), "S1#9": None}))])

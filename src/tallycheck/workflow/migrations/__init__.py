@@ -1,0 +1,110 @@
+"""The workflow database's schema migrations (Alembic), run from code: no alembic.ini at run time.
+
+`upgrade(engine)` brings a database to the newest revision, in one transaction that holds the migration lock
+(SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a transaction-scoped advisory lock), so two servers starting together on
+one database migrate it once, and a failed migration leaves the database as it was. `open_workflow` calls it.
+
+A store made before migrations existed (its tables, no `alembic_version`) is stamped at the revision that made the
+tables it has, then upgraded. Writing a new revision: docs/recount-room.md, "Deployment", and
+tools/workflow_migration.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, text
+
+SCRIPTS = Path(__file__).resolve().parent
+
+# Stores made before migrations existed, newest first: a table that only this revision (or a later one) made.
+# Complete for good: every store made since carries its revision in `alembic_version`.
+_PRE_MIGRATION = (("0002_event_log", "events"), ("0001_audit_tables", "audits"))
+
+# pg_advisory_xact_lock's key: any fixed number; this one is the ASCII of "tallymig".
+_PG_LOCK = 0x74616C6C796D6967
+
+
+class MigrationError(Exception):
+    """The database cannot be brought to this tallycheck's schema (a newer tallycheck made it, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """What `upgrade` found and did: revisions before and after (None: no revision), and the steps it ran."""
+    before: str | None
+    after: str
+    stamped: str | None  # a pre-migration store recognised as this revision
+    applied: tuple[str, ...]  # revisions run, oldest first
+
+
+def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
+    """The Config that alembic's commands need, built in code."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SCRIPTS))
+    cfg.set_main_option("path_separator", "os")
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # the ini format's interpolation
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+@lru_cache(maxsize=1)
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head_revision() -> str:
+    head = _scripts().get_current_head()
+    assert head is not None, "the migrations folder has no revision"
+    return head
+
+
+def revisions() -> tuple[str, ...]:
+    """Every revision, oldest first."""
+    return tuple(reversed([s.revision for s in _scripts().walk_revisions()]))
+
+
+def current_revision(engine_or_conn: Engine | Connection) -> str | None:
+    """The revision the database is at (None: a new database, or one made before migrations)."""
+    if isinstance(engine_or_conn, Engine):
+        with engine_or_conn.connect() as conn:
+            return current_revision(conn)
+    return MigrationContext.configure(engine_or_conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> Migration:
+    """Bring the database to the head revision (nothing to do: one query)."""
+    from ..database import writing  # database imports this module when it opens a store
+
+    head = head_revision()
+    before = current_revision(engine)
+    if before == head:
+        return Migration(before, head, None, ())
+    with writing(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
+        before = current_revision(conn)  # another process may have migrated it while we waited for the lock
+        if before == head:
+            return Migration(before, head, None, ())
+        order = revisions()
+        if before is not None and before not in order:
+            raise MigrationError(f"the workflow database is at revision {before}, which this tallycheck does not "
+                                 f"know (its newest is {head}): a newer tallycheck made it; upgrade tallycheck")
+        stamped = None
+        if before is None:
+            tables = set(inspect(conn).get_table_names())
+            stamped = next((rev for rev, table in _PRE_MIGRATION if table in tables), None)
+            if stamped is not None:
+                command.stamp(alembic_config(conn), stamped)
+        start = stamped or before
+        command.upgrade(alembic_config(conn), "head")
+        applied = order[order.index(start) + 1:] if start is not None else order
+        return Migration(before, head, stamped, applied)

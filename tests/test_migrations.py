@@ -1,0 +1,182 @@
+"""The workflow database's migrations: head equals the tables the code declares (a table added without a revision
+fails here), stores made before migrations are recognised and upgraded, migrations are all or nothing, and
+servers starting together migrate once. SQLite and PostgreSQL (the `workflow_engine` fixture, conftest.py)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, func, insert, inspect, select, text
+
+from tallycheck.workflow import migrations
+from tallycheck.workflow.audits import create_audit, current_audit
+from tallycheck.workflow.database import _sqlite_transactions, open_workflow, workflow_url, writing
+from tallycheck.workflow.event_log import append, entries, head, log_event
+from tallycheck.workflow.migrations import MigrationError, alembic_config, current_revision, head_revision, upgrade
+from tallycheck.workflow.schema import log_head, metadata
+
+FIRST, EVENT_LOG = "0001_audit_tables", "0002_event_log"
+
+
+def _differences(engine: Engine) -> list:
+    with engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+
+
+def test_head_is_what_the_code_declares(workflow_engine):
+    """Every table, column, type, key and constraint of schema.py's `metadata` is made by the migrations, and
+    nothing else. A failure lists the differences: write the missing revision (tools/workflow_migration.py)."""
+    assert current_revision(workflow_engine) == head_revision()
+    assert _differences(workflow_engine) == []
+
+
+def test_a_difference_is_seen(tmp_path):
+    """The comparison above can fail: a database one revision behind lacks the event log's tables."""
+    engine = _bare_sqlite(tmp_path)
+    with writing(engine) as conn:
+        command.upgrade(alembic_config(conn), FIRST)
+    got = _differences(engine)
+    assert {"events", "log_head"} <= {d[1].name for d in got if d[0] == "add_table"}
+
+
+def test_revisions_form_one_line_from_the_first():
+    order = migrations.revisions()
+    assert order[:2] == (FIRST, EVENT_LOG) and order[-1] == head_revision()
+    assert len(migrations._scripts().get_heads()) == 1  # two heads: two helpers added revisions on one parent
+
+
+def test_a_new_database_gets_the_log_head_row(workflow_engine):
+    assert head(workflow_engine) == (0, "0" * 64)
+    with workflow_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(log_head)).scalar() == 1
+
+
+def test_upgrading_a_database_at_head_does_nothing(workflow_engine):
+    done = upgrade(workflow_engine)
+    assert (done.before, done.after, done.stamped, done.applied) == (head_revision(), head_revision(), None, ())
+
+
+def test_down_to_nothing_and_up_again(tmp_path):
+    engine = open_workflow(tmp_path)
+    with writing(engine) as conn:
+        command.downgrade(alembic_config(conn), "base")
+    assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+    assert upgrade(engine).applied == migrations.revisions()
+    assert _differences(engine) == []
+
+
+def _bare_sqlite(root: Path) -> Engine:
+    engine = create_engine(workflow_url(root))
+    _sqlite_transactions(engine)
+    return engine
+
+
+def _pre_migration_store(engine: Engine, revision: str) -> None:
+    """A store as tallycheck made it before migrations existed: the tables of `revision`, no alembic_version."""
+    with writing(engine) as conn:
+        command.upgrade(alembic_config(conn), revision)
+        conn.execute(text("DROP TABLE alembic_version"))
+
+
+def _audit(engine: Engine) -> int:
+    return create_audit(engine, version="v1", snapshot_sha256="ab" * 32, risk_limit="0.05",
+                        design="batch-comparison", risk_function="betting", params={}, recounts={"S9": "c 12"})
+
+
+def test_a_store_from_before_the_recount_room_is_stamped_and_upgraded(tmp_path):
+    """The audit tables alone (main before issue 7): recognised as 0001, upgraded, its audit kept, log started."""
+    engine = _bare_sqlite(tmp_path)
+    _pre_migration_store(engine, FIRST)
+    audit_id = _audit(engine)
+    engine.dispose()
+    engine = _bare_sqlite(tmp_path)
+    done = upgrade(engine)
+    assert (done.before, done.stamped) == (None, FIRST) and done.applied[0] == EVENT_LOG
+    assert current_audit(engine).audit_id == audit_id and current_audit(engine).recounts == ("S9",)
+    log_event(engine, actor="cli:test", role="cli", event="test.after-upgrade", payload={})
+    assert head(engine)[0] == 1 and _differences(engine) == []
+
+
+def test_a_store_with_the_event_log_from_before_migrations_keeps_its_log(tmp_path):
+    engine = _bare_sqlite(tmp_path)
+    _pre_migration_store(engine, EVENT_LOG)
+    for i in range(3):
+        log_event(engine, actor="cli:test", role="cli", event="test.before", payload={"i": i})
+    before = head(engine)
+    done = upgrade(engine)
+    assert done.stamped == EVENT_LOG and head(engine) == before and len(entries(engine)) == 3
+
+
+def test_a_failed_migration_changes_nothing(workflow_engine):
+    """0002 makes `events`, then fails on a `log_head` already there: the whole upgrade is rolled back, `events`
+    included (transactional DDL on both backends), and the database stays at 0001."""
+    with writing(workflow_engine) as conn:
+        command.downgrade(alembic_config(conn), FIRST)
+        conn.execute(text("CREATE TABLE log_head (squatter INTEGER)"))
+    with pytest.raises(Exception, match="(?i)log_head"):
+        upgrade(workflow_engine)
+    assert current_revision(workflow_engine) == FIRST
+    assert "events" not in inspect(workflow_engine).get_table_names()
+
+
+def test_a_database_from_a_newer_tallycheck_is_refused(workflow_engine):
+    with writing(workflow_engine) as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999_from_the_future'"))
+    with pytest.raises(MigrationError, match="0999_from_the_future.*newer tallycheck"):
+        upgrade(workflow_engine)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_servers_starting_together_migrate_once(backend, tmp_path, request):
+    """Six processes' worth of open_workflow on one new database at once: one migrates, the others wait for its
+    lock and find it done; one revision row, one head row, no error."""
+    url = request.getfixturevalue("postgres_url") if backend == "postgres" else None
+    results, errors = [], []
+    start = threading.Barrier(6)
+
+    def open_it() -> None:
+        try:
+            start.wait()
+            engine = open_workflow(tmp_path, url)
+            results.append(current_revision(engine))
+            engine.dispose()
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and results == [head_revision()] * 6
+    engine = open_workflow(tmp_path, url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+        assert conn.execute(select(func.count()).select_from(log_head)).scalar() == 1
+    with writing(engine) as conn:
+        append(conn, actor="cli:test", role="cli", event="test.after-race", payload={})
+    assert head(engine)[0] == 1
+    engine.dispose()
+
+
+def test_cli_db_current_and_upgrade(tmp_path, tc):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    code, stdout, _ = tc("db", "current", str(package))
+    assert code == 1 and "No workflow database yet" in stdout
+    assert not (package / ".tallycheck" / "workflow.sqlite").exists()  # looking made nothing
+    (package / ".tallycheck").mkdir()
+    _pre_migration_store(_bare_sqlite(package / ".tallycheck"), FIRST)
+    code, stdout, _ = tc("db", "current", str(package))
+    assert code == 1 and "made before migrations" in stdout
+    code, stdout, _ = tc("db", "upgrade", str(package))
+    assert code == 0 and f"as revision {FIRST}" in stdout and f"Applied {EVENT_LOG}" in stdout
+    code, stdout, _ = tc("db", "current", str(package))
+    assert code == 0 and f"revision {head_revision()} (the newest)" in stdout
+    code, stdout, _ = tc("db", "upgrade", str(package), "--db", "mysql://x")
+    assert code == 2
