@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ..model import Gender
+from .messages import ENGLISH, Messages
 
 DASH = "—"
 
@@ -44,6 +45,7 @@ def percent(x: float | None) -> str:
 
 
 def plural(n: int, noun: str) -> str:
+    """English only: translated text uses `Messages.ngettext`, since other languages have other plural rules."""
     return f"{count(n)} {noun}{'' if n == 1 else 's'}"
 
 
@@ -60,12 +62,17 @@ def code(value: object) -> str:
     return f"<code>{esc(value)}</code>"
 
 
-_GENDER_WORDS = {Gender.FEMALE.value: "woman", Gender.MALE.value: "man", Gender.OTHER.value: "other",
-                 Gender.UNKNOWN.value: "not published"}
-
-
-def gender_word(value: str | None) -> str:
-    return _GENDER_WORDS.get(value or "", value or "")
+def gender_word(value: str | None, messages: Messages = ENGLISH) -> str:
+    m = messages
+    words = {
+        # TRANSLATORS: a candidate's gender, in the table column "Gender"
+        Gender.FEMALE.value: m.gettext("woman"), Gender.MALE.value: m.gettext("man"),
+        # TRANSLATORS: a candidate's gender other than woman or man, in the table column "Gender"
+        Gender.OTHER.value: m.gettext("other"),
+        # TRANSLATORS: in the table column "Gender": the commission did not publish the candidate's gender
+        Gender.UNKNOWN.value: m.gettext("not published"),
+    }
+    return words.get(value or "", value or "")
 
 
 @dataclass(frozen=True, slots=True)
