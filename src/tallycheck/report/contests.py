@@ -14,7 +14,7 @@ from ..model import ElectionData
 from ..tabulate import Tabulation
 from ..areas import AreaTree
 from .html_page import ReportSection
-from .markup import CellKind, Column, count, esc, gender_word, name, percent, table
+from .markup import CellKind, Column, count, esc, gender_word, level_word, name, percent, table
 from .messages import ENGLISH, Messages
 
 RUNNERS_UP = 3  # shown beyond the seats, so a close race is visible
@@ -73,7 +73,7 @@ def contests_section(data: ElectionData, tab: Tabulation, tree: AreaTree, *,
         seats = sum(c["seats"] or 0 for c in cs)
         label = (f"<bdi>{esc(tree.name(a))}</bdi>" if a in set(tree.breakdown)
                  else m.gettext("<bdi>{area}</bdi> (above the {level} level)", area=esc(tree.name(a)),
-                                level=esc(tree.level_word)))
+                                level=esc(level_word(tree.level_word, m))))
         n_contests = m.ngettext("{n} contest", "{n} contests", len(cs))
         n_seats = m.ngettext("{n} seat", "{n} seats", seats)
         parts.append(f"<details><summary>{label} — {n_contests}, {n_seats}</summary>")

@@ -58,8 +58,20 @@ def name(value: object) -> str:
     return f"<bdi>{esc(value)}</bdi>"
 
 
+def ltr(value: object) -> str:
+    """A date, time or other value that reads left to right even inside right-to-left text."""
+    return f'<bdi dir="ltr">{esc(value)}</bdi>'
+
+
 def code(value: object) -> str:
     return f"<code>{esc(value)}</code>"
+
+
+def level_word(word: str, messages: Messages = ENGLISH) -> str:
+    """The package's own word for its breakdown tier (areas.csv `level`, a free word: shown as published), or the
+    report's word where the package names none (`AreaTree.level_word` falls back to "area")."""
+    # TRANSLATORS: the tier of areas a table breaks results down by, where the package does not name it
+    return messages.gettext("area") if word == "area" else word
 
 
 def gender_word(value: str | None, messages: Messages = ENGLISH) -> str:

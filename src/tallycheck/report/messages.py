@@ -13,9 +13,14 @@ Names (candidates, parties, places) are never translated. The catalog is the `re
 
 from __future__ import annotations
 
+import re
+import string
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from babel.messages.catalog import Message
+from babel.messages.pofile import read_po
 from babel.support import NullTranslations
 
 from .. import i18n
@@ -76,3 +81,61 @@ def report_messages(locale: str = i18n.SOURCE_LOCALE) -> Messages:
 # How `pybabel extract` finds the report's strings (docs/translating.md); the catalog test extracts the same way.
 EXTRACT_KEYWORDS = {"gettext": None, "ngettext": (1, 2)}
 COMMENT_TAGS = ("TRANSLATORS:",)
+
+
+_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
+
+
+def _fields(text: str) -> set[str]:
+    """The `{name}` placeholders of a message; ValueError on an unbalanced brace."""
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+
+
+def _tags(text: str) -> list[str]:
+    return sorted(m.group(0).split()[0].rstrip(">").lower() for m in _TAG.finditer(text))
+
+
+def message_problems(message: Message) -> list[str]:
+    """What keeps a catalog entry from being shown: untranslated, fuzzy, a placeholder or an HTML tag of the msgid
+    missing from (or added in) a translation. Every plural form must keep every placeholder, `{n}` included, so a
+    number the English report shows is shown in every language."""
+    ids = message.id if isinstance(message.id, (list, tuple)) else (message.id,)
+    strings = message.string if isinstance(message.string, (list, tuple)) else (message.string,)
+    where = f"msgid {ids[0]!r}"
+    if message.fuzzy:
+        return [f"{where}: fuzzy (a translator must review it and remove the flag)"]
+    if not all(strings):
+        return [f"{where}: not translated"]
+    try:
+        want = set().union(*(_fields(i) for i in ids))
+    except ValueError as exc:
+        return [f"{where}: the msgid's braces are malformed ({exc})"]
+    want_tags = _tags(ids[0])
+    problems = []
+    for k, s in enumerate(strings):
+        form = f" (msgstr[{k}])" if len(strings) > 1 else ""
+        try:
+            have = _fields(s)
+        except ValueError as exc:
+            problems.append(f"{where}{form}: malformed braces in the translation ({exc})")
+            continue
+        if missing := sorted(want - have):
+            problems.append(f"{where}{form}: the translation lacks {', '.join('{' + f + '}' for f in missing)}")
+        if unknown := sorted(have - want):
+            problems.append(f"{where}{form}: the translation has {', '.join('{' + f + '}' for f in unknown)}, "
+                            "which the msgid does not")
+        if _tags(s) != want_tags:
+            problems.append(f"{where}{form}: the translation's HTML tags {_tags(s)} differ from the msgid's "
+                            f"{want_tags}")
+    return problems
+
+
+def catalog_problems(path: Path) -> list[str]:
+    """Every problem of a `.po` file: those of `message_problems`, Babel's own checks (the number of plural forms
+    against the Plural-Forms header) and obsolete entries, each naming the file."""
+    with path.open("rb") as fh:
+        catalog = read_po(fh)
+    out = [f"{path}: {p}" for m in catalog if m.id for p in message_problems(m)]
+    out += [f"{path}: msgid {m.id!r}: {e}" for m, errors in catalog.check() for e in errors]
+    out += [f"{path}: obsolete entry (#~) {mid!r}: remove it" for mid in catalog.obsolete]
+    return out

@@ -24,9 +24,10 @@ from ..problems import RULES, Problem
 from ..tabulate import Tabulation
 from .charts import MAX_PANELS, leading_share_histogram, turnout_histogram, turnout_small_multiples
 from .html_page import ReportSection
-from .markup import CellKind, Column, code, count, definition_list, esc, name, percent, ratio, table
+from .markup import (CellKind, Column, code, count, definition_list, esc, level_word, ltr, name, percent, ratio,
+                     table)
 from .messages import ENGLISH, Messages
-from .station_stats import StationStats
+from .station_stats import StationStats, rule_words
 
 EXAMPLES_PER_RULE = 5
 PARTIES_SHOWN = 25
@@ -39,9 +40,9 @@ def header(data: ElectionData, version: VersionInfo | None, generated_at: dt.dat
     params = ", ".join(f"{k} = {v}" for k, v in e.law.params.items())
     law = (code(e.law.name) + (f" ({esc(params)})" if params else "") if e.law.name
            else esc(params or m.gettext("not named")))
-    facts = [(m.gettext("Date"), esc(e.date.isoformat())), (m.gettext("Law"), law)]
+    facts = [(m.gettext("Date"), ltr(e.date.isoformat())), (m.gettext("Law"), law)]
     if e.country:
-        facts.append((m.gettext("Country"), esc(e.country)))
+        facts.append((m.gettext("Country"), name(e.country)))
     source = _source_line(e.source, m)
     if source:
         facts.append((m.gettext("Source"), source))
@@ -50,7 +51,7 @@ def header(data: ElectionData, version: VersionInfo | None, generated_at: dt.dat
                  + "</p>" if e.source.get("synthetic") is True else "")
     kind = m.gettext("Election results report")
     return f"""<header class="report">
-{synthetic}<h1 dir="auto">{esc(e.name)}</h1>
+{synthetic}<h1><bdi>{esc(e.name)}</bdi></h1>
 <p class="muted">{kind}</p>
 {definition_list(facts)}
 {_evidence(version, generated_at, m)}
@@ -71,14 +72,14 @@ def _source_line(source: Mapping[str, Any], m: Messages) -> str:
 
 def _evidence(version: VersionInfo | None, generated_at: dt.datetime, m: Messages) -> str:
     built = [("tallycheck", esc(__version__)),
-             (m.gettext("Generated"), esc(generated_at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")))]
+             (m.gettext("Generated"), ltr(generated_at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")))]
     if version is None:
         return ('<div class="evidence"><p class="warning">'
                 + m.gettext("Not built from a stored snapshot: this report has no evidence hash. Import the package "
                             "(<code>tallycheck import PACKAGE</code>) and build the report from the snapshot.")
                 + f"</p>{definition_list(built)}</div>")
-    facts = [(m.gettext("Snapshot"), m.gettext("{name}, created {created}", name=esc(version.name),
-                                               created=esc(version.created))),
+    facts = [(m.gettext("Snapshot"), m.gettext("{name}, created {created}", name=name(version.name),
+                                               created=ltr(version.created))),
              (m.gettext("Snapshot SHA-256"), f'<code class="hash">{esc(version.snapshot_sha256)}</code>'), *built]
     inputs = version.manifest.get("inputs") or []
     files = ""
@@ -127,7 +128,7 @@ def summary_section(data: ElectionData, tab: Tabulation, stats: StationStats, *,
         (m.gettext("Registered voters"),
          m.gettext("{n} on the stations' registers", n=count(int(stats.registered.sum())))),
         (m.gettext("Ballots cast"),
-         count(cast) + (m.gettext(" (per station: {rule}); {n} on all sheets", rule=esc(stats.rule),
+         count(cast) + (m.gettext(" (per station: {rule}); {n} on all sheets", rule=esc(rule_words(stats.rule, m)),
                                   n=count(sheets_cast)) if stats.multi_sheet_stations else "")),
         (m.gettext("Turnout"),
          m.gettext("{turnout} — ballots cast at the {stations} stations with a register and a sheet, over their "
@@ -158,7 +159,7 @@ def summary_section(data: ElectionData, tab: Tabulation, stats: StationStats, *,
             "{n} stations serve more than one contest. Ballots cast and turnout count each voter once, as the area "
             "totals do: per station, {rule} (the law's one_ballot_per_voter setting); valid, invalid and blank "
             "ballots are summed over all sheets ({cast} ballots cast).",
-            stats.multi_sheet_stations, rule=esc(stats.rule), cast=count(sheets_cast)))
+            stats.multi_sheet_stations, rule=esc(rule_words(stats.rule, m)), cast=count(sheets_cast)))
     return ReportSection("summary", m.gettext("National summary"),
                          definition_list(rows) + "".join(f'<p class="muted">{n}</p>' for n in notes))
 
@@ -209,7 +210,7 @@ def quality_section(problems: Sequence[Problem], version: VersionInfo | None, *,
 def areas_section(tab: Tabulation, tree: AreaTree, stats: StationStats, *,
                   messages: Messages = ENGLISH) -> ReportSection:
     m = messages
-    word = tree.level_word
+    word = level_word(tree.level_word, m)
     areas = tab.areas.filter(pc.is_in(tab.areas.column("area_id"), value_set=_string_array(tree.breakdown)))
     by_id = {r["area_id"]: r for r in areas.to_pylist()}
     pa_rows = tab.party_areas.filter(pc.is_in(tab.party_areas.column("area_id"),
@@ -242,7 +243,7 @@ def areas_section(tab: Tabulation, tree: AreaTree, stats: StationStats, *,
     note = ('<p class="muted">'
             + m.gettext("Registered voters at stations with a result sheet; ballots cast per station: {rule}; "
                         "turnout over stations with a register. The leading party's share is of the candidate votes "
-                        "cast in the {level}.", rule=esc(stats.rule), level=name(word))
+                        "cast in the {level}.", rule=esc(rule_words(stats.rule, m)), level=name(word))
             + "</p>")
     return ReportSection("areas", m.gettext("By {level}", level=word), note + body)
 
@@ -285,7 +286,7 @@ def turnout_section(stats: StationStats, tree: AreaTree, *, messages: Messages =
     intro = m.ngettext("Turnout of the {n} station with a register and a result sheet (one value per station: "
                        "{rule}); median {median}.",
                        "Turnout of the {n} stations with a register and a result sheet (one value per station: "
-                       "{rule}); median {median}.", plotted, rule=esc(stats.rule),
+                       "{rule}); median {median}.", plotted, rule=esc(rule_words(stats.rule, m)),
                        median=percent(float(np.nanmedian(t))))
     undrawn = m.ngettext("{n} station without a register (special voting) is not drawn.",
                          "{n} stations without a register (special voting) are not drawn.", no_register)
@@ -298,7 +299,7 @@ def turnout_section(stats: StationStats, tree: AreaTree, *, messages: Messages =
     if len(tree.breakdown) > 1:
         panels, left_out = turnout_small_multiples(t, codes, [tree.name(a) for a in tree.breakdown])
         if panels:
-            parts.append("<h3>" + m.gettext("Turnout per station, by {level}", level=name(tree.level_word))
+            parts.append("<h3>" + m.gettext("Turnout per station, by {level}", level=name(level_word(tree.level_word, m)))
                          + "</h3>")
             parts.append('<p class="muted">' + m.gettext("2-point bins; each panel has its own vertical scale; the "
                                                          "number in brackets is the stations drawn.") + "</p>")
