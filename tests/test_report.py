@@ -285,7 +285,7 @@ def test_turnout_figures(tiny_report: Built) -> None:
 
 def test_turnout_above_100_percent_is_flagged(hostile_report: Built) -> None:
     assert "1 station reports more ballots cast than registered voters (red bar)" in hostile_report.html
-    assert '"customdata":["above 100%: 1 stations"]' in hostile_report.html
+    assert '"customdata":["above 100%: 1 station"]' in hostile_report.html
     assert any(p.rule == "sheet.over-registered" for p in hostile_report.store.problems())
 
 

@@ -294,10 +294,10 @@ def turnout_section(stats: StationStats, tree: AreaTree, *, messages: Messages =
             + m.ngettext("{n} station reports more ballots cast than registered voters (red bar).",
                          "{n} stations report more ballots cast than registered voters (red bar).", over)
             + "</span>") if over else ""
-    parts = [f"<p>{intro} {undrawn}{flag}</p>", f'<div class="chart">{turnout_histogram(t)}</div>']
+    parts = [f"<p>{intro} {undrawn}{flag}</p>", f'<div class="chart">{turnout_histogram(t, m)}</div>']
     codes = tree.breakdown_codes(stats.area)
     if len(tree.breakdown) > 1:
-        panels, left_out = turnout_small_multiples(t, codes, [tree.name(a) for a in tree.breakdown])
+        panels, left_out = turnout_small_multiples(t, codes, [tree.name(a) for a in tree.breakdown], m)
         if panels:
             parts.append("<h3>" + m.gettext("Turnout per station, by {level}", level=name(level_word(tree.level_word, m)))
                          + "</h3>")
@@ -319,5 +319,5 @@ def turnout_section(stats: StationStats, tree: AreaTree, *, messages: Messages =
             "For each of the {n} stations with votes: the votes of the choice that leads the station's largest sheet, "
             "over all votes on that sheet. A spike near 100% means stations where one candidate took (nearly) every "
             "vote.", with_votes) + "</p>")
-        parts.append(f'<div class="chart">{leading_share_histogram(share)}</div>')
+        parts.append(f'<div class="chart">{leading_share_histogram(share, m)}</div>')
     return ReportSection("turnout", title, "\n".join(parts))
