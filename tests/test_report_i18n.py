@@ -4,6 +4,7 @@ right-to-left page; and catalogs that cannot drift from the code (docs/translati
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import shutil
 from collections import Counter
@@ -53,6 +54,14 @@ def _without_scripts(page: str) -> str:
     return re.sub(r"<style>.*?</style>", "", page, flags=re.S)
 
 
+def _numbers(page: str) -> Counter[str]:
+    """Every number of the page outside plotly.js and the CSS, chart data and labels included: the figures'
+    JSON writes Arabic as \\uXXXX escapes (decoded here), and a title's position (left or right) is layout."""
+    text = html.unescape(re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g.group(1), 16)), _without_scripts(page)))
+    text = re.sub(r'"x":0\.(01|99)(,"xanchor":"right")?', "", text)
+    return Counter(re.findall(r"\d+(?:[.,]\d+)*", text))
+
+
 def test_the_arabic_page_is_right_to_left_and_the_english_one_left_to_right(pages: dict[str, str]) -> None:
     assert '<html lang="ar" dir="rtl">' in pages["ar"]
     assert '<html lang="en" dir="ltr">' in pages["en"]
@@ -67,8 +76,7 @@ def test_the_arabic_page_is_right_to_left_and_the_english_one_left_to_right(page
 def test_numbers_are_the_same_in_both_languages(pages: dict[str, str]) -> None:
     """Western digits and one format in every language: a reader compares either report with the published sheets
     digit by digit (docs/translating.md)."""
-    number = re.compile(r"\d+(?:[.,]\d+)*")
-    en, ar = (Counter(number.findall(_without_scripts(pages[lang]))) for lang in ("en", "ar"))
+    en, ar = _numbers(pages["en"]), _numbers(pages["ar"])
     assert en == ar, (en - ar, ar - en)
     assert en["1,200"] >= 1 and en["40.0"] >= 1  # registered voters and turnout of the tiny package
     assert not re.search("[\u0660-\u0669\u06f0-\u06f9]", pages["ar"])  # no Arabic-Indic digits
@@ -221,8 +229,29 @@ def test_the_command_takes_a_language_and_refuses_an_unknown_one(tmp_path: Path,
     assert code == 2 and "'fr'" in err and "available: en, ar" in err, err
     assert not (package / "report.html").exists()
     assert run(monkeypatch, capsys, "import", package)[0] == 0
-    code, out, err = run(monkeypatch, capsys, "report", package, "--lang", "ar", "--no-screen")
-    assert code == 0, err
-    page = (package / "report.html").read_text("utf-8")
-    assert '<html lang="ar" dir="rtl">' in page and "الملخص الوطني" in page
+    pages = {}
+    for lang in ("en", "ar"):
+        code, out, err = run(monkeypatch, capsys, "report", package, "--lang", lang, "--no-mixture", "--out",
+                             tmp_path / f"{lang}.html")
+        assert code == 0, err
+        pages[lang] = (tmp_path / f"{lang}.html").read_text("utf-8")
+    ar = pages["ar"]
+    assert '<html lang="ar" dir="rtl">' in ar
+    # every section, the seats, blocs and forensic ones included, in Arabic, with the English report's numbers
+    for title in ("الملخص الوطني", "المقاعد", "الائتلافات والقوة", "الفحص الجنائي"):
+        assert f">{title}</h2>" in ar, title
+    generated = re.compile(r"<dt>(Generated|تاريخ الإعداد)</dt><dd>.*?</dd>")
+    en_numbers, ar_numbers = (_numbers(generated.sub("", pages[lang])) for lang in ("en", "ar"))
+    assert en_numbers == ar_numbers, (en_numbers - ar_numbers, ar_numbers - en_numbers)
+    decoded = re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g.group(1), 16)), ar)
+    for chart_title in ("نسبة المشاركة لكل محطة (فئات بعرض 1 نقطة مئوية)", "6 مقاعد حسب الحزب",
+                        "نسبة المتصدر لكل محطة، فئات بعرض 0.1 نقطة مئوية", "الخانات الأخيرة للأعداد"):
+        assert chart_title in decoded, chart_title
+    isolated = re.sub(r"<bdi[^>]*>.*?</bdi>|<code[^>]*>.*?</code>", "", _without_scripts(ar))
+    headings = re.findall(r"<(?:h2|h3|th|caption|summary|dt)\b[^>]*>(.*?)</", isolated)
+    latin = {w for h in headings for w in re.findall(r"[A-Za-z_]{2,}", h)}
+    # proper names stay: the power indices' authors (Banzhaf, Shapley-Shubik, Penrose), the Election Forensics
+    # Toolkit, the bootstrap; and the package's own word for its areas
+    assert latin <= {"Banzhaf", "Shapley", "Shubik", "Penrose", "Election", "Forensics", "Toolkit", "bootstrap",
+                     "SHA", "tallycheck", "Governorate", "governorate"}, latin
 

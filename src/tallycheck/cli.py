@@ -343,14 +343,17 @@ def _analyse(package: Path, data: Any, tab: Any, lot: Any, screen: bool, mixture
 def _sections(data: Any, a: _Analyses, messages: Any = None) -> tuple[Any, ...]:
     from .report.blocs import blocs_section
     from .report.forensics import forensics_section
+    from .report.messages import ENGLISH
     from .report.seats import seats_section
+
+    m = messages or ENGLISH
 
     sections = []
     if a.seats is not None:
-        sections.append(seats_section(data, a.seats, a.margins))
-        sections.append(blocs_section(a.seats, ("majority", "2/3")))
+        sections.append(seats_section(data, a.seats, a.margins, messages=m))
+        sections.append(blocs_section(a.seats, ("majority", "2/3"), messages=m))
     if a.screen is not None:
-        sections.append(forensics_section(a.screen, a.truth))
+        sections.append(forensics_section(a.screen, a.truth, messages=m))
     if a.audit is not None:
         from .report.audit import audit_section
 
@@ -359,7 +362,7 @@ def _sections(data: Any, a: _Analyses, messages: Any = None) -> tuple[Any, ...]:
                                       risk_function="kaplan-markov", rounds=len(d.rounds),
                                       stations_counted=d.stations_counted, recounts=d.recounts,
                                       expected_stations=d.expected_stations,
-                                      names={c.contest_id: c.name for c in data.contests}))
+                                      names={c.contest_id: c.name for c in data.contests}, messages=m))
     return tuple(sections)
 
 

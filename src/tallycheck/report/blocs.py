@@ -118,7 +118,8 @@ def _facts(game: Game, part: QuotaAnalysis, m: Messages) -> str:
             reach = m.gettext("lacks {lacks}, and no partners can complete it", lacks=count(a.lacks))
         block = (m.gettext("can block alone") if a.blocks
                  else m.gettext("lacks {n} to block", n=count(a.lacks_to_block)))
-        text = m.gettext("{n} seats; {reach}; {block}", n=count(a.seats), reach=reach, block=block)
+        text = m.ngettext("{n} seat; {reach}; {block}", "{n} seats; {reach}; {block}", a.seats, reach=reach,
+                          block=block)
         if a.completions.coalitions:
             text += ("<br>" + m.gettext("Completed by, for example:")
                      + f"<br>{_coalitions(a.completions.coalitions[:LISTED])}")

@@ -59,8 +59,8 @@ def _bars(counts: np.ndarray, edges: np.ndarray, over: int, m: Messages = ENGLIS
     """Bar traces as plain dicts (plotly's trace objects validate every key, which is slow for many panels)."""
     lo, hi = edges[:-1] * 100, edges[1:] * 100
     width = float(hi[0] - lo[0]) if len(lo) else 1.0
-    text = [m.ngettext("{range}: {n} station", "{range}: {n} stations", int(c), range=f"{a:.0f}–{b:.0f}%")
-            for a, b, c in zip(lo, hi, counts)]
+    ranges = [f"{a:.0f}–{b:.0f}%" for a, b in zip(lo, hi)]
+    text = [m.ngettext("{range}: {n} station", "{range}: {n} stations", int(c), range=r) for r, c in zip(ranges, counts)]
     hover = "%{customdata}<extra></extra>"
     bars = [dict(type="bar", x=((lo + hi) / 2).tolist(), y=counts.tolist(), width=width, marker=dict(color=_BAR),
                  customdata=text, hovertemplate=hover)]
