@@ -56,9 +56,8 @@ def _without_scripts(page: str) -> str:
 
 def _numbers(page: str) -> Counter[str]:
     """Every number of the page outside plotly.js and the CSS, chart data and labels included: the figures'
-    JSON writes Arabic as \\uXXXX escapes (decoded here), and a title's position (left or right) is layout."""
+    JSON writes Arabic as \\uXXXX escapes (decoded here)."""
     text = html.unescape(re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g.group(1), 16)), _without_scripts(page)))
-    text = re.sub(r'"x":0\.(01|99)(,"xanchor":"right")?', "", text)
     return Counter(re.findall(r"\d+(?:[.,]\d+)*", text))
 
 

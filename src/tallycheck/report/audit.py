@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from ..audit.progress import ContestStatus, State
-from .charts import _LAYOUT, chart_title, figure_html
+from .charts import _LAYOUT, figure_html
 from .html_page import ReportSection
 from .markup import CellKind, Column, code, count, esc, table
 from .messages import ENGLISH, Messages
@@ -32,8 +32,9 @@ def risk_figure(statuses: Sequence[ContestStatus], risk_limit: float, messages: 
                   annotation_position="top right")
     title = m.gettext("Risk per contest as stations are counted (largest over its assertions)")
     fig.update_layout(**{**_LAYOUT, "showlegend": True}, height=420,
-                      title=chart_title(title, m) if m.direction == "rtl" else title,
-                      xaxis_title=m.gettext("stations counted, in draw order"), yaxis_title=m.gettext("risk (P-value)"),
+                      title=title,
+                      xaxis_title=m.gettext("stations counted, in draw order"),
+                      yaxis_title=m.gettext("risk (P-value)"),
                       yaxis_type="log")
     return figure_html(fig, "audit-risk")
 

@@ -20,7 +20,7 @@ from ..blocs.coalitions import Coalition
 from ..seats.result import SeatResult, percent_text
 from .charts import chart_title, figure_html
 from .html_page import ReportSection
-from .markup import CellKind, Column, count, definition_list, esc, table
+from .markup import CellKind, Column, count, definition_list, esc, party_name, table
 from .messages import ENGLISH, Messages
 
 CHART_PLAYERS = 12  # the largest players drawn one by one; the rest as one bar
@@ -53,7 +53,7 @@ def power_chart(game: Game, part: QuotaAnalysis, messages: Messages = ENGLISH) -
     rows = list(zip(game.names, (Fraction(pl.seats, game.seats) for pl in game.players), p.banzhaf,
                     p.shapley_shubik))
     shown, rest = rows[:CHART_PLAYERS], rows[CHART_PLAYERS:]
-    labels = [html.escape(r[0], quote=False) for r in shown]  # plotly.js reads some tags in text
+    labels = [html.escape(party_name(r[0], m), quote=False) for r in shown]  # plotly.js reads some tags in text
     if rest:
         shown.append(("", sum((r[1] for r in rest), Fraction(0)),
                       sum((r[2] for r in rest), Fraction(0)), sum((r[3] for r in rest), Fraction(0))))
@@ -77,8 +77,9 @@ def power_chart(game: Game, part: QuotaAnalysis, messages: Messages = ENGLISH) -
     return fig
 
 
-def _coalitions(coalitions: Sequence[Coalition]) -> str:
-    return "<br>".join(f"<bdi>{esc(' + '.join(c.members))}</bdi> ({count(c.seats)})" for c in coalitions)
+def _coalitions(coalitions: Sequence[Coalition], m: Messages = ENGLISH) -> str:
+    return "<br>".join(f"<bdi>{esc(' + '.join(party_name(p, m) for p in c.members))}</bdi> ({count(c.seats)})"
+                       for c in coalitions)
 
 
 def _sizes(by_size: Mapping[int, int], m: Messages) -> str:
@@ -97,7 +98,7 @@ def _facts(game: Game, part: QuotaAnalysis, m: Messages) -> str:
     if mw.by_size:
         listed = [c for c in mw.coalitions if len(c.members) == mw.smallest]
         rows.append((m.gettext("Smallest winning coalitions"), _sizes(mw.by_size, m) + (
-            f":<br>{_coalitions(listed)}" if listed else "")))
+            f":<br>{_coalitions(listed, m)}" if listed else "")))
     rows.append((m.gettext("Seats that block"),
                  m.gettext("{n}: any players holding them leave the rest short, by voting no or staying away",
                            n=count(part.blocking_seats))))
@@ -106,7 +107,7 @@ def _facts(game: Game, part: QuotaAnalysis, m: Messages) -> str:
                      m.gettext("{coalitions} of {members}", coalitions=m.ngettext("{n} coalition", "{n} coalitions",
                                                                                   b.by_size[b.smallest]),
                                members=m.ngettext("{n} member", "{n} members", b.smallest))
-                     + f":<br>{_coalitions(b.coalitions)}" + ("" if b.complete else " …")))
+                     + f":<br>{_coalitions(b.coalitions, m)}" + ("" if b.complete else " …")))
     for a in part.alliances:
         if not a.lacks:
             reach = m.gettext("reaches the quota alone")
@@ -122,7 +123,7 @@ def _facts(game: Game, part: QuotaAnalysis, m: Messages) -> str:
                           block=block)
         if a.completions.coalitions:
             text += ("<br>" + m.gettext("Completed by, for example:")
-                     + f"<br>{_coalitions(a.completions.coalitions[:LISTED])}")
+                     + f"<br>{_coalitions(a.completions.coalitions[:LISTED], m)}")
         rows.append((m.gettext("Alliance {name}", name=a.name), text))
     none = esc(m.gettext("none"))
     rows.append((m.gettext("Never decisive (dummies)"), ", ".join(f"<bdi>{esc(n)}</bdi>" for n in r.dummies) or none))
@@ -134,7 +135,7 @@ def _table(game: Game, part: QuotaAnalysis, m: Messages) -> str:
     p = part.power
     cols = [Column(m.gettext("Player"), CellKind.NAME), Column(m.gettext("Seats"), CellKind.COUNT),
             Column(m.gettext("Seat share")), Column("Banzhaf"), Column("Shapley-Shubik"), Column("Penrose")]
-    rows = [(n, pl.seats, _pct(Fraction(pl.seats, game.seats)), _pct(b), _pct(s), _pct(pe))
+    rows = [(party_name(n, m), pl.seats, _pct(Fraction(pl.seats, game.seats)), _pct(b), _pct(s), _pct(pe))
             for n, pl, b, s, pe in zip(game.names, game.players, p.banzhaf, p.shapley_shubik, p.penrose)]
     body = table(cols, rows[:TABLE_PLAYERS])
     if len(rows) > TABLE_PLAYERS:

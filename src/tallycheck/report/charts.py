@@ -7,7 +7,7 @@ Histograms are binned here with numpy and drawn as bars, so the page carries a h
 than one number per station (55,000 stations would otherwise add megabytes). Labels that come from the package
 are escaped: plotly.js reads a few HTML-like tags in text, and an area name must never be read as markup.
 Titles, axis titles and hover words come from `messages` (English by default); axes keep their direction in
-every language (numbers grow left to right), and a right-to-left page puts the title at the right.
+every language (numbers grow left to right), and titles stay at the left (see chart_title).
 """
 
 from __future__ import annotations
@@ -32,9 +32,8 @@ _LAYOUT = dict(template="none", font=dict(family="system-ui, -apple-system, 'Seg
 
 
 def chart_title(text: str, messages: Messages = ENGLISH, **extra: object) -> dict:
-    """A figure title at the start of the line: left, or right on a right-to-left page."""
-    if messages.direction == "rtl":
-        return dict(text=text, x=0.99, xanchor="right", **extra)
+    """A figure title, at the left in every language: a chart keeps its left-to-right axes on a right-to-left
+    page, and plotly's mode bar sits at the top right, where a right-aligned title would run under it."""
     return dict(text=text, x=0.01, **extra)
 
 
@@ -60,7 +59,8 @@ def _bars(counts: np.ndarray, edges: np.ndarray, over: int, m: Messages = ENGLIS
     lo, hi = edges[:-1] * 100, edges[1:] * 100
     width = float(hi[0] - lo[0]) if len(lo) else 1.0
     ranges = [f"{a:.0f}–{b:.0f}%" for a, b in zip(lo, hi)]
-    text = [m.ngettext("{range}: {n} station", "{range}: {n} stations", int(c), range=r) for r, c in zip(ranges, counts)]
+    text = [m.ngettext("{range}: {n} station", "{range}: {n} stations", int(c), range=r)
+            for r, c in zip(ranges, counts)]
     hover = "%{customdata}<extra></extra>"
     bars = [dict(type="bar", x=((lo + hi) / 2).tolist(), y=counts.tolist(), width=width, marker=dict(color=_BAR),
                  customdata=text, hovertemplate=hover)]

@@ -11,10 +11,10 @@ from collections import defaultdict
 import pyarrow.compute as pc
 
 from ..model import ElectionData
-from ..tabulate import Tabulation
+from ..tabulate import INDEPENDENT, Tabulation
 from ..areas import AreaTree
 from .html_page import ReportSection
-from .markup import CellKind, Column, count, esc, gender_word, level_word, name, percent, table
+from .markup import CellKind, Column, count, esc, gender_word, level_word, name, party_name, percent, table
 from .messages import ENGLISH, Messages
 
 RUNNERS_UP = 3  # shown beyond the seats, so a close race is visible
@@ -46,7 +46,7 @@ def _contest_block(c: dict, women_seats: int, choices: list[dict], m: Messages) 
               m.ngettext("{n} ballot cast", "{n} ballots cast", c["ballots_cast"]),
               m.ngettext("{n} valid vote", "{n} valid votes", c["valid_votes"]),
               m.gettext("turnout {value}", value=percent(c["turnout"]))]
-    independent = m.gettext("(independent)")
+    independent = party_name(INDEPENDENT, m)
     rows = [(r["rank"], r["name"], r["party"] or (independent if r["candidate_id"] else ""),
              gender_word(r["gender"], m), r["votes"], r["share"]) for r in choices]
     body = table(_columns(m), rows) if rows else "<p>" + m.gettext("No candidates or votes.") + "</p>"

@@ -57,7 +57,8 @@ h3 { font-size: 1.08rem; margin: 1.4rem 0 .4rem; }
 h4 { font-size: 1rem; margin: 1rem 0 .3rem; }
 p { margin: .4rem 0 .7rem; }
 .muted, caption { color: var(--muted); }
-code, .hash { unicode-bidi: isolate; direction: ltr; font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace;
+code, .hash { unicode-bidi: isolate; direction: ltr;
+              font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace;
               font-size: .88em; }
 .hash { word-break: break-all; background: var(--band); padding: .1rem .3rem; border-radius: 3px; }
 header.report { border-bottom: 3px solid var(--accent); padding-bottom: .8rem; margin-bottom: 1rem; }

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ..model import Gender
+from ..tabulate import INDEPENDENT
 from .messages import ENGLISH, Messages
 
 DASH = "—"
@@ -65,6 +66,12 @@ def ltr(value: object) -> str:
 
 def code(value: object) -> str:
     return f"<code>{esc(value)}</code>"
+
+
+def party_name(party: str | None, messages: Messages = ENGLISH) -> str:
+    """A party as published; tabulate's label for candidates without one, "(independent)", in the report's
+    language."""
+    return messages.gettext("(independent)") if party == INDEPENDENT else (party or "")
 
 
 def level_word(word: str, messages: Messages = ENGLISH) -> str:

@@ -28,7 +28,7 @@ from ..tabulate import INDEPENDENT
 from ..areas import AreaTree
 from .charts import chart_title, figure_html
 from .html_page import ReportSection
-from .markup import CellKind, Column, code, count, esc, gender_word, level_word, name, table
+from .markup import CellKind, Column, code, count, esc, gender_word, level_word, name, party_name, table
 from .messages import ENGLISH, Messages
 
 CLOSEST_SHOWN = 25
@@ -130,8 +130,9 @@ def hemicycle_chart(result: SeatResult, messages: Messages = ENGLISH) -> go.Figu
     size = max(5, min(18, int(300 / rings / 2.2)))
     traces = []
     for i, (party, seats, mine) in enumerate(groups):
-        label = f"{html.escape(party, quote=False)}: {seats}"  # plotly.js reads some tags in text
-        hover = m.ngettext("{party}: {n} seat", "{party}: {n} seats", seats, party=html.escape(party, quote=False))
+        shown = html.escape(party_name(party, m), quote=False)  # plotly.js reads some tags in text
+        label = f"{shown}: {seats}"
+        hover = m.ngettext("{party}: {n} seat", "{party}: {n} seats", seats, party=shown)
         traces.append(go.Scatter(x=[d.x for d in mine], y=[d.y for d in mine], mode="markers", name=label,
                                  showlegend=i < LEGEND_PARTIES,
                                  marker=dict(size=size, color=colours[party],
@@ -196,7 +197,7 @@ def _contest_block(contest: ContestSeats, margins: dict[tuple[str, str], SeatMar
             notes.append(m.gettext("won a tie by lot"))
             css = css or "lot"
         mg = margins.get((contest.contest_id, s.candidate_id))
-        rows.append((css, [s.seat_no, name(s.name or s.candidate_id), name(s.party or INDEPENDENT),
+        rows.append((css, [s.seat_no, name(s.name or s.candidate_id), name(party_name(s.party or INDEPENDENT, m)),
                            esc(gender_word(s.gender.value, m)), count(s.votes), esc(via_word(s.via, m)),
                            "" if mg is None or mg.ballots is None else count(mg.ballots), "; ".join(notes)]))
     head = "".join(f"<th scope=\"col\">{esc(h)}</th>" for h in
@@ -259,7 +260,7 @@ def _with_party(name: str, party: str) -> str:
 
 
 def _closest_html(data: ElectionData, result: SeatResult, margins: Sequence[SeatMargin], m: Messages) -> str:
-    names = {(c.contest_id, c.candidate_id): (c.name or c.candidate_id, c.party or INDEPENDENT)
+    names = {(c.contest_id, c.candidate_id): (c.name or c.candidate_id, party_name(c.party or INDEPENDENT, m))
              for c in data.candidates}
     contest_name = {c.contest_id: c.name for c in result.contests}
     rows = []
@@ -346,7 +347,7 @@ def seats_section(data: ElectionData, result: SeatResult, margins: Sequence[Seat
                                                   len(result.annulled)) + "</p>")
     cols = [Column(m.gettext("Party"), CellKind.NAME), Column(m.gettext("Seats"), CellKind.COUNT),
             Column(m.gettext("Women"), CellKind.COUNT), Column(m.gettext("Votes"), CellKind.COUNT)]
-    rows = [(p.party, p.seats, p.women, p.votes) for p in result.parties if p.seats]
+    rows = [(party_name(p.party, m), p.seats, p.women, p.votes) for p in result.parties if p.seats]
     parties = table(cols, rows[:PARTIES_SHOWN], foot=(m.gettext("All"), result.seats, result.women,
                                                        sum(p.votes for p in result.parties)))
     if len(rows) > PARTIES_SHOWN:

@@ -24,8 +24,8 @@ from ..problems import RULES, Problem
 from ..tabulate import Tabulation
 from .charts import MAX_PANELS, leading_share_histogram, turnout_histogram, turnout_small_multiples
 from .html_page import ReportSection
-from .markup import (CellKind, Column, code, count, definition_list, esc, level_word, ltr, name, percent, ratio,
-                     table)
+from .markup import (CellKind, Column, code, count, definition_list, esc, level_word, ltr, name, party_name, percent,
+                     ratio, table)
 from .messages import ENGLISH, Messages
 from .station_stats import StationStats, rule_words
 
@@ -225,7 +225,7 @@ def areas_section(tab: Tabulation, tree: AreaTree, stats: StationStats, *,
         r = by_id.get(a, {})
         lead_party, lead_votes = leader.get(a, ("", None))
         rows.append((tree.name(a), r.get("stations", 0), r.get("registered", 0), r.get("ballots_cast", 0),
-                     r.get("turnout"), lead_party, lead_votes, ratio(lead_votes or 0, party_total.get(a, 0))))
+                     r.get("turnout"), party_name(lead_party, m), lead_votes, ratio(lead_votes or 0, party_total.get(a, 0))))
     with_turnout = stats.in_turnout
     national_leader = tab.parties.slice(0, 1).to_pylist()
     nat_party, nat_votes = (national_leader[0]["party"], national_leader[0]["votes"]) if national_leader else ("", None)
@@ -233,7 +233,7 @@ def areas_section(tab: Tabulation, tree: AreaTree, stats: StationStats, *,
     foot = (m.gettext("All"), stats.stations, int(stats.registered[stats.has_sheet].sum()),
             int(stats.ballots_cast.sum()),
             ratio(int(stats.ballots_cast[with_turnout].sum()), int(stats.registered[with_turnout].sum())),
-            nat_party, nat_votes, ratio(nat_votes or 0, all_party_votes))
+            party_name(nat_party, m), nat_votes, ratio(nat_votes or 0, all_party_votes))
     # the level word ("governorate", "district") comes from the package, in its own language: not translated
     body = table([Column(word.capitalize(), CellKind.NAME), Column(m.gettext("Stations"), CellKind.COUNT),
                   Column(m.gettext("Registered"), CellKind.COUNT), Column(m.gettext("Ballots cast"), CellKind.COUNT),
@@ -255,7 +255,7 @@ def _string_array(values: Sequence[str]) -> pa.Array:
 def parties_section(tab: Tabulation, *, messages: Messages = ENGLISH) -> ReportSection:
     m = messages
     title = m.gettext("Parties")
-    rows = [(i + 1, r["party"], r["votes"], r["share"], r["candidates"], r["women_candidates"],
+    rows = [(i + 1, party_name(r["party"], m), r["votes"], r["share"], r["candidates"], r["women_candidates"],
              ratio(r["women_candidates"], r["candidates"])) for i, r in enumerate(tab.parties.to_pylist())]
     cols = [Column("#", CellKind.COUNT), Column(m.gettext("Party"), CellKind.NAME),
             Column(m.gettext("Votes"), CellKind.COUNT), Column(m.gettext("Share"), CellKind.PERCENT),
@@ -299,7 +299,8 @@ def turnout_section(stats: StationStats, tree: AreaTree, *, messages: Messages =
     if len(tree.breakdown) > 1:
         panels, left_out = turnout_small_multiples(t, codes, [tree.name(a) for a in tree.breakdown], m)
         if panels:
-            parts.append("<h3>" + m.gettext("Turnout per station, by {level}", level=name(level_word(tree.level_word, m)))
+            level = name(level_word(tree.level_word, m))
+            parts.append("<h3>" + m.gettext("Turnout per station, by {level}", level=level)
                          + "</h3>")
             parts.append('<p class="muted">' + m.gettext("2-point bins; each panel has its own vertical scale; the "
                                                          "number in brackets is the stations drawn.") + "</p>")
