@@ -51,11 +51,9 @@ class Messages:
         return text.format(**values) if values else text
 
     def ngettext(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
-        """The form for `n` in this language; `{n}` is `n` with thousands separators."""
-        from .markup import count  # markup imports this module for its defaults
-
+        """The form for `n` in this language; `{n}` is `n` with thousands separators (as markup.count writes it)."""
         text = self.translations.ngettext(singular, plural, n)
-        return text.format(n=count(n), **values)
+        return text.format(n=f"{int(n):,}", **values)
 
 
 ENGLISH = Messages(i18n.SOURCE_LOCALE, NullTranslations())
