@@ -180,3 +180,26 @@ def test_cli_db_current_and_upgrade(tmp_path, tc):
     assert code == 0 and f"revision {head_revision()} (the newest)" in stdout
     code, stdout, _ = tc("db", "upgrade", str(package), "--db", "mysql://x")
     assert code == 2
+
+
+def test_threads_migrating_different_databases_at_once(tmp_path):
+    """Alembic's `context` and `op` are module-wide: without tallycheck's lock around them, two threads upgrading
+    two databases at once run each other's migrations on the wrong connection."""
+    results, errors = {}, []
+    start = threading.Barrier(4)
+
+    def open_it(k: int) -> None:
+        try:
+            start.wait()
+            engine = open_workflow(tmp_path / f"store{k}")
+            results[k] = (current_revision(engine), _differences(engine))
+            engine.dispose()
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and results == {k: (head_revision(), []) for k in range(4)}

@@ -11,6 +11,7 @@ tools/workflow_migration.py.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,10 @@ SCRIPTS = Path(__file__).resolve().parent
 # Stores made before migrations existed, newest first: a table that only this revision (or a later one) made.
 # Complete for good: every store made since carries its revision in `alembic_version`.
 _PRE_MIGRATION = (("0002_event_log", "events"), ("0001_audit_tables", "audits"))
+
+# Alembic's `context` and `op` are module-wide proxies: two threads migrating two databases at once would share
+# them. Taken after the database's own lock, so the order of the two locks is always the same.
+_ALEMBIC = threading.Lock()
 
 # pg_advisory_xact_lock's key: any fixed number; this one is the ASCII of "tallymig".
 _PG_LOCK = 0x74616C6C796D6967
@@ -99,12 +104,13 @@ def upgrade(engine: Engine) -> Migration:
             raise MigrationError(f"the workflow database is at revision {before}, which this tallycheck does not "
                                  f"know (its newest is {head}): a newer tallycheck made it; upgrade tallycheck")
         stamped = None
-        if before is None:
-            tables = set(inspect(conn).get_table_names())
-            stamped = next((rev for rev, table in _PRE_MIGRATION if table in tables), None)
-            if stamped is not None:
-                command.stamp(alembic_config(conn), stamped)
+        with _ALEMBIC:
+            if before is None:
+                tables = set(inspect(conn).get_table_names())
+                stamped = next((rev for rev, table in _PRE_MIGRATION if table in tables), None)
+                if stamped is not None:
+                    command.stamp(alembic_config(conn), stamped)
+            command.upgrade(alembic_config(conn), "head")
         start = stamped or before
-        command.upgrade(alembic_config(conn), "head")
         applied = order[order.index(start) + 1:] if start is not None else order
         return Migration(before, head, stamped, applied)
