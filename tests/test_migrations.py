@@ -203,3 +203,16 @@ def test_threads_migrating_different_databases_at_once(tmp_path):
     for t in threads:
         t.join()
     assert errors == [] and results == {k: (head_revision(), []) for k in range(4)}
+
+
+def test_ci_cannot_pass_by_skipping_postgres(monkeypatch):
+    """Without TALLYCHECK_TEST_POSTGRES a developer's run skips the PostgreSQL half; CI's (CI=true) fails it."""
+    from conftest import POSTGRES_ENV, postgres_test_url
+
+    monkeypatch.delenv(POSTGRES_ENV, raising=False)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="unset under CI=true"):
+        postgres_test_url()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="tools/test_postgres.sh start"):
+        postgres_test_url()
