@@ -1,12 +1,13 @@
 """Write the next workflow-database migration from the tables the code declares (alembic autogenerate).
 
-    .venv/bin/python tools/workflow_migration.py "accounts and sessions"    # writes versions/0003_accounts_and_sessions.py
-    .venv/bin/python tools/workflow_migration.py --check                    # exit 1 if a revision is missing
+    .venv/bin/python tools/workflow_migration.py "accounts and sessions"  # 0003_accounts_and_sessions.py
+    .venv/bin/python tools/workflow_migration.py --check                  # exit 1 while one is missing
 
 It brings a new, empty SQLite database (or --db URL: an empty PostgreSQL database or schema) to the newest
 revision, compares it with `tallycheck.workflow.schema.metadata`, and writes what differs as the next numbered
-revision in src/tallycheck/workflow/migrations/versions/. Read the file before committing it: autogenerate does
-not write rows a table needs (see 0002's head row), server defaults or renames (it sees a drop and an add).
+revision in src/tallycheck/workflow/migrations/versions/. Read the file before committing it: autogenerate
+does not write rows a table needs (see 0002's head row), server defaults or renames (it sees a drop and an
+add).
 tests/test_migrations.py then checks that the new head equals the code's tables on SQLite and PostgreSQL.
 """
 
@@ -38,7 +39,8 @@ def next_revision_id(message: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("message", nargs="?", help="what the revision adds, e.g. 'accounts and sessions'")
-    parser.add_argument("--check", action="store_true", help="only say whether a revision is missing (exit 1)")
+    parser.add_argument("--check", action="store_true",
+                        help="only say whether a revision is missing (exit 1)")
     parser.add_argument("--db", help="an empty database to compare against (default: a new SQLite file)")
     args = parser.parse_args(argv)
     if not args.check and not args.message:
@@ -47,13 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         engine = open_workflow(Path(tmp), args.db)  # at the newest revision
         url = engine.url.render_as_string(hide_password=False)
         with engine.connect() as conn:
-            differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            differences = compare_metadata(context, metadata)
         engine.dispose()
         if args.check:
             for d in differences:
                 print(d)
-            print("the migrations make every table the code declares" if not differences
-                  else f"{len(differences)} difference(s): write a revision (tools/workflow_migration.py MESSAGE)")
+            print("the migrations make every table the code declares" if not differences else
+                  f"{len(differences)} difference(s): write a revision (tools/workflow_migration.py MESSAGE)")
             return 1 if differences else 0
         if not differences:
             print("nothing to write: the newest revision already makes every table the code declares")

@@ -1,11 +1,12 @@
 """The workflow database's schema migrations (Alembic), run from code: no alembic.ini at run time.
 
 `upgrade(engine)` brings a database to the newest revision, in one transaction that holds the migration lock
-(SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a transaction-scoped advisory lock), so two servers starting together on
-one database migrate it once, and a failed migration leaves the database as it was. `open_workflow` calls it.
+(SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a transaction-scoped advisory lock), so two servers starting together
+on one database migrate it once, and a failed migration leaves the database as it was. `open_workflow` calls
+it.
 
-A store made before migrations existed (its tables, no `alembic_version`) is stamped at the revision that made the
-tables it has, then upgraded. Writing a new revision: docs/recount-room.md, "Deployment", and
+A store made before migrations existed (its tables, no `alembic_version`) is stamped at the revision that made
+the tables it has, then upgraded. Writing a new revision: docs/recount-room.md, "Deployment", and
 tools/workflow_migration.py.
 """
 
@@ -28,8 +29,8 @@ SCRIPTS = Path(__file__).resolve().parent
 # Complete for good: every store made since carries its revision in `alembic_version`.
 _PRE_MIGRATION = (("0002_event_log", "events"), ("0001_audit_tables", "audits"))
 
-# Alembic's `context` and `op` are module-wide proxies: two threads migrating two databases at once would share
-# them. Taken after the database's own lock, so the order of the two locks is always the same.
+# Alembic's `context` and `op` are module-wide proxies: two threads migrating two databases at once would
+# share them. Taken after the database's own lock, so the order of the two locks is always the same.
 _ALEMBIC = threading.Lock()
 
 # pg_advisory_xact_lock's key: any fixed number; this one is the ASCII of "tallymig".
@@ -101,8 +102,9 @@ def upgrade(engine: Engine) -> Migration:
             return Migration(before, head, None, ())
         order = revisions()
         if before is not None and before not in order:
-            raise MigrationError(f"the workflow database is at revision {before}, which this tallycheck does not "
-                                 f"know (its newest is {head}): a newer tallycheck made it; upgrade tallycheck")
+            raise MigrationError(f"the workflow database is at revision {before}, which this tallycheck does "
+                                 f"not know (its newest is {head}): a newer tallycheck made it; upgrade "
+                                 "tallycheck")
         stamped = None
         with _ALEMBIC:
             if before is None:
