@@ -478,14 +478,16 @@ def _demo_audit(package: Path, st: Store, a: _Analyses, seed: int, out_dir: Path
 
 def _register_commands() -> None:
     """Commands of the later capabilities live in their own modules; each adds itself to `app`."""
-    from . import cli_apportion, cli_audit, cli_blocs, cli_db, cli_screen, cli_seats
+    from . import cli_apportion, cli_audit, cli_blocs, cli_db, cli_export, cli_screen, cli_seats, cli_web
 
     cli_apportion.register(app)
     cli_seats.register(app)
     cli_screen.register(app)
     cli_blocs.register(app)
     cli_audit.register(app)
+    cli_web.register(app)
     cli_db.register(app)
+    cli_export.register(app)
 
 
 _register_commands()

@@ -73,6 +73,15 @@ def direction(locale: str) -> str:
     return "rtl" if order == "right-to-left" else "ltr"
 
 
+def language_name(locale: str) -> str:
+    """A language's name in itself ("English", "العربية"), for a language switch."""
+    try:
+        name = Locale.parse(locale).get_display_name(locale)
+    except (UnknownLocaleError, ValueError):
+        return locale
+    return name[:1].upper() + name[1:] if name else locale
+
+
 def negotiate(requested: str | None, accept_language: str | None = None) -> str:
     """The locale to use: an explicit request if we have it, else the best of an Accept-Language header, else
     English."""

@@ -41,6 +41,10 @@ def _quota_word(quota: int, seats: int) -> str:
 
 
 def power_figure(game: Game, part: QuotaAnalysis) -> str:
+    return figure_html(power_chart(game, part), f"fig-blocs-{part.quota}")
+
+
+def power_chart(game: Game, part: QuotaAnalysis) -> go.Figure:
     """Seat share, normalised Banzhaf and Shapley-Shubik index per player, the largest first; the smaller
     players summed into one bar (indices add up, so the bar is their joint share)."""
     p = part.power
@@ -64,7 +68,7 @@ def power_figure(game: Game, part: QuotaAnalysis) -> str:
                       title=dict(text=f"Power at {part.quota} of {game.seats} seats", x=0.01, y=0.99))
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_xaxes(title_text="%", gridcolor="#eee", rangemode="tozero")
-    return figure_html(fig, f"fig-blocs-{part.quota}")
+    return fig
 
 
 def _coalitions(coalitions: Sequence[Coalition]) -> str:

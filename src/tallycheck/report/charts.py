@@ -1,5 +1,8 @@
 """Plotly figures for the report, as HTML fragments that rely on the page's one embedded copy of plotly.js.
 
+Each chart has a builder that returns the figure itself (`*_chart`), so the recount room's pages send the same
+figure as JSON (`fig.to_json()`) instead of a second copy of the chart; the report wraps it into HTML.
+
 Histograms are binned here with numpy and drawn as bars, so the page carries a hundred counts per chart rather
 than one number per station (55,000 stations would otherwise add megabytes). Labels that come from the package
 are escaped: plotly.js reads a few HTML-like tags in text, and an area name must never be read as markup.
@@ -56,18 +59,35 @@ def _bars(counts: np.ndarray, edges: np.ndarray, over: int, noun: str) -> list[d
 
 
 def turnout_histogram(turnout: np.ndarray) -> str:
+    return figure_html(turnout_histogram_chart(turnout), "fig-turnout")
+
+
+def turnout_histogram_chart(turnout: np.ndarray) -> go.Figure:
+    """Stations per 1-point turnout bin, those above 100 % as one red bar."""
     counts, edges, over = _bins(turnout, 1)
     fig = go.Figure(_bars(counts, edges, over, "stations"))
     fig.update_layout(**_LAYOUT, height=380, title=dict(text="Turnout per station (1-point bins)", x=0.01))
     fig.update_xaxes(title_text="turnout (ballots cast ÷ registered), %", range=[0, 104 if over else 100.5],
                      gridcolor="#eee")
     fig.update_yaxes(title_text="stations", gridcolor="#eee")
-    return figure_html(fig, "fig-turnout")
+    return fig
 
 
 def turnout_small_multiples(turnout: np.ndarray, codes: np.ndarray, titles: Sequence[str]) -> tuple[str, int]:
     """One panel per breakdown area (`codes` index into `titles`); returns the HTML and how many areas were left
-    out because there are more than MAX_PANELS.
+    out because there are more than MAX_PANELS."""
+    fig, left_out = turnout_small_multiples_chart(turnout, codes, titles)
+    if fig is None:
+        return "", left_out
+    html_div = pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id="fig-turnout-areas", config=_CONFIG,
+                           validate=False)
+    return html_div, left_out
+
+
+def turnout_small_multiples_chart(turnout: np.ndarray, codes: np.ndarray,
+                                  titles: Sequence[str]) -> tuple[dict | None, int]:
+    """The panels of `turnout_small_multiples` as a plotly figure dict (None when no area has a station), and
+    how many areas were left out. A dict, not a go.Figure: json.dumps(fig) is its JSON.
 
     The grid is laid out here as a plain figure dict rather than with make_subplots, whose per-trace validation
     costs a second for 18 panels; the dict uses only documented layout keys (axis domain, anchor, matches)."""
@@ -76,7 +96,7 @@ def turnout_small_multiples(turnout: np.ndarray, codes: np.ndarray, titles: Sequ
     shown = sorted(int(i) for i in np.argsort(-n_per, kind="stable")[:MAX_PANELS] if n_per[i] > 0)
     left_out = int(np.sum(n_per > 0)) - len(shown)
     if not shown:
-        return "", left_out
+        return None, left_out
     cols = min(3, len(shown))
     rows = math.ceil(len(shown) / cols)
     height = 170 * rows + 80
@@ -99,17 +119,19 @@ def turnout_small_multiples(turnout: np.ndarray, codes: np.ndarray, titles: Sequ
         layout["annotations"].append(dict(text=_label(f"{titles[i]} ({n_per[i]:,})"), x=x0 + w / 2, y=y1,
                                           xref="paper", yref="paper", xanchor="center", yanchor="bottom",
                                           showarrow=False, font=dict(size=12)))
-    fig = {"data": traces, "layout": layout}
-    html_div = pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id="fig-turnout-areas", config=_CONFIG,
-                           validate=False)
-    return html_div, left_out
+    return {"data": traces, "layout": layout}, left_out
 
 
 def leading_share_histogram(share: np.ndarray) -> str:
+    return figure_html(leading_share_chart(share), "fig-leading-share")
+
+
+def leading_share_chart(share: np.ndarray) -> go.Figure:
+    """Stations per 1-point bin of the leading choice's share of the station's votes."""
     counts, edges, _ = _bins(share, 1)
     fig = go.Figure(_bars(counts, edges, 0, "stations"))
     fig.update_layout(**_LAYOUT, height=340,
                       title=dict(text="Leading candidate's (or list's) share of the votes per station", x=0.01))
     fig.update_xaxes(title_text="share of the station's votes, %", range=[0, 100.5], gridcolor="#eee")
     fig.update_yaxes(title_text="stations", gridcolor="#eee")
-    return figure_html(fig, "fig-leading-share")
+    return fig

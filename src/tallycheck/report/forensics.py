@@ -68,6 +68,12 @@ def _fine_counts(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _fine_histogram(num: np.ndarray, den: np.ndarray, what: str, div_id: str) -> str:
+    return figure_html(fine_histogram_chart(num, den, what), div_id)
+
+
+def fine_histogram_chart(num: np.ndarray, den: np.ndarray, what: str) -> go.Figure:
+    """Stations per 0.1-point bin of num / den (`what`: the quantity's name in the title and axis); a spike at a
+    whole percentage stands one bar above its neighbours."""
     counts, over = _fine_counts(num, den)
     x = (np.arange(FINE_BINS) + 0.5) / 10
     fig = go.Figure([dict(type="bar", x=x.tolist(), y=counts.tolist(), width=0.1, marker=dict(color=_BAR),
@@ -77,11 +83,19 @@ def _fine_histogram(num: np.ndarray, den: np.ndarray, what: str, div_id: str) ->
                                  + (f" ({over:,} above 100% not drawn)" if over else ""), x=0.01))
     fig.update_xaxes(title_text=f"{what}, %", range=[0, 100.2], dtick=10, gridcolor="#eee")
     fig.update_yaxes(title_text="stations", gridcolor="#eee")
-    return figure_html(fig, div_id)
+    return fig
 
 
 def _fingerprint_heatmap(s: Screen) -> str:
+    return figure_html(fingerprint_chart(s), "fig-forensic-fingerprint")
+
+
+def fingerprint_chart(s: Screen) -> go.Figure:
+    """The election fingerprint: stations by turnout and the leader's share, on a log colour scale (the screen
+    must have a fingerprint)."""
     fp = s.fingerprint
+    if fp is None:
+        raise ValueError("This screen has no fingerprint (it was run without one): there is nothing to draw.")
     centres = ((fp.edges[:-1] + fp.edges[1:]) / 2 * 100).round(2).tolist()
     z = np.log10(1 + fp.counts.T)  # rows: share, columns: turnout
     fig = go.Figure(
@@ -100,10 +114,15 @@ def _fingerprint_heatmap(s: Screen) -> str:
                                                              "the leader's share", x=0.01))
     fig.update_xaxes(title_text="turnout, %", range=[0, 100])
     fig.update_yaxes(title_text="leader's share, %", range=[0, 100])
-    return figure_html(fig, "fig-forensic-fingerprint")
+    return fig
 
 
-def _last_digit_chart(s: Screen) -> str:
+def _last_digit_html(s: Screen) -> str:
+    return figure_html(last_digit_chart(s), "fig-forensic-digits")
+
+
+def last_digit_chart(s: Screen) -> go.Figure:
+    """The share of each last digit among the counts of ballots and of the leader's votes (10 and above)."""
     t = s.table
     traces = []
     for name, values, colour in (("ballots", t.ballots, _BAR), ("leader", t.leader, "#e08a00")):
@@ -123,7 +142,7 @@ def _last_digit_chart(s: Screen) -> str:
     )
     fig.update_xaxes(title_text="last digit", dtick=1)
     fig.update_yaxes(title_text="share of counts", tickformat=".0%", gridcolor="#eee")
-    return figure_html(fig, "fig-forensic-digits")
+    return fig
 
 
 def _fingerprints_table(summary: dict[str, Any]) -> str:
@@ -296,7 +315,7 @@ def forensics_section(screen: Screen, truth: SyntheticTruth | None = None) -> Re
         parts.append(f'<div class="chart">{turnout}</div>')
     share = _fine_histogram(t.leader, t.share_base, "Leader share", "fig-forensic-share")
     parts.append(f'<div class="chart">{share}</div>')
-    parts.append(f'<div class="chart">{_last_digit_chart(s)}</div>')
+    parts.append(f'<div class="chart">{_last_digit_html(s)}</div>')
     parts.append("<h3>Methods</h3>")
     parts.append(table([Column("Method"), Column("Stations tested", CellKind.COUNT),
                         Column(f"p ≤ {s.alpha:g}", CellKind.COUNT)],

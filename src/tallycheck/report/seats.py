@@ -116,6 +116,10 @@ def party_dots(result: SeatResult) -> list[tuple[str, int, list[SeatDot]]]:
 
 
 def hemicycle_figure(result: SeatResult) -> str:
+    return figure_html(hemicycle_chart(result), "fig-hemicycle")
+
+
+def hemicycle_chart(result: SeatResult) -> go.Figure:
     """The parliament by party as a Plotly scatter, one trace per party (the legend doubles as a key)."""
     groups = party_dots(result)
     colours = party_colours([p for p, _, _ in groups])
@@ -138,7 +142,7 @@ def hemicycle_figure(result: SeatResult) -> str:
                                         font=dict(size=22))])
     fig.update_xaxes(visible=False, range=[-1.05, 1.05])
     fig.update_yaxes(visible=False, range=[-0.03, 1.05], scaleanchor="x", scaleratio=1)
-    return figure_html(fig, "fig-hemicycle")
+    return fig
 
 
 def _lot_winners(contest: ContestSeats) -> set[str]:

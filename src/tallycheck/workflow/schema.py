@@ -6,7 +6,8 @@ stations it names, and the old rows stay, so the audit's history can be replayed
 
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint)
+from sqlalchemy import (Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint)
 
 metadata = MetaData()
 
@@ -126,3 +127,58 @@ log_head = Table(
     Column("seq", Integer, nullable=False),
     Column("sha256", String(64), nullable=False),
 )
+
+
+# accounts: the recount room's people, their boards and their sessions (workflow/accounts.py). Rows are changed
+# in place here (a password, a lockout, a revocation) but every change is an event-log entry.
+boards = Table(
+    "boards", metadata,
+    Column("board_id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("created", String(32), nullable=False),
+)
+
+users = Table(
+    "users", metadata,
+    Column("user_id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("board_id", Integer, ForeignKey("boards.board_id")),  # board members only
+    Column("password_hash", String(255), nullable=False),  # argon2id, PHC string format
+    Column("totp_secret", String(64)),  # base32; administrators, set at their first login
+    Column("totp_enrolled", Boolean, nullable=False, default=False),
+    Column("totp_last_step", Integer),  # the last time step accepted: a code is good once (ASVS 2.8.4)
+    Column("failed_logins", Integer, nullable=False, default=0),  # consecutive, reset by a good login
+    Column("locked_until", String(32)),
+    Column("created", String(32), nullable=False),
+    Column("disabled", String(32)),
+)
+
+# Server-side sessions. The browser holds a random token; the table holds only its SHA-256, so a copy of the
+# database (a backup, a PostgreSQL replica) cannot be replayed as a login.
+sessions = Table(
+    "sessions", metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.user_id"), nullable=False),
+    Column("created", String(32), nullable=False),
+    Column("last_seen", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),  # absolute: created + 8 h
+    Column("revoked", String(32)),
+    Column("totp_passed", Boolean, nullable=False, default=False),
+    Column("user_agent", String(256), nullable=False, default=""),
+    Column("address", String(64), nullable=False, default=""),
+)
+
+# Every login attempt, by account name and by address: the lockout and the rate limit count rows here, so they
+# hold across server processes.
+login_attempts = Table(
+    "login_attempts", metadata,
+    Column("attempt_id", Integer, primary_key=True),
+    Column("time", String(32), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("ok", Boolean, nullable=False),
+)
+Index("login_attempts_by_address", login_attempts.c.address, login_attempts.c.time)
+Index("login_attempts_by_name", login_attempts.c.name, login_attempts.c.time)
+Index("sessions_by_user", sessions.c.user_id)
