@@ -30,7 +30,11 @@ from tallycheck.workflow.schema import metadata
 
 def next_revision_id(message: str) -> str:
     number = max(int(r.split("_", 1)[0]) for r in revisions()) + 1
-    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40].rstrip("_")
+    slug = ""
+    for word in re.findall(r"[a-z0-9]+", message.lower()):  # whole words, up to 40 characters
+        if slug and len(slug) + 1 + len(word) > 40:
+            break
+        slug = f"{slug}_{word}" if slug else word[:40]
     if not slug:
         raise SystemExit("the message must contain letters or digits: it names the revision's file")
     return f"{number:04d}_{slug}"
