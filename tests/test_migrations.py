@@ -112,6 +112,13 @@ def test_a_store_with_the_event_log_from_before_migrations_keeps_its_log(tmp_pat
     assert done.stamped == EVENT_LOG and head(engine) == before and len(entries(engine)) == 3
 
 
+def test_a_store_with_accounts_from_before_migrations_is_recognised(tmp_path):
+    engine = _bare_sqlite(tmp_path)
+    _pre_migration_store(engine, "0003_accounts")
+    done = upgrade(engine)
+    assert (done.before, done.stamped) == (None, "0003_accounts") and _differences(engine) == []
+
+
 def test_a_failed_migration_changes_nothing(workflow_engine):
     """0002 makes `events`, then fails on a `log_head` already there: the whole upgrade is rolled back, `events`
     included (transactional DDL on both backends), and the database stays at 0001."""

@@ -26,8 +26,9 @@ from sqlalchemy import Connection, Engine, inspect, text
 SCRIPTS = Path(__file__).resolve().parent
 
 # Stores made before migrations existed, newest first: a table that only this revision (or a later one) made.
+# Main made the accounts tables with create_all for a few commits (eedfeef..5ed66d8) before migrations landed.
 # Complete for good: every store made since carries its revision in `alembic_version`.
-_PRE_MIGRATION = (("0002_event_log", "events"), ("0001_audit_tables", "audits"))
+_PRE_MIGRATION = (("0003_accounts", "users"), ("0002_event_log", "events"), ("0001_audit_tables", "audits"))
 
 # Alembic's `context` and `op` are module-wide proxies: two threads migrating two databases at once would
 # share them. Taken after the database's own lock, so the order of the two locks is always the same.
