@@ -29,14 +29,13 @@ def _differences(engine: Engine) -> list:
 
 
 @pytest.mark.parametrize("through_revisions", [False, True], ids=["new-database", "every-revision"])
-def test_head_is_what_the_code_declares(workflow_engine, through_revisions, monkeypatch):
+def test_head_is_what_the_code_declares(workflow_engine, through_revisions):
     """Every table, column, type, key and constraint of schema.py's `metadata` is made by the migrations, and
     nothing else. A failure lists the differences: write the missing revision (tools/workflow_migration.py)."""
     if through_revisions:  # down to nothing, then up through every revision, not the new database's shortcut
-        monkeypatch.setattr(migrations, "_THROUGH_REVISIONS", True)
         with writing(workflow_engine) as conn:
             command.downgrade(alembic_config(conn), "base")
-        assert upgrade(workflow_engine).applied == migrations.revisions()
+        assert upgrade(workflow_engine, through_revisions=True).applied == migrations.revisions()
     assert current_revision(workflow_engine) == head_revision()
     assert _differences(workflow_engine) == []
 
@@ -73,12 +72,12 @@ def _rows(engine: Engine) -> dict[str, list]:
                 for t in sorted(inspect(conn).get_table_names())}
 
 
-def test_a_new_database_is_the_same_made_either_way(tmp_path, monkeypatch):
+def test_a_new_database_is_the_same_made_either_way(tmp_path):
     """A new database is made from the code's tables and stamped (faster); it must equal one made by running
     every revision, tables and rows (a revision that writes rows must add them to `_new_rows` too)."""
     quick = open_workflow(tmp_path / "quick")
-    monkeypatch.setattr(migrations, "_THROUGH_REVISIONS", True)
-    slow = open_workflow(tmp_path / "slow")
+    slow = open_workflow(tmp_path / "slow", create=False)
+    upgrade(slow, through_revisions=True)
     assert _differences(quick) == [] and _differences(slow) == []
     assert _rows(quick) == _rows(slow) and _rows(quick)["log_head"] == [(1, 0, "0" * 64)]
 

@@ -24,7 +24,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from tallycheck.workflow.database import open_workflow
-from tallycheck.workflow.migrations import SCRIPTS, alembic_config, revisions
+from tallycheck.workflow.migrations import SCRIPTS, alembic_config, revisions, upgrade
 from tallycheck.workflow.schema import metadata
 
 
@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.check and not args.message:
         parser.error("give the revision's message, or --check")
     with tempfile.TemporaryDirectory() as tmp:
-        engine = open_workflow(Path(tmp), args.db)  # at the newest revision
+        engine = open_workflow(Path(tmp), args.db, create=False)
+        upgrade(engine, through_revisions=True)  # what the revisions make, not what the code declares
         url = engine.url.render_as_string(hide_password=False)
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})

@@ -92,7 +92,6 @@ def current_revision(engine_or_conn: Engine | Connection) -> str | None:
 # (`_new_rows`). The same database as running every revision (tests/test_migrations.py compares tables and rows),
 # at a third less time: alembic builds each table's objects anew in Python (measured on 14 tables, SQLite,
 # loaded machine: 190-237 ms against 307-372 ms per new database; the test suite makes hundreds).
-_THROUGH_REVISIONS = False  # tests set it to compare the two ways
 
 
 def _new_rows() -> list[tuple[Any, list[dict[str, Any]]]]:
@@ -111,8 +110,9 @@ def _make_new(conn: Connection) -> None:
     MigrationContext.configure(conn).stamp(_scripts(), "head")
 
 
-def upgrade(engine: Engine) -> Migration:
-    """Bring the database to the head revision (nothing to do: one query)."""
+def upgrade(engine: Engine, *, through_revisions: bool = False) -> Migration:
+    """Bring the database to the head revision (nothing to do: one query). `through_revisions`: make a new
+    database by running every revision, not from the code's tables (tools/workflow_migration.py must)."""
     from ..database import writing  # database imports this module when it opens a store
 
     head = head_revision()
@@ -131,7 +131,7 @@ def upgrade(engine: Engine) -> Migration:
                                  f"not know (its newest is {head}): a newer tallycheck made it; upgrade "
                                  "tallycheck")
         tables = set(inspect(conn).get_table_names()) - {"alembic_version"} if before is None else None
-        if tables == set() and not _THROUGH_REVISIONS:
+        if tables == set() and not through_revisions:
             _make_new(conn)
             return Migration(None, head, None, order)
         stamped = None
