@@ -235,3 +235,24 @@ def test_ci_cannot_pass_by_skipping_postgres(monkeypatch):
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="tools/test_postgres.sh start"):
         postgres_test_url()
+
+
+def test_the_revision_tool_sees_a_table_without_a_revision(capsys):
+    """tools/workflow_migration.py --check compares what the revisions make with what the code declares."""
+    import importlib.util
+
+    from sqlalchemy import Column, Integer, Table
+
+    spec = importlib.util.spec_from_file_location(
+        "workflow_migration", Path(__file__).resolve().parents[1] / "tools" / "workflow_migration.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main(["--check"]) == 0
+    probe = Table("probe_without_revision", metadata, Column("probe_id", Integer, primary_key=True))
+    try:
+        assert tool.main(["--check"]) == 1
+    finally:
+        metadata.remove(probe)
+    assert "probe_without_revision" in capsys.readouterr().out
+    assert tool.next_revision_id("Complaints: filed, decided & recount orders!") == \
+        f"{len(migrations.revisions()) + 1:04d}_complaints_filed_decided_recount_orders"
