@@ -79,6 +79,10 @@ class Fragments:
 
 
 fragments = Fragments()
+# a station's sheets and flags (one per station visited and language), and the log's rows (an entry never
+# changes: keyed by its hash, which also tells two databases' entries of the same number apart)
+station_bodies = Fragments(keep=4096)
+log_rows = Fragments(keep=4096)
 
 
 def page_analyses(request: Request) -> Analyses:
@@ -142,7 +146,8 @@ def station(request: Request, station_id: str, actor: Actor = Depends(allow(*PUB
         raise HTTPException(404, f"No station {station_id!r} in results version {a.version}; the forensics page "
                                  "lists every station.")
     history = station_history(request.app.state.room.engine, station_id)
-    return render(request, "station.html", a=a, s=s, history=history, log_page=LOG_PAGE, n=NUMBERS)
+    return render(request, "station.html", a=a, s=s, history=history, log_page=LOG_PAGE, n=NUMBERS,
+                  station_body=station_bodies)
 
 
 def _query(request: Request) -> StationQuery:
@@ -190,8 +195,8 @@ def log(request: Request, actor: Actor = Depends(allow(*PUBLIC))) -> HTMLRespons
     # seqs run 1..head without a gap: page p (newest first) holds head-p*LOG_PAGE+1 .. head-(p-1)*LOG_PAGE
     after = max(0, seq - page * LOG_PAGE)
     rows = event_log.entries(engine, after=after, limit=min(LOG_PAGE, seq - (page - 1) * LOG_PAGE - after))
-    return render(request, "log.html", entries=rows[::-1], head_seq=seq, head_sha=sha, page=page, pages=pages,
-                  n=NUMBERS)
+    return render(request, "log.html", head=(seq, sha), entries=rows[::-1], head_seq=seq, head_sha=sha, page=page,
+                  pages=pages, n=NUMBERS, log_row=log_rows)
 
 
 @router.get("/log/export.jsonl")

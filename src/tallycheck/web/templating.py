@@ -93,10 +93,11 @@ def _lang_url(request: Request, locale: str) -> str:
     return f"{url.path}?{url.query}"  # relative: the page's own path with ?lang=
 
 
-def page_context(request: Request) -> dict[str, Any]:
+def page_context(request: Request, head: tuple[int, str] | None = None) -> dict[str, Any]:
+    """What every page shows around its content; `head`, the log head, when the route has just read it."""
     room = request.app.state.room
     locale = request_locale(request)
-    seq, sha = event_log.head(room.engine)
+    seq, sha = head if head is not None else event_log.head(room.engine)
     return {
         "request": request,
         "actor": current_actor(request),
@@ -111,9 +112,11 @@ def page_context(request: Request) -> dict[str, Any]:
     }
 
 
-def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """A page from `templates/<template>` in the visitor's language, with the shared context."""
-    ctx = page_context(request)
+def render(request: Request, template: str, *, status_code: int = 200, head: tuple[int, str] | None = None,
+           **context: Any) -> HTMLResponse:
+    """A page from `templates/<template>` in the visitor's language, with the shared context (`head`: the log
+    head the route read, so that the page reads it once)."""
+    ctx = page_context(request, head)
     ctx.update(context)
     token = _translations.set(i18n.translations(ctx["locale"], DOMAIN))
     try:
