@@ -29,6 +29,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_integers.py --year 2011 --repeat 7
 	$(BIN)/python bench/bench_screen.py --year 2011 --repeat 5
 	$(BIN)/python bench/bench_mixture.py --year 2011 --repeat 3
+	rm -rf bench/out/iraq7-web && $(BIN)/tallycheck generate --shape iraq-2021 --seed 7 --out bench/out/iraq7-web && $(BIN)/tallycheck import bench/out/iraq7-web
+	$(BIN)/python bench/bench_web.py bench/out/iraq7-web --repeat 20 --duration 15
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis
