@@ -22,7 +22,10 @@ from ..workflow import event_log
 from ..workflow.database import open_workflow
 from ..workflow.roles import Actor
 from .account_routes import router as account_router
+from .room_routes import router as room_router
 from .auth import PUBLIC, STATIC_MOUNT, allow, check_guards, session_cookie_name
+from .entry_routes import router as entry_router
+from .pages import router as pages_router
 from .security import DEFAULT_MAX_BODY, SecurityMiddleware
 from .templating import error_response, translate
 
@@ -69,7 +72,10 @@ def plotly_js_path() -> Path:
 # ------------------------------------------------------------------------------------------------------------
 ROUTERS: list[APIRouter] = [
     core_router,
+    pages_router,
     account_router,
+    entry_router,
+    room_router,
 ]
 
 
