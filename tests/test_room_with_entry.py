@@ -4,8 +4,6 @@ on the recount), both sign off, and the round closes into the audit. Skipped in 
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from audit_package import write_package
 
@@ -90,4 +88,3 @@ def test_a_round_counted_double_blind_and_closed(audited):
                                                                    ["round.closed", "round.drawn"])
     exported, problem = read_export("".join(export_lines(engine)))
     assert problem is None and verify_entries(exported).ok
-    shutil.rmtree(store.root / "versions", ignore_errors=True)
