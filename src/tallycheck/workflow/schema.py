@@ -105,6 +105,83 @@ hand_votes = Table(
 )
 
 
+# count tasks and double-blind entries (workflow/count_tasks.py). A task is one station's contests for one
+# board; its row holds where the entry stands (state, attempt, amendment), changed only under a lock on that
+# row. The entries, signatures, sign-offs and amendments are only ever added, so every attempt can be
+# replayed.
+count_tasks = Table(
+    "count_tasks", metadata,
+    Column("task_id", Integer, primary_key=True),
+    Column("purpose", String(16), nullable=False),  # audit | recount
+    Column("station_id", String(128), nullable=False),
+    Column("contest_ids", Text, nullable=False),  # JSON list, in the order given
+    Column("board_id", Integer, nullable=False),
+    Column("audit_id", Integer),
+    Column("round", Integer),
+    Column("complaint_id", Integer),
+    Column("created", String(32), nullable=False),
+    Column("state", String(16), nullable=False),  # open | mismatch | agreed | signed
+    Column("amendment", Integer, nullable=False, default=0),  # 0: the first count; n: the n-th correction
+    Column("attempt", Integer, nullable=False, default=1),  # the attempt open (or agreed) in that amendment
+)
+Index("count_tasks_by_board", count_tasks.c.board_id)
+Index("count_tasks_by_audit", count_tasks.c.audit_id, count_tasks.c.round)
+
+# One member's entry of a task's sheets in one attempt: canonical JSON and its SHA-256. The unique key is what
+# makes a double submit (two browser tabs) one entry whatever the timing.
+count_entries = Table(
+    "count_entries", metadata,
+    Column("entry_id", Integer, primary_key=True),
+    Column("task_id", Integer, ForeignKey("count_tasks.task_id"), nullable=False),
+    Column("amendment", Integer, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("member", String(128), nullable=False),
+    Column("entered", String(32), nullable=False),
+    Column("sheets", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    UniqueConstraint("task_id", "amendment", "attempt", "user_id"),
+)
+
+# Each member's own signature of an agreed count; the sign-off row follows when both have signed.
+count_signatures = Table(
+    "count_signatures", metadata,
+    Column("task_id", Integer, ForeignKey("count_tasks.task_id"), nullable=False),
+    Column("amendment", Integer, nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("member", String(128), nullable=False),
+    Column("signed", String(32), nullable=False),
+    Column("sha256", String(64), nullable=False),  # the agreed entry's hash, as the member saw it
+    UniqueConstraint("task_id", "amendment", "user_id"),
+)
+
+count_signoffs = Table(
+    "count_signoffs", metadata,
+    Column("signoff_id", Integer, primary_key=True),  # grows with every sign-off: a newer count, a higher id
+    Column("task_id", Integer, ForeignKey("count_tasks.task_id"), nullable=False),
+    Column("amendment", Integer, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("first_user_id", Integer, nullable=False),
+    Column("first_member", String(128), nullable=False),
+    Column("second_user_id", Integer, nullable=False),
+    Column("second_member", String(128), nullable=False),
+    Column("signed", String(32), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    UniqueConstraint("task_id", "amendment"),
+)
+
+# A correction after sign-off: who opened it and why. Amendment n's agreed, signed count supersedes n-1's.
+count_amendments = Table(
+    "count_amendments", metadata,
+    Column("task_id", Integer, ForeignKey("count_tasks.task_id"), nullable=False),
+    Column("amendment", Integer, nullable=False),
+    Column("opened", String(32), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    UniqueConstraint("task_id", "amendment"),
+)
+
 # The hash-chained event log (tallycheck.evidence.chain): one row per entry, never updated or deleted. `log_head`
 # holds one row, the last entry, locked by every append so that entries are numbered without gaps or forks
 # whatever the number of server processes.
