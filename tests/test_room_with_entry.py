@@ -16,7 +16,6 @@ from tallycheck.workflow.audits import WorkflowError
 from tallycheck.workflow.database import open_workflow
 from tallycheck.workflow.event_log import entries, export_lines
 from tallycheck.workflow.roles import Actor, Role
-from tallycheck.workflow.schema import metadata
 
 count_tasks = pytest.importorskip("tallycheck.workflow.count_tasks")
 
@@ -31,7 +30,6 @@ def audited(tmp_path):
     assert not import_package(folder).refused
     store = Store(folder / ".tallycheck")
     engine = open_workflow(store.root)
-    metadata.create_all(engine)  # tables whose migration is not merged yet; a no-op once it is
     return engine, store, reported
 
 
