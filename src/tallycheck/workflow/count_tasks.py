@@ -204,7 +204,7 @@ def _base(t: CountTask) -> dict[str, Any]:
 
 def _task_payload(t: CountTask | NewTask) -> dict[str, Any]:
     return {"station_id": t.station_id, "contest_ids": list(t.contest_ids), "board_id": t.board_id,
-            "purpose": t.purpose.value, "audit_id": t.audit_id, "round": t.round,
+            "purpose": TaskPurpose(t.purpose).value, "audit_id": t.audit_id, "round": t.round,
             "complaint_id": t.complaint_id}
 
 
