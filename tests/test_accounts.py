@@ -1,16 +1,19 @@
-"""Accounts of the recount room (workflow/accounts.py): argon2id hashes, lockout and rate limit, session expiry,
-revocation and logout, TOTP enrolment and login, boards of two. Time is injected (`now=`), never slept."""
+"""Accounts of the recount room (workflow/accounts.py): argon2id hashes, lockout and rate limit, session
+expiry, revocation and logout, TOTP enrolment and login, boards of two. Time is injected (`now=`), never
+slept."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyotp
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import Engine, inspect, select
 
 from tallycheck.workflow import accounts, event_log
 from tallycheck.workflow.accounts import LoginRefusal
@@ -24,13 +27,30 @@ PASSWORD = "correct horse battery staple"
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # argon2id, fast enough for tests
 
 
-@pytest.fixture
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The workflow database on SQLite, and on PostgreSQL when TALLYCHECK_TEST_POSTGRES names one (CI)."""
     monkeypatch.setattr(accounts, "hasher", CHEAP)
-    return open_workflow(tmp_path)
+    if request.param == "sqlite":
+        yield open_workflow(tmp_path)
+        return
+    url = os.environ.get("TALLYCHECK_TEST_POSTGRES")
+    if not url:
+        pytest.skip("TALLYCHECK_TEST_POSTGRES is not set")
+    from tallycheck.workflow.schema import metadata
+
+    engine = open_workflow(tmp_path, url, create=False)
+    with engine.begin() as conn:  # a clean database for each test
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    engine.dispose()
+    engine = open_workflow(tmp_path, url)
+    assert metadata.tables.keys() <= set(inspect(engine).get_table_names())
+    yield engine
+    engine.dispose()
 
 
-def _log_text(engine) -> str:  # type: ignore[no-untyped-def]
+def _log_text(engine: Engine) -> str:
     return "".join(event_log.export_lines(engine))
 
 
@@ -53,14 +73,14 @@ def test_passwords_are_stored_as_argon2id_never_plain(tmp_path: Path) -> None:
     assert PASSWORD.encode() not in db
 
 
-def test_generated_password_is_returned_once_and_works(engine) -> None:  # type: ignore[no-untyped-def]
+def test_generated_password_is_returned_once_and_works(engine: Engine) -> None:
     _, generated = accounts.add_user(engine, cli_actor(), "bob", "agent")
     assert generated is not None and len(generated) >= 20
     assert accounts.authenticate(engine, "bob", generated, None, "10.0.0.1", T0).ok
     assert generated not in _log_text(engine)
 
 
-def test_weak_or_odd_accounts_are_refused(engine) -> None:  # type: ignore[no-untyped-def]
+def test_weak_or_odd_accounts_are_refused(engine: Engine) -> None:
     for kwargs, message in [
         ({"name": "x", "role": "admin", "password": "short"}, "at least 12 characters; this one has 5"),
         ({"name": "x y", "role": "admin"}, "no spaces"),
@@ -76,7 +96,7 @@ def test_weak_or_odd_accounts_are_refused(engine) -> None:  # type: ignore[no-un
     assert accounts.list_users(engine) == []
 
 
-def test_a_board_has_two_members_and_refuses_a_third(engine) -> None:  # type: ignore[no-untyped-def]
+def test_a_board_has_two_members_and_refuses_a_third(engine: Engine) -> None:
     accounts.add_user(engine, cli_actor(), "b1", "board", board="north-1")
     accounts.add_user(engine, cli_actor(), "b2", "board", board="north-1")
     with pytest.raises(WorkflowError, match=r"board north-1 already has its 2 members \(b1, b2\)"):
@@ -88,7 +108,7 @@ def test_a_board_has_two_members_and_refuses_a_third(engine) -> None:  # type: i
     assert members == {"b1": "north-1", "b2": "north-1", "b3": "north-1"}
 
 
-def test_rehash_on_login_when_parameters_rise(engine, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_rehash_on_login_when_parameters_rise(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     user_id, _ = accounts.add_user(engine, cli_actor(), "carol", "observer", password=PASSWORD)
     stronger = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1)
     monkeypatch.setattr(accounts, "hasher", stronger)
@@ -98,7 +118,7 @@ def test_rehash_on_login_when_parameters_rise(engine, monkeypatch: pytest.Monkey
     assert "$m=2048,t=2,p=1$" in stored and not stored.count(PASSWORD)
 
 
-def test_lockout_after_five_failures_for_fifteen_minutes(engine) -> None:  # type: ignore[no-untyped-def]
+def test_lockout_after_five_failures_for_fifteen_minutes(engine: Engine) -> None:
     accounts.add_user(engine, cli_actor(), "dave", "agent", password=PASSWORD)
     for i in range(accounts.MAX_FAILURES):
         got = accounts.authenticate(engine, "dave", "wrong password!", None, f"10.0.1.{i}", T0)
@@ -109,18 +129,19 @@ def test_lockout_after_five_failures_for_fifteen_minutes(engine) -> None:  # typ
     assert accounts.list_users(engine)[0].failed_logins == 0  # a good login resets the count
 
 
-def test_rate_limit_by_address_across_accounts(engine) -> None:  # type: ignore[no-untyped-def]
+def test_rate_limit_by_address_across_accounts(engine: Engine) -> None:
     accounts.add_user(engine, cli_actor(), "erin", "agent", password=PASSWORD)
     for i in range(accounts.ADDRESS_LIMIT):  # spraying many names from one address
         accounts.authenticate(engine, f"guess{i}", "x" * 12, None, "203.0.113.9", T0)
-    refused = accounts.authenticate(engine, "erin", PASSWORD, None, "203.0.113.9", T0 + dt.timedelta(minutes=1))
+    refused = accounts.authenticate(engine, "erin", PASSWORD, None, "203.0.113.9",
+                                    T0 + dt.timedelta(minutes=1))
     assert refused.refusal is LoginRefusal.RATE_LIMITED and "from this address" in refused.reason
     assert accounts.authenticate(engine, "erin", PASSWORD, None, "198.51.100.7", T0).ok  # another address
     later = T0 + accounts.ADDRESS_WINDOW + dt.timedelta(seconds=1)
     assert accounts.authenticate(engine, "erin", PASSWORD, None, "203.0.113.9", later).ok
 
 
-def test_unknown_names_are_refused_like_wrong_passwords_and_not_logged(engine) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_names_are_refused_like_wrong_passwords_and_not_logged(engine: Engine) -> None:
     accounts.add_user(engine, cli_actor(), "frank", "agent", password=PASSWORD)
     unknown = accounts.authenticate(engine, "my-secret-password", "x" * 12, None, "10.0.0.1", T0)
     wrong = accounts.authenticate(engine, "frank", "x" * 12, None, "10.0.0.1", T0)
@@ -129,11 +150,11 @@ def test_unknown_names_are_refused_like_wrong_passwords_and_not_logged(engine) -
     assert "my-secret-password" not in log and "(unknown account)" in log
 
 
-def test_sessions_expire_idle_after_one_hour_and_absolutely_after_eight(engine) -> None:  # type: ignore[no-untyped-def]
+def test_sessions_expire_idle_after_one_hour_and_absolutely_after_eight(engine: Engine) -> None:
     user_id, _ = accounts.add_user(engine, cli_actor(), "gina", "observer", password=PASSWORD)
     token = accounts.start_session(engine, user_id, totp_passed=True, now=T0)
-    assert accounts.session_actor(engine, token, T0 + dt.timedelta(minutes=59)) == Actor("gina", Role.OBSERVER,
-                                                                                        user_id, None)
+    gina = Actor("gina", Role.OBSERVER, user_id, None)
+    assert accounts.session_actor(engine, token, T0 + dt.timedelta(minutes=59)) == gina
     idle = accounts.start_session(engine, user_id, totp_passed=True, now=T0)
     assert accounts.session_actor(engine, idle, T0 + dt.timedelta(minutes=60)) is None
     t = T0 + dt.timedelta(minutes=59)
@@ -144,7 +165,7 @@ def test_sessions_expire_idle_after_one_hour_and_absolutely_after_eight(engine) 
     assert accounts.session_actor(engine, "not-a-token", T0) is None
 
 
-def test_revocation_and_logout_end_sessions(engine) -> None:  # type: ignore[no-untyped-def]
+def test_revocation_and_logout_end_sessions(engine: Engine) -> None:
     h, _ = accounts.add_user(engine, cli_actor(), "hana", "agent", password=PASSWORD)
     i, _ = accounts.add_user(engine, cli_actor(), "ivan", "agent", password=PASSWORD)
     t1 = accounts.start_session(engine, h, totp_passed=True, user_agent="phone", address="10.0.0.5")
@@ -170,7 +191,7 @@ def test_revocation_and_logout_end_sessions(engine) -> None:  # type: ignore[no-
     assert all(accounts.token_sha256(t) not in log for t in (t1, t2, t3))
 
 
-def test_password_change_ends_every_session(engine) -> None:  # type: ignore[no-untyped-def]
+def test_password_change_ends_every_session(engine: Engine) -> None:
     j, _ = accounts.add_user(engine, cli_actor(), "jo", "agent", password=PASSWORD)
     token = accounts.start_session(engine, j, totp_passed=True)
     accounts.set_password(engine, Actor("jo", Role.AGENT, j), "jo", "another long passphrase")
@@ -180,7 +201,7 @@ def test_password_change_ends_every_session(engine) -> None:  # type: ignore[no-
         accounts.set_password(engine, Actor("jo", Role.AGENT, j), "someone-else", "another long passphrase")
 
 
-def test_administrator_enrols_totp_at_first_login_then_needs_a_code(engine) -> None:  # type: ignore[no-untyped-def]
+def test_administrator_enrols_totp_at_first_login_then_needs_a_code(engine: Engine) -> None:
     admin_id, _ = accounts.add_user(engine, cli_actor(), "kim", "admin", password=PASSWORD)
     first = accounts.authenticate(engine, "kim", PASSWORD, None, "10.0.0.1", T0)
     assert first.ok and first.enrol_totp
@@ -204,12 +225,12 @@ def test_administrator_enrols_totp_at_first_login_then_needs_a_code(engine) -> N
     assert accounts.authenticate(engine, "kim", PASSWORD, code, "10.0.0.1", later).ok
     replay = accounts.authenticate(engine, "kim", PASSWORD, code, "10.0.0.1", later + dt.timedelta(seconds=5))
     assert replay.refusal is LoginRefusal.WRONG_CODE  # a code is good once (ASVS 2.8.4)
-    assert accounts.authenticate(engine, "kim", PASSWORD, totp.at(later + dt.timedelta(seconds=30)), "10.0.0.1",
-                                 later + dt.timedelta(seconds=30)).ok
+    next_step = later + dt.timedelta(seconds=30)
+    assert accounts.authenticate(engine, "kim", PASSWORD, totp.at(next_step), "10.0.0.1", next_step).ok
     assert secret not in _log_text(engine)
 
 
-def test_every_account_change_is_in_the_log(engine) -> None:  # type: ignore[no-untyped-def]
+def test_every_account_change_is_in_the_log(engine: Engine) -> None:
     user_id, _ = accounts.add_user(engine, cli_actor(), "lee", "board", password=PASSWORD, board="b-7")
     accounts.authenticate(engine, "lee", "wrong wrong wrong", None, "10.0.0.1", T0)
     accounts.authenticate(engine, "lee", PASSWORD, None, "10.0.0.1", T0)
@@ -220,3 +241,16 @@ def test_every_account_change_is_in_the_log(engine) -> None:  # type: ignore[no-
     assert events == ["board.created", "user.added", "refused", "login", "session.started", "logout",
                       "user.disabled"]
     assert event_log.entries(engine)[2].payload["action"] == "login"
+
+
+def test_concurrent_failures_are_all_counted(engine: Engine) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    accounts.add_user(engine, cli_actor(), "max", "agent", password=PASSWORD)
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda i: accounts.authenticate(engine, "max", f"wrong password {i}", None,
+                                                            f"10.9.0.{i}", T0), range(10)))
+    user = accounts.list_users(engine)[0]
+    locked = sum(r.refusal is LoginRefusal.LOCKED for r in got)
+    assert user.failed_logins + locked == 10 and user.locked_until is not None  # no lost increment
+    assert [e.event for e in event_log.entries(engine)].count("refused") == 10

@@ -28,9 +28,14 @@ def _differences(engine: Engine) -> list:
         return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
 
 
-def test_head_is_what_the_code_declares(workflow_engine):
+@pytest.mark.parametrize("through_revisions", [False, True], ids=["new-database", "every-revision"])
+def test_head_is_what_the_code_declares(workflow_engine, through_revisions):
     """Every table, column, type, key and constraint of schema.py's `metadata` is made by the migrations, and
     nothing else. A failure lists the differences: write the missing revision (tools/workflow_migration.py)."""
+    if through_revisions:  # down to nothing, then up through every revision, not the new database's shortcut
+        with writing(workflow_engine) as conn:
+            command.downgrade(alembic_config(conn), "base")
+        assert upgrade(workflow_engine, through_revisions=True).applied == migrations.revisions()
     assert current_revision(workflow_engine) == head_revision()
     assert _differences(workflow_engine) == []
 
@@ -61,13 +66,20 @@ def test_upgrading_a_database_at_head_does_nothing(workflow_engine):
     assert (done.before, done.after, done.stamped, done.applied) == (head_revision(), head_revision(), None, ())
 
 
-def test_down_to_nothing_and_up_again(tmp_path):
-    engine = open_workflow(tmp_path)
-    with writing(engine) as conn:
-        command.downgrade(alembic_config(conn), "base")
-    assert set(inspect(engine).get_table_names()) == {"alembic_version"}
-    assert upgrade(engine).applied == migrations.revisions()
-    assert _differences(engine) == []
+def _rows(engine: Engine) -> dict[str, list]:
+    with engine.connect() as conn:
+        return {t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}")).all()))
+                for t in sorted(inspect(conn).get_table_names())}
+
+
+def test_a_new_database_is_the_same_made_either_way(tmp_path):
+    """A new database is made from the code's tables and stamped (faster); it must equal one made by running
+    every revision, tables and rows (a revision that writes rows must add them to `_new_rows` too)."""
+    quick = open_workflow(tmp_path / "quick")
+    slow = open_workflow(tmp_path / "slow", create=False)
+    upgrade(slow, through_revisions=True)
+    assert _differences(quick) == [] and _differences(slow) == []
+    assert _rows(quick) == _rows(slow) and _rows(quick)["log_head"] == [(1, 0, "0" * 64)]
 
 
 def _bare_sqlite(root: Path) -> Engine:
@@ -110,6 +122,13 @@ def test_a_store_with_the_event_log_from_before_migrations_keeps_its_log(tmp_pat
     before = head(engine)
     done = upgrade(engine)
     assert done.stamped == EVENT_LOG and head(engine) == before and len(entries(engine)) == 3
+
+
+def test_a_store_with_accounts_from_before_migrations_is_recognised(tmp_path):
+    engine = _bare_sqlite(tmp_path)
+    _pre_migration_store(engine, "0003_accounts")
+    done = upgrade(engine)
+    assert (done.before, done.stamped) == (None, "0003_accounts") and _differences(engine) == []
 
 
 def test_a_failed_migration_changes_nothing(workflow_engine):
@@ -180,3 +199,60 @@ def test_cli_db_current_and_upgrade(tmp_path, tc):
     assert code == 0 and f"revision {head_revision()} (the newest)" in stdout
     code, stdout, _ = tc("db", "upgrade", str(package), "--db", "mysql://x")
     assert code == 2
+
+
+def test_threads_migrating_different_databases_at_once(tmp_path):
+    """Alembic's `context` and `op` are module-wide: without tallycheck's lock around them, two threads upgrading
+    two databases at once run each other's migrations on the wrong connection."""
+    results, errors = {}, []
+    start = threading.Barrier(4)
+
+    def open_it(k: int) -> None:
+        try:
+            start.wait()
+            engine = open_workflow(tmp_path / f"store{k}")
+            results[k] = (current_revision(engine), _differences(engine))
+            engine.dispose()
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and results == {k: (head_revision(), []) for k in range(4)}
+
+
+def test_ci_cannot_pass_by_skipping_postgres(monkeypatch):
+    """Without TALLYCHECK_TEST_POSTGRES a developer's run skips the PostgreSQL half; CI's (CI=true) fails it."""
+    from conftest import POSTGRES_ENV, postgres_test_url
+
+    monkeypatch.delenv(POSTGRES_ENV, raising=False)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="unset under CI=true"):
+        postgres_test_url()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="tools/test_postgres.sh start"):
+        postgres_test_url()
+
+
+def test_the_revision_tool_sees_a_table_without_a_revision(capsys):
+    """tools/workflow_migration.py --check compares what the revisions make with what the code declares."""
+    import importlib.util
+
+    from sqlalchemy import Column, Integer, Table
+
+    spec = importlib.util.spec_from_file_location(
+        "workflow_migration", Path(__file__).resolve().parents[1] / "tools" / "workflow_migration.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main(["--check"]) == 0
+    probe = Table("probe_without_revision", metadata, Column("probe_id", Integer, primary_key=True))
+    try:
+        assert tool.main(["--check"]) == 1
+    finally:
+        metadata.remove(probe)
+    assert "probe_without_revision" in capsys.readouterr().out
+    assert tool.next_revision_id("Complaints: filed, decided & recount orders!") == \
+        f"{len(migrations.revisions()) + 1:04d}_complaints_filed_decided_recount_orders"

@@ -142,12 +142,12 @@ def test_report_is_written_with_its_evidence(tiny_report: Built) -> None:
     assert '<meta charset="utf-8">' in tiny_report.html
     assert "Tiny test election" in tiny_report.html
     assert f'<code class="hash">{v.snapshot_sha256}</code>' in tiny_report.html  # in full
-    assert f"<dd>{v.name}, created {v.created}</dd>" in tiny_report.html
+    assert f'<dd><bdi>{v.name}</bdi>, created <bdi dir="ltr">{v.created}</bdi></dd>' in tiny_report.html
     assert f"<dt>tallycheck</dt><dd>{__version__}</dd>" in tiny_report.html
     assert "<code>tallycheck verify PACKAGE</code>" in tiny_report.html
-    assert re.search(r"<dt>Generated</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</dd>", tiny_report.html)
+    assert re.search(r'<dt>Generated</dt><dd><bdi dir="ltr">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</bdi></dd>', tiny_report.html)
     assert "<dt>Law</dt><dd><code>iraq-2021</code></dd>" in tiny_report.html
-    assert "<dt>Country</dt><dd>IQ</dd>" in tiny_report.html
+    assert "<dt>Country</dt><dd><bdi>IQ</bdi></dd>" in tiny_report.html
     # input files with their hashes, as the manifest records them
     for i in v.manifest["inputs"]:
         assert f"<code>{i['sha256']}</code>" in tiny_report.html
@@ -157,7 +157,7 @@ def test_report_without_a_snapshot_says_so(tiny_data: ElectionData) -> None:
     at = dt.datetime(2021, 10, 11, 9, 30, tzinfo=dt.timezone.utc)
     page = render_report(tiny_data, tabulate(tiny_data), generated_at=at)
     assert "Not built from a stored snapshot" in page
-    assert "<dd>2021-10-11 09:30:00 UTC</dd>" in page
+    assert '<dd><bdi dir="ltr">2021-10-11 09:30:00 UTC</bdi></dd>' in page
 
 
 def test_write_is_atomic_and_leaves_no_temporary_file(tiny_report: Built, tiny_data: ElectionData, tmp_path: Path,
@@ -229,7 +229,7 @@ def test_hostile_names_are_escaped(hostile_report: Built) -> None:
 
 def test_names_take_their_direction_from_the_text(hostile_report: Built) -> None:
     assert f'<td dir="auto">{ARABIC_NAME}</td>' in hostile_report.html
-    assert '<h1 dir="auto">Tiny test election</h1>' in hostile_report.html
+    assert '<h1><bdi>Tiny test election</bdi></h1>' in hostile_report.html
 
 
 # --- content -------------------------------------------------------------------------------------------------------
@@ -285,7 +285,7 @@ def test_turnout_figures(tiny_report: Built) -> None:
 
 def test_turnout_above_100_percent_is_flagged(hostile_report: Built) -> None:
     assert "1 station reports more ballots cast than registered voters (red bar)" in hostile_report.html
-    assert '"customdata":["above 100%: 1 stations"]' in hostile_report.html
+    assert '"customdata":["above 100%: 1 station"]' in hostile_report.html
     assert any(p.rule == "sheet.over-registered" for p in hostile_report.store.problems())
 
 

@@ -304,8 +304,10 @@ def test_seats_command_run_off_text_and_json(tc, tmp_path: Path) -> None:
 def test_report_section_shows_the_outcome(tmp_path: Path) -> None:
     from tallycheck.report.seats import seats_section
 
-    for votes, said in (({"A": 586, "B": 348, "C": 66}, "Alice Achieng wins with 58.60%"),
-                        ({"A": 480, "B": 420, "C": 100}, "Run-off between Alice Achieng (48.00%) and Bob")):
+    # names are isolated (<bdi>) so that the sentence reads the same in a right-to-left report
+    for votes, said in (({"A": 586, "B": 348, "C": 66}, "<bdi>Alice Achieng</bdi> wins with 58.60%"),
+                        ({"A": 480, "B": 420, "C": 100},
+                         "Run-off between <bdi>Alice Achieng</bdi> (48.00%) and <bdi>Bob")):
         data = _data(tmp_path / str(votes["A"]), votes)
         result = allocate(data)
         html = seats_section(data, result, seat_margins(result, data)).html

@@ -1,5 +1,5 @@
-"""The recount room's security over HTTP: login, TOTP enrolment, cookies, CSRF, headers, the upload limit, and a
-route x role matrix over every route the app has (so a route added by any part is covered when it is merged)."""
+"""The recount room's security over HTTP: login, TOTP enrolment, cookies, CSRF, headers, the upload limit, and
+a route x role matrix over every route the app has (a route added by any part is covered once merged)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 import pyotp
 import pytest
 from argon2 import PasswordHasher
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from tallycheck.web.app import create_app
 from tallycheck.web.auth import SESSION_COOKIE
@@ -22,31 +24,34 @@ ROLES = ("anonymous", "admin", "board", "agent", "observer")
 
 
 @pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
     monkeypatch.setattr(accounts, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     package = tmp_path / "pkg"
     package.mkdir()
     return create_app(package, max_body=64 * 1024)
 
 
-def _client(app) -> TestClient:  # type: ignore[no-untyped-def]
+def _client(app: FastAPI) -> TestClient:
     return TestClient(app, base_url=ORIGIN, follow_redirects=False)
 
 
-def _post(client: TestClient, url: str, data: dict[str, str] | None = None, **headers: str):  # type: ignore[no-untyped-def]
-    return client.post(url, data=data or {}, headers={"origin": ORIGIN, "sec-fetch-site": "same-origin", **headers})
+def _post(client: TestClient, url: str, data: dict[str, str] | None = None, **headers: str) -> Response:
+    same_origin = {"origin": ORIGIN, "sec-fetch-site": "same-origin"}
+    return client.post(url, data=data or {}, headers={**same_origin, **headers})
 
 
-def _refusals(app) -> list[dict]:  # type: ignore[no-untyped-def]
+def _refusals(app: FastAPI) -> list[dict]:
     return [e.payload for e in event_log.entries(app.state.room.engine) if e.event == "refused"]
 
 
-def test_login_sets_a_host_prefixed_secure_strict_cookie_and_logout_ends_it(app) -> None:  # type: ignore[no-untyped-def]
+def test_login_sets_a_host_prefixed_secure_strict_cookie_and_logout_ends_it(app: FastAPI) -> None:
     accounts.add_user(app.state.room.engine, cli_actor(), "olga", "observer", password=PASSWORD)
     client = _client(app)
     assert client.get("/login").status_code == 200
     bad = _post(client, "/login", {"name": "olga", "password": "wrong password!"})
-    assert bad.status_code == 400 and "wrong account name or password" in bad.text
+    assert bad.status_code == 400 and "Wrong account name or password." in bad.text
+    arabic = _post(client, "/login?lang=ar", {"name": "olga", "password": "wrong password!"})
+    assert "اسم الحساب أو كلمة المرور غير صحيحة." in arabic.text
     got = _post(client, "/login", {"name": "olga", "password": PASSWORD, "next": "//evil.example/x"})
     assert got.status_code == 303 and got.headers["location"] == "/"  # no open redirect
     cookie = got.headers["set-cookie"]
@@ -66,7 +71,7 @@ def test_login_sets_a_host_prefixed_secure_strict_cookie_and_logout_ends_it(app)
     assert client.get("/account/sessions").status_code == 401
 
 
-def test_administrator_enrols_totp_on_first_login_through_the_pages(app) -> None:  # type: ignore[no-untyped-def]
+def test_administrator_enrols_totp_on_first_login_through_the_pages(app: FastAPI) -> None:
     accounts.add_user(app.state.room.engine, cli_actor(), "root", "admin", password=PASSWORD)
     client = _client(app)
     got = _post(client, "/login", {"name": "root", "password": PASSWORD})
@@ -82,7 +87,8 @@ def test_administrator_enrols_totp_on_first_login_through_the_pages(app) -> None
     assert users.status_code == 200
     made = _post(client, "/admin/users", {"name": "b1", "role": "board", "board": "north"})
     password = re.search(r'id="new-password">([^<]+)<', made.text).group(1)
-    assert made.status_code == 200 and accounts.authenticate(app.state.room.engine, "b1", password, None, "x").ok
+    assert made.status_code == 200
+    assert accounts.authenticate(app.state.room.engine, "b1", password, None, "x").ok
     assert password not in "".join(event_log.export_lines(app.state.room.engine))
     refused = _post(client, "/admin/users", {"name": "b2", "role": "board"})
     assert refused.status_code == 400 and "needs a board" in refused.text
@@ -99,7 +105,8 @@ def test_administrator_enrols_totp_on_first_login_through_the_pages(app) -> None
     ({"origin": ORIGIN, "sec-fetch-site": "same-site"}, "Sec-Fetch-Site: same-site"),
     ({"origin": "http://testserver"}, "is not https://testserver"),  # the scheme is part of the origin
 ])
-def test_cross_site_posts_are_refused_and_logged(app, headers: dict[str, str], reason: str) -> None:  # type: ignore[no-untyped-def]
+def test_cross_site_posts_are_refused_and_logged(app: FastAPI, headers: dict[str, str],
+                                                 reason: str) -> None:
     accounts.add_user(app.state.room.engine, cli_actor(), "pat", "agent", password=PASSWORD)
     got = _client(app).post("/login", data={"name": "pat", "password": PASSWORD}, headers=headers)
     assert got.status_code == 403 and reason in got.json()["error"]
@@ -110,13 +117,14 @@ def test_cross_site_posts_are_refused_and_logged(app, headers: dict[str, str], r
     assert ok.status_code == 303
 
 
-def test_every_response_carries_the_security_headers(app) -> None:  # type: ignore[no-untyped-def]
+def test_every_response_carries_the_security_headers(app: FastAPI) -> None:
     client = _client(app)
     for got in (client.get("/login"), client.get("/healthz"), client.get("/static/room.css"),
                 client.get("/nowhere"), _post(client, "/login", {})):
         csp = got.headers["content-security-policy"]
         for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'",
-                          "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'"):
+                          "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
+                          "form-action 'self'"):
             assert directive in csp
         assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
         assert got.headers["x-content-type-options"] == "nosniff"
@@ -133,7 +141,7 @@ def test_no_inline_script_or_event_handler_in_any_template() -> None:
         assert not re.search(r"\son[a-z]+\s*=", text), f"{path.name}: an on*= attribute"
 
 
-def test_large_bodies_are_refused_with_413_naming_the_limit(app) -> None:  # type: ignore[no-untyped-def]
+def test_large_bodies_are_refused_with_413_naming_the_limit(app: FastAPI) -> None:
     client = _client(app)
     big = {"name": "x" * (70 * 1024)}
     got = _post(client, "/login", big)
@@ -145,15 +153,15 @@ def test_large_bodies_are_refused_with_413_naming_the_limit(app) -> None:  # typ
         for _ in range(80):
             yield b"a" * 1024
 
-    streamed = client.post("/login", content=chunks(), headers={"origin": ORIGIN,
-                                                                "content-type": "application/x-www-form-urlencoded"})
+    form = {"origin": ORIGIN, "content-type": "application/x-www-form-urlencoded"}
+    streamed = client.post("/login", content=chunks(), headers=form)
     assert streamed.status_code == 413
     page = _post(client, "/login", big, accept="text/html")
     assert page.status_code == 413 and "65,536 bytes" in page.text and "<html" in page.text
     assert [p["check"] for p in _refusals(app)] == ["upload", "upload", "upload"]
 
 
-def test_sessions_page_revokes_only_ones_own(app) -> None:  # type: ignore[no-untyped-def]
+def test_sessions_page_revokes_only_ones_own(app: FastAPI) -> None:
     engine = app.state.room.engine
     q, _ = accounts.add_user(engine, cli_actor(), "quinn", "agent", password=PASSWORD)
     r, _ = accounts.add_user(engine, cli_actor(), "rosa", "agent", password=PASSWORD)
@@ -170,18 +178,20 @@ def test_sessions_page_revokes_only_ones_own(app) -> None:  # type: ignore[no-un
     assert accounts.session_actor(engine, spare) is None
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # route x role matrix
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 # A few routes stated by hand, so the matrix cannot pass by reading the guards back alone.
 EXPECTED = {
     ("GET", "/healthz"): {"anonymous": 200, "admin": 200, "board": 200, "agent": 200, "observer": 200},
     ("GET", "/login"): {"anonymous": 200, "observer": 200},
-    ("GET", "/account/sessions"): {"anonymous": 401, "admin": 200, "board": 200, "agent": 200, "observer": 200},
+    ("GET", "/account/sessions"): {"anonymous": 401, "admin": 200, "board": 200, "agent": 200,
+                                   "observer": 200},
     ("GET", "/admin/users"): {"anonymous": 401, "admin": 200, "board": 403, "agent": 403, "observer": 403},
     ("POST", "/admin/users"): {"anonymous": 401, "board": 403, "agent": 403, "observer": 403},
-    ("POST", "/admin/users/{user_id}/disable"): {"anonymous": 401, "board": 403, "agent": 403, "observer": 403},
+    ("POST", "/admin/users/{user_id}/disable"): {"anonymous": 401, "board": 403, "agent": 403,
+                                                 "observer": 403},
     ("POST", "/account/sessions/{sid}/revoke"): {"anonymous": 401},
 }
 
@@ -190,11 +200,12 @@ GUARD_REASON = re.compile(r"log in first|the role \w+ may not do this")
 
 
 def _fill(path: str) -> str:
-    return re.sub(r"\{[^}:]+(:[^}]+)?\}", "1", path)  # any id: the guard answers before the object is looked up
+    # any id will do: the guard answers before the object is looked up
+    return re.sub(r"\{[^}:]+(:[^}]+)?\}", "1", path)
 
 
 @pytest.fixture
-def imported_app(tiny: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def imported_app(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
     """The room over a real (tiny) imported election, so every part's pages have results to show."""
     from tallycheck.importing import import_package
 
@@ -203,7 +214,7 @@ def imported_app(tiny: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[n
     return create_app(tiny)
 
 
-def test_route_role_matrix(imported_app) -> None:  # type: ignore[no-untyped-def]
+def test_route_role_matrix(imported_app: FastAPI) -> None:
     app = imported_app
     engine = app.state.room.engine
     ids = {}
@@ -218,7 +229,8 @@ def test_route_role_matrix(imported_app) -> None:  # type: ignore[no-untyped-def
             for role in ROLES:
                 client = _client(app)
                 if role != "anonymous":  # a fresh session per request: a POST /logout must not spoil the next
-                    client.cookies.set(SESSION_COOKIE, accounts.start_session(engine, ids[role], totp_passed=True))
+                    token = accounts.start_session(engine, ids[role], totp_passed=True)
+                    client.cookies.set(SESSION_COOKIE, token)
                 before = len(_refusals(app))
                 url = _fill(route.path)
                 got = client.get(url) if method == "GET" else _post(client, url)

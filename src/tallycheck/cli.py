@@ -284,12 +284,20 @@ def report(package: PackageArg, store: StoreOpt = None, version: VersionOpt = No
            seed: Annotated[str, typer.Option(help="Public seed of the lot that breaks exact seat ties.")] = "0",
            screen: Annotated[bool, typer.Option("--screen/--no-screen", help="Screen every station (forensics).")] = True,
            mixture: Annotated[bool, typer.Option("--mixture/--no-mixture", help="Fit the mixture fraud model (slowest step).")] = True,
+           lang: Annotated[str, typer.Option("--lang", help="Language of the report: en, ar, or any language with a report catalog (docs/translating.md).")] = "en",
            ) -> None:
     """Write a standalone HTML report (works offline): totals, seats and margins, and the forensic screen."""
+    from .report.messages import UnknownLanguage, report_messages
+
+    try:
+        messages = report_messages(lang)
+    except UnknownLanguage as exc:
+        raise typer.BadParameter(str(exc), param_hint="--lang") from None
     check_package(package)
     st = open_store(package, store)
     with progress_steps() as step:
-        path = _write_report(package, st, version, out_file or package / "report.html", Lot(seed), screen, mixture, step)
+        path = _write_report(package, st, version, out_file or package / "report.html", Lot(seed), screen, mixture, step,
+                             messages=messages)
     out.print(f"Report written to {path}")
 
 
@@ -332,17 +340,20 @@ def _analyse(package: Path, data: Any, tab: Any, lot: Any, screen: bool, mixture
     return _Analyses(seats, margins, screened, truth, tuple(notes))
 
 
-def _sections(data: Any, a: _Analyses) -> tuple[Any, ...]:
+def _sections(data: Any, a: _Analyses, messages: Any = None) -> tuple[Any, ...]:
     from .report.blocs import blocs_section
     from .report.forensics import forensics_section
+    from .report.messages import ENGLISH
     from .report.seats import seats_section
+
+    m = messages or ENGLISH
 
     sections = []
     if a.seats is not None:
-        sections.append(seats_section(data, a.seats, a.margins))
-        sections.append(blocs_section(a.seats, ("majority", "2/3")))
+        sections.append(seats_section(data, a.seats, a.margins, messages=m))
+        sections.append(blocs_section(a.seats, ("majority", "2/3"), messages=m))
     if a.screen is not None:
-        sections.append(forensics_section(a.screen, a.truth))
+        sections.append(forensics_section(a.screen, a.truth, messages=m))
     if a.audit is not None:
         from .report.audit import audit_section
 
@@ -351,12 +362,12 @@ def _sections(data: Any, a: _Analyses) -> tuple[Any, ...]:
                                       risk_function="kaplan-markov", rounds=len(d.rounds),
                                       stations_counted=d.stations_counted, recounts=d.recounts,
                                       expected_stations=d.expected_stations,
-                                      names={c.contest_id: c.name for c in data.contests}))
+                                      names={c.contest_id: c.name for c in data.contests}, messages=m))
     return tuple(sections)
 
 
 def _write_report(package: Path, st: Store, version: str | None, out_file: Path, lot: Any, screen: bool,
-                  mixture: bool, step: Any) -> Path:
+                  mixture: bool, step: Any, messages: Any = None) -> Path:
     from .report import build_report
     from .tabulate import tabulate as run_tabulate
 
@@ -368,8 +379,11 @@ def _write_report(package: Path, st: Store, version: str | None, out_file: Path,
     for note in a.notes:
         err.print(note)
     step("writing the report")
+    from .report.messages import ENGLISH
+
+    m = messages or ENGLISH
     return build_report(data, tab, out=out_file, version=v, problems=st.problems(v.name),
-                        extra_sections=_sections(data, a))
+                        extra_sections=_sections(data, a, m), messages=m)
 
 
 @app.command()
@@ -478,13 +492,14 @@ def _demo_audit(package: Path, st: Store, a: _Analyses, seed: int, out_dir: Path
 
 def _register_commands() -> None:
     """Commands of the later capabilities live in their own modules; each adds itself to `app`."""
-    from . import cli_apportion, cli_audit, cli_blocs, cli_db, cli_export, cli_screen, cli_seats, cli_web
+    from . import cli_apportion, cli_audit, cli_blocs, cli_db, cli_export, cli_log, cli_screen, cli_seats, cli_web
 
     cli_apportion.register(app)
     cli_seats.register(app)
     cli_screen.register(app)
     cli_blocs.register(app)
     cli_audit.register(app)
+    cli_log.register(app)
     cli_web.register(app)
     cli_db.register(app)
     cli_export.register(app)

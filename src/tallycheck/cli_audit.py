@@ -59,6 +59,17 @@ def _say_error(text: str) -> None:
     err.print(text, markup=False, highlight=False)  # rule names in [brackets] are text, not markup
 
 
+def _log_refused(store, action: str, exc: Exception) -> None:
+    """A refused change is logged like a change (the issue's rule: every refused attempt is in the log)."""
+    from .workflow.audits import open_workflow
+    from .workflow.event_log import log_refusal
+    from .workflow.roles import cli_actor
+
+    who = cli_actor()
+    log_refusal(open_workflow(store.root), actor=who.name, role=who.role_name, action=action,
+                reason=str(exc)[:2000])
+
+
 def _workflow_error(exc: Exception) -> None:
     _say_error(f"Error: {exc}")
     raise typer.Exit(EXIT_PROBLEMS)
@@ -90,6 +101,7 @@ def audit_plan(package: PackageArg, risk_limit: RiskLimitOpt,
     from .ingest.hand_counts import HandCountFileError
     from .workflow.audit_run import plan
     from .workflow.audits import WorkflowError
+    from .workflow.roles import cli_actor
 
     check_package(package)
     alpha, alpha_text = _risk_limit(risk_limit)
@@ -118,10 +130,9 @@ def audit_plan(package: PackageArg, risk_limit: RiskLimitOpt,
     info = s.resolve(version)
     try:
         audit_id, the_plan = plan(s, version=version, settings=settings, recounts=recounts, replace=replace,
-                                  risk_limit_text=alpha_text, cvrs=cvrs)
-    except WorkflowError as exc:
-        _workflow_error(exc)
-    except HandCountFileError as exc:
+                                  risk_limit_text=alpha_text, cvrs=cvrs, actor=cli_actor())
+    except (WorkflowError, HandCountFileError) as exc:
+        _log_refused(s, "audit plan", exc)
         _workflow_error(exc)
     if json_out:
         print_json({"audit_id": audit_id, "version": info.name, "snapshot_sha256": info.snapshot_sha256,
@@ -151,12 +162,14 @@ def audit_draw(package: PackageArg,
     from .report.audit_sheets import write_sheets
     from .workflow.audit_run import audit_line, draw_round, pull_items, tally_choices
     from .workflow.audits import WorkflowError
+    from .workflow.roles import cli_actor
 
     check_package(package)
     s = open_store(package, store)
     try:
-        ctx, round_no, counts, escalate = draw_round(s, seed)
+        ctx, round_no, counts, escalate = draw_round(s, seed, actor=cli_actor())
     except (WorkflowError, ValueError) as exc:
+        _log_refused(s, "audit draw", exc)
         _workflow_error(exc)
     items = pull_items(ctx, boards)
     written = []
@@ -196,6 +209,7 @@ def audit_record(package: PackageArg,
     from .ingest.hand_counts import HandCountFileError, read_hand_counts
     from .workflow.audit_run import HandCountsRefused, record
     from .workflow.audits import WorkflowError
+    from .workflow.roles import cli_actor
 
     check_package(package)
     try:
@@ -205,11 +219,9 @@ def audit_record(package: PackageArg,
         raise typer.Exit(EXIT_PROBLEMS) from None
     s = open_store(package, store)
     try:
-        ctx, rec = record(s, counts, sheets, amend=amend)
-    except HandCountsRefused as exc:
-        _say_error(f"Error: {exc}\nNothing was recorded.")
-        raise typer.Exit(EXIT_PROBLEMS) from None
-    except WorkflowError as exc:
+        ctx, rec = record(s, counts, sheets, amend=amend, actor=cli_actor())
+    except (HandCountsRefused, WorkflowError) as exc:
+        _log_refused(s, "audit record", exc)
         _say_error(f"Error: {exc}\nNothing was recorded.")
         raise typer.Exit(EXIT_PROBLEMS) from None
     if json_out:

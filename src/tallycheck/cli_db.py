@@ -25,7 +25,8 @@ DbOpt = Annotated[Optional[str], typer.Option(
 def _where(package: Path, store: Path | None, db: str | None) -> tuple[Path, str | None]:
     check_package(package)
     if db is not None and not db.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
-        raise UsageProblem(f"--db must be a sqlite:///PATH or postgresql://USER@HOST:PORT/NAME URL; got {db!r}.")
+        raise UsageProblem(f"--db must be a sqlite:///PATH or postgresql://USER@HOST:PORT/NAME URL; "
+                           f"got {db!r}.")
     return open_store(package, store).root, db
 
 
@@ -34,8 +35,10 @@ def _shown(engine) -> str:
 
 
 @db_app.command("upgrade")
-def db_upgrade(package: PackageArg, db: DbOpt = None, store: StoreOpt = None, as_json: JsonOpt = False) -> None:
-    """Bring the workflow database to this tallycheck's schema (made if new; one transaction, all or nothing)."""
+def db_upgrade(package: PackageArg, db: DbOpt = None, store: StoreOpt = None,
+               as_json: JsonOpt = False) -> None:
+    """Bring the workflow database to this tallycheck's schema (made if new; one transaction, all or
+    nothing)."""
     from .workflow.database import open_workflow
     from .workflow.migrations import MigrationError, upgrade
 
@@ -61,7 +64,8 @@ def db_upgrade(package: PackageArg, db: DbOpt = None, store: StoreOpt = None, as
 
 
 @db_app.command("current")
-def db_current(package: PackageArg, db: DbOpt = None, store: StoreOpt = None, as_json: JsonOpt = False) -> None:
+def db_current(package: PackageArg, db: DbOpt = None, store: StoreOpt = None,
+               as_json: JsonOpt = False) -> None:
     """Show the workflow database's schema revision (changes nothing). Exit 1 when it is not the newest."""
     from sqlalchemy import inspect
 
@@ -81,8 +85,8 @@ def db_current(package: PackageArg, db: DbOpt = None, store: StoreOpt = None, as
                 tables = inspect(conn).get_table_names()
         finally:
             engine.dispose()
-        state = ("newest" if revision == head else "newer" if revision is not None and revision not in revisions()
-                 else "behind" if revision is not None
+        known = revision is None or revision in revisions()
+        state = ("newest" if revision == head else "newer" if not known else "behind" if revision is not None
                  else "before-migrations" if tables else "empty")
     if as_json:
         print_json({"database": where, "revision": revision, "head": head, "state": state})
@@ -90,13 +94,13 @@ def db_current(package: PackageArg, db: DbOpt = None, store: StoreOpt = None, as
         out.print({
             "newest": f"{where}: revision {revision} (the newest).",
             "behind": f"{where}: revision {revision}; the newest is {head}: run `tallycheck db upgrade`.",
-            "newer": f"{where}: revision {revision}, which this tallycheck does not know (its newest is {head}): "
-                     "a newer tallycheck made it.",
-            "before-migrations": f"{where}: made before migrations (tables, no revision); `tallycheck db upgrade` "
-                                 f"recognises its revision and upgrades it to {head}.",
+            "newer": f"{where}: revision {revision}, which this tallycheck does not know (its newest is "
+                     f"{head}): a newer tallycheck made it.",
+            "before-migrations": f"{where}: made before migrations (tables, no revision); `tallycheck db "
+                                 f"upgrade` recognises its revision and upgrades it to {head}.",
             "empty": f"{where}: an empty database; `tallycheck db upgrade` makes the tables ({head}).",
-            "none": f"No workflow database yet at {where}; any workflow command (or `tallycheck db upgrade`) "
-                    "makes it.",
+            "none": f"No workflow database yet at {where}; any workflow command (or `tallycheck db "
+                    "upgrade`) makes it.",
         }[state], markup=False, highlight=False)
     if state != "newest":
         raise typer.Exit(EXIT_PROBLEMS)

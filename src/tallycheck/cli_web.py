@@ -55,7 +55,8 @@ def _engine(package: Path, store: Path | None, db: str | None):  # type: ignore[
 def user_add(
     package: PackageArg,
     name: Annotated[str, typer.Argument(help="The account name (no spaces).", show_default=False)],
-    role: Annotated[str, typer.Option("--role", help="admin | board | agent | observer.", show_default=False)],
+    role: Annotated[str, typer.Option("--role", help="admin | board | agent | observer.",
+                                      show_default=False)],
     board: Annotated[Optional[str], typer.Option(
         "--board", help="The board of a board member (made on first use; two members per board).")] = None,
     password_stdin: Annotated[bool, typer.Option(
@@ -91,7 +92,8 @@ def user_add(
 
 @user_app.command("list")
 def user_list(package: PackageArg, db: DbOpt = None, store: StoreOpt = None,
-              json_out: Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")] = False
+              json_out: Annotated[bool, typer.Option("--json",
+                                                     help="Machine-readable JSON on stdout.")] = False
               ) -> None:
     """List the accounts: name, role, board, authenticator, created, disabled."""
     from .terminal import print_json, print_rows
@@ -105,6 +107,38 @@ def user_list(package: PackageArg, db: DbOpt = None, store: StoreOpt = None,
     else:
         columns = ["name", "role", "board", "totp", "created", "disabled"]
         print_rows(columns, [[r[c] for c in columns] for r in rows])
+
+
+@user_app.command("password")
+def user_password(
+    package: PackageArg,
+    name: Annotated[str, typer.Argument(help="The account.", show_default=False)],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the new password from the first line of stdin; without it one is "
+                                 "generated and printed once.")] = False,
+    db: DbOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Set a new password (forgotten, or a locked account): the lockout is lifted, every session ends."""
+    import sys
+
+    from .terminal import err, out
+    from .workflow import accounts
+    from .workflow.audits import WorkflowError
+    from .workflow.roles import cli_actor
+
+    engine = _engine(package, store, db)
+    actor = cli_actor()
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else accounts.generate_password()
+    try:
+        accounts.set_password(engine, actor, name, password)
+    except WorkflowError as exc:
+        accounts.refuse(engine, actor, "set password", exc)
+        err.print(f"Refused: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    out.print(f"New password set for {name}; its sessions have ended.", markup=False, highlight=False)
+    if not password_stdin:
+        out.print(f"Password (shown once, give it to its owner): {password}", markup=False, highlight=False)
 
 
 @user_app.command("disable")

@@ -1,10 +1,11 @@
 """Translations of what tallycheck shows people: standard gettext catalogs, read at run time.
 
-Catalogs live in `src/tallycheck/locale/<language>/LC_MESSAGES/<domain>.po` (domains: `web` for the recount room,
-`report` for the standalone HTML report). English is the source language. A translator adds a language — Kurdish,
-say (`ckb` for Sorani, `kmr` for Kurmanji) — by adding its `.po` files alone: catalogs are discovered, read with
-Babel when first needed and cached, and no compiled `.mo` file is kept in the repository. The writing direction
-comes from the locale's CLDR data, so a right-to-left language is laid out right to left without code changes.
+Catalogs live in `src/tallycheck/locale/<language>/LC_MESSAGES/<domain>.po` (domains: `web` for the recount
+room, `report` for the standalone HTML report). English is the source language. A translator adds a language —
+Kurdish, say (`ckb` for Sorani, `kmr` for Kurmanji) — by adding its `.po` files alone: catalogs are
+discovered, read with Babel when first needed and cached, and no compiled `.mo` file is kept in the
+repository. The writing direction comes from the locale's CLDR data, so a right-to-left language is laid out
+right to left without code changes.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def translations(locale: str, domain: str) -> NullTranslations:
         return NullTranslations()
     with path.open("rb") as fh:
         catalog = read_po(fh, locale=locale, domain=domain)
-    # Babel's Translations reads compiled catalogs; fill one from the parsed .po instead of writing a .mo file.
+    # Babel's Translations reads compiled catalogs; fill one from the parsed .po instead of writing a .mo.
     t = Translations(domain=domain)
     for message in catalog:
         if not message.id or not message.string or message.fuzzy:

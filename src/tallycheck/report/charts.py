@@ -6,6 +6,8 @@ figure as JSON (`fig.to_json()`) instead of a second copy of the chart; the repo
 Histograms are binned here with numpy and drawn as bars, so the page carries a hundred counts per chart rather
 than one number per station (55,000 stations would otherwise add megabytes). Labels that come from the package
 are escaped: plotly.js reads a few HTML-like tags in text, and an area name must never be read as markup.
+Titles, axis titles and hover words come from `messages` (English by default); axes keep their direction in
+every language (numbers grow left to right), and titles stay at the left (see chart_title).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from .messages import ENGLISH, Messages
+
 MAX_PANELS = 36  # small multiples beyond this stop being readable; the largest areas are shown
 _BAR = "#3b6ea5"
 _OVER = "#c0392b"
@@ -25,6 +29,12 @@ _CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": [
 _LAYOUT = dict(template="none", font=dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=12),
                paper_bgcolor="white", plot_bgcolor="white", bargap=0.05, showlegend=False,
                margin=dict(l=60, r=20, t=40, b=50))
+
+
+def chart_title(text: str, messages: Messages = ENGLISH, **extra: object) -> dict:
+    """A figure title, at the left in every language: a chart keeps its left-to-right axes on a right-to-left
+    page, and plotly's mode bar sits at the top right, where a right-aligned title would run under it."""
+    return dict(text=text, x=0.01, **extra)
 
 
 def _label(text: str) -> str:
@@ -44,39 +54,44 @@ def _bins(values: np.ndarray, width_points: int) -> tuple[np.ndarray, np.ndarray
     return counts, edges, int(np.sum(v > 1.0))
 
 
-def _bars(counts: np.ndarray, edges: np.ndarray, over: int, noun: str) -> list[dict]:
+def _bars(counts: np.ndarray, edges: np.ndarray, over: int, m: Messages = ENGLISH) -> list[dict]:
     """Bar traces as plain dicts (plotly's trace objects validate every key, which is slow for many panels)."""
     lo, hi = edges[:-1] * 100, edges[1:] * 100
     width = float(hi[0] - lo[0]) if len(lo) else 1.0
-    text = [f"{a:.0f}–{b:.0f}%: {c:,} {noun}" for a, b, c in zip(lo, hi, counts)]
+    ranges = [f"{a:.0f}–{b:.0f}%" for a, b in zip(lo, hi)]
+    text = [m.ngettext("{range}: {n} station", "{range}: {n} stations", int(c), range=r)
+            for r, c in zip(ranges, counts)]
     hover = "%{customdata}<extra></extra>"
     bars = [dict(type="bar", x=((lo + hi) / 2).tolist(), y=counts.tolist(), width=width, marker=dict(color=_BAR),
                  customdata=text, hovertemplate=hover)]
     if over:
         bars.append(dict(type="bar", x=[100 + width / 2 + width], y=[over], width=width, marker=dict(color=_OVER),
-                         customdata=[f"above 100%: {over:,} {noun}"], hovertemplate=hover))
+                         customdata=[m.ngettext("above 100%: {n} station", "above 100%: {n} stations", over)],
+                         hovertemplate=hover))
     return bars
 
 
-def turnout_histogram(turnout: np.ndarray) -> str:
-    return figure_html(turnout_histogram_chart(turnout), "fig-turnout")
+def turnout_histogram(turnout: np.ndarray, messages: Messages = ENGLISH) -> str:
+    return figure_html(turnout_histogram_chart(turnout, messages), "fig-turnout")
 
 
-def turnout_histogram_chart(turnout: np.ndarray) -> go.Figure:
+def turnout_histogram_chart(turnout: np.ndarray, messages: Messages = ENGLISH) -> go.Figure:
     """Stations per 1-point turnout bin, those above 100 % as one red bar."""
+    m = messages
     counts, edges, over = _bins(turnout, 1)
-    fig = go.Figure(_bars(counts, edges, over, "stations"))
-    fig.update_layout(**_LAYOUT, height=380, title=dict(text="Turnout per station (1-point bins)", x=0.01))
-    fig.update_xaxes(title_text="turnout (ballots cast ÷ registered), %", range=[0, 104 if over else 100.5],
-                     gridcolor="#eee")
-    fig.update_yaxes(title_text="stations", gridcolor="#eee")
+    fig = go.Figure(_bars(counts, edges, over, m))
+    fig.update_layout(**_LAYOUT, height=380, title=chart_title(m.gettext("Turnout per station (1-point bins)"), m))
+    fig.update_xaxes(title_text=m.gettext("turnout (ballots cast ÷ registered), %"),
+                     range=[0, 104 if over else 100.5], gridcolor="#eee")
+    fig.update_yaxes(title_text=m.gettext("stations"), gridcolor="#eee")
     return fig
 
 
-def turnout_small_multiples(turnout: np.ndarray, codes: np.ndarray, titles: Sequence[str]) -> tuple[str, int]:
+def turnout_small_multiples(turnout: np.ndarray, codes: np.ndarray, titles: Sequence[str],
+                            messages: Messages = ENGLISH) -> tuple[str, int]:
     """One panel per breakdown area (`codes` index into `titles`); returns the HTML and how many areas were left
     out because there are more than MAX_PANELS."""
-    fig, left_out = turnout_small_multiples_chart(turnout, codes, titles)
+    fig, left_out = turnout_small_multiples_chart(turnout, codes, titles, messages)
     if fig is None:
         return "", left_out
     html_div = pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id="fig-turnout-areas", config=_CONFIG,
@@ -84,8 +99,8 @@ def turnout_small_multiples(turnout: np.ndarray, codes: np.ndarray, titles: Sequ
     return html_div, left_out
 
 
-def turnout_small_multiples_chart(turnout: np.ndarray, codes: np.ndarray,
-                                  titles: Sequence[str]) -> tuple[dict | None, int]:
+def turnout_small_multiples_chart(turnout: np.ndarray, codes: np.ndarray, titles: Sequence[str],
+                                  messages: Messages = ENGLISH) -> tuple[dict | None, int]:
     """The panels of `turnout_small_multiples` as a plotly figure dict (None when no area has a station), and
     how many areas were left out. A dict, not a go.Figure: json.dumps(fig) is its JSON.
 
@@ -111,7 +126,7 @@ def turnout_small_multiples_chart(turnout: np.ndarray, codes: np.ndarray,
         x0, y1 = c * (w + hgap), 1 - r * (h + vgap)
         suffix = "" if k == 0 else str(k + 1)
         counts, edges, over = _bins(turnout[valid & (codes == i)], 2)
-        for bar in _bars(counts, edges, over, "stations"):
+        for bar in _bars(counts, edges, over, messages):
             traces.append({**bar, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}"})
         layout[f"xaxis{suffix}"] = dict(domain=[x0, x0 + w], anchor=f"y{suffix}", range=[0, 105], gridcolor="#eee",
                                         **({"matches": "x"} if k else {}))
@@ -122,16 +137,18 @@ def turnout_small_multiples_chart(turnout: np.ndarray, codes: np.ndarray,
     return {"data": traces, "layout": layout}, left_out
 
 
-def leading_share_histogram(share: np.ndarray) -> str:
-    return figure_html(leading_share_chart(share), "fig-leading-share")
+def leading_share_histogram(share: np.ndarray, messages: Messages = ENGLISH) -> str:
+    return figure_html(leading_share_chart(share, messages), "fig-leading-share")
 
 
-def leading_share_chart(share: np.ndarray) -> go.Figure:
+def leading_share_chart(share: np.ndarray, messages: Messages = ENGLISH) -> go.Figure:
     """Stations per 1-point bin of the leading choice's share of the station's votes."""
+    m = messages
     counts, edges, _ = _bins(share, 1)
-    fig = go.Figure(_bars(counts, edges, 0, "stations"))
+    fig = go.Figure(_bars(counts, edges, 0, m))
     fig.update_layout(**_LAYOUT, height=340,
-                      title=dict(text="Leading candidate's (or list's) share of the votes per station", x=0.01))
-    fig.update_xaxes(title_text="share of the station's votes, %", range=[0, 100.5], gridcolor="#eee")
-    fig.update_yaxes(title_text="stations", gridcolor="#eee")
+                      title=chart_title(m.gettext("Leading candidate's (or list's) share of the votes per station"),
+                                        m))
+    fig.update_xaxes(title_text=m.gettext("share of the station's votes, %"), range=[0, 100.5], gridcolor="#eee")
+    fig.update_yaxes(title_text=m.gettext("stations"), gridcolor="#eee")
     return fig

@@ -11,15 +11,19 @@ from collections import defaultdict
 import pyarrow.compute as pc
 
 from ..model import ElectionData
-from ..tabulate import Tabulation
+from ..tabulate import INDEPENDENT, Tabulation
 from ..areas import AreaTree
 from .html_page import ReportSection
-from .markup import CellKind, Column, count, esc, gender_word, name, percent, plural, table
+from .markup import CellKind, Column, count, esc, gender_word, level_word, name, party_name, percent, table
+from .messages import ENGLISH, Messages
 
 RUNNERS_UP = 3  # shown beyond the seats, so a close race is visible
 
-_COLUMNS = (Column("#", CellKind.COUNT), Column("Candidate or list", CellKind.NAME), Column("Party", CellKind.NAME),
-            Column("Gender"), Column("Votes", CellKind.COUNT), Column("Share", CellKind.PERCENT))
+
+def _columns(m: Messages) -> list[Column]:
+    return [Column("#", CellKind.COUNT), Column(m.gettext("Candidate or list"), CellKind.NAME),
+            Column(m.gettext("Party"), CellKind.NAME), Column(m.gettext("Gender")),
+            Column(m.gettext("Votes"), CellKind.COUNT), Column(m.gettext("Share"), CellKind.PERCENT)]
 
 
 def _leading_choices(tab: Tabulation) -> dict[str, list[dict]]:
@@ -33,20 +37,26 @@ def _leading_choices(tab: Tabulation) -> dict[str, list[dict]]:
     return out
 
 
-def _contest_block(c: dict, women_seats: int, choices: list[dict]) -> str:
-    facts = [plural(c["seats"], "seat") + (f" (at least {count(women_seats)} for women)" if women_seats else "")]
+def _contest_block(c: dict, women_seats: int, choices: list[dict], m: Messages) -> str:
+    facts = [m.ngettext("{n} seat", "{n} seats", c["seats"])
+             + (m.gettext(" (at least {n} for women)", n=count(women_seats)) if women_seats else "")]
     if c["group"]:
-        facts.append(f"reserved for {name(c['group'])}")
-    facts += [plural(c["sheets"], "sheet"), f"{count(c['ballots_cast'])} ballots cast",
-              f"{count(c['valid_votes'])} valid votes", f"turnout {percent(c['turnout'])}"]
-    rows = [(r["rank"], r["name"], r["party"] or ("(independent)" if r["candidate_id"] else ""),
-             gender_word(r["gender"]), r["votes"], r["share"]) for r in choices]
-    body = table(_COLUMNS, rows) if rows else "<p>No candidates or votes.</p>"
+        facts.append(m.gettext("reserved for {group}", group=name(c["group"])))
+    facts += [m.ngettext("{n} sheet", "{n} sheets", c["sheets"]),
+              m.ngettext("{n} ballot cast", "{n} ballots cast", c["ballots_cast"]),
+              m.ngettext("{n} valid vote", "{n} valid votes", c["valid_votes"]),
+              m.gettext("turnout {value}", value=percent(c["turnout"]))]
+    independent = party_name(INDEPENDENT, m)
+    rows = [(r["rank"], r["name"], r["party"] or (independent if r["candidate_id"] else ""),
+             gender_word(r["gender"], m), r["votes"], r["share"]) for r in choices]
+    body = table(_columns(m), rows) if rows else "<p>" + m.gettext("No candidates or votes.") + "</p>"
     return (f'<div class="contest"><h4><bdi>{esc(c["name"])}</bdi> <span class="muted">({esc(c["contest_id"])})'
             f'</span></h4><p class="contest-facts">{" · ".join(facts)}</p>{body}</div>')
 
 
-def contests_section(data: ElectionData, tab: Tabulation, tree: AreaTree) -> ReportSection:
+def contests_section(data: ElectionData, tab: Tabulation, tree: AreaTree, *,
+                     messages: Messages = ENGLISH) -> ReportSection:
+    m = messages
     women_seats = {r["contest_id"]: r["women_seats"] or 0
                    for r in data.table("contests").select(["contest_id", "women_seats"]).to_pylist()}
     choices = _leading_choices(tab)
@@ -55,16 +65,19 @@ def contests_section(data: ElectionData, tab: Tabulation, tree: AreaTree) -> Rep
         groups[tree.breakdown_of(c["area"]) or c["area"]].append(c)
     # breakdown areas in their order, then contests above them (nationwide ballots) by area
     order = [a for a in tree.breakdown if a in groups] + sorted(a for a in groups if a not in set(tree.breakdown))
-    parts = [f"<p>The leading candidates of each contest by votes: the seats plus {RUNNERS_UP} more. This is a "
-             "ranking, not the seat allocation, which applies the law's quotas. Open a part to see its contests.</p>"]
+    parts = ["<p>" + m.gettext("The leading candidates of each contest by votes: the seats plus {n} more. This is a "
+                               "ranking, not the seat allocation, which applies the law's quotas. Open a part to see "
+                               "its contests.", n=RUNNERS_UP) + "</p>"]
     for a in order:
         cs = groups[a]
         seats = sum(c["seats"] or 0 for c in cs)
-        label = tree.name(a) if a in set(tree.breakdown) else f"{tree.name(a)} (above the {tree.level_word} level)"
-        parts.append(f"<details><summary><bdi>{esc(label)}</bdi> — {plural(len(cs), 'contest')}, "
-                     f"{plural(seats, 'seat')}"
-                     "</summary>")
-        parts.extend(_contest_block(c, women_seats.get(c["contest_id"], 0), choices.get(c["contest_id"], []))
+        label = (f"<bdi>{esc(tree.name(a))}</bdi>" if a in set(tree.breakdown)
+                 else m.gettext("<bdi>{area}</bdi> (above the {level} level)", area=esc(tree.name(a)),
+                                level=esc(level_word(tree.level_word, m))))
+        n_contests = m.ngettext("{n} contest", "{n} contests", len(cs))
+        n_seats = m.ngettext("{n} seat", "{n} seats", seats)
+        parts.append(f"<details><summary>{label} — {n_contests}, {n_seats}</summary>")
+        parts.extend(_contest_block(c, women_seats.get(c["contest_id"], 0), choices.get(c["contest_id"], []), m)
                      for c in cs)
         parts.append("</details>")
-    return ReportSection("contests", "Contests", "\n".join(parts))
+    return ReportSection("contests", m.gettext("Contests"), "\n".join(parts))

@@ -2,6 +2,10 @@
 
 The page never reaches the network: no fonts, stylesheets or scripts are fetched, and a Content-Security-Policy
 forbids any fetch, so it opens the same on an air-gapped laptop as in a newsroom.
+
+The page takes the language and direction of its `Messages` (`<html lang="ar" dir="rtl">`); the CSS uses logical
+properties (inline-start, text-align: start) so an Arabic page mirrors without a second stylesheet. Numbers,
+identifiers and commands stay left to right inside right-to-left text.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from plotly.offline import get_plotlyjs
 
 from .markup import esc
+from .messages import ENGLISH, Messages
 
 _SECTION_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 PLOTLY_SCRIPT_ID = "plotly-js"
@@ -52,7 +57,8 @@ h3 { font-size: 1.08rem; margin: 1.4rem 0 .4rem; }
 h4 { font-size: 1rem; margin: 1rem 0 .3rem; }
 p { margin: .4rem 0 .7rem; }
 .muted, caption { color: var(--muted); }
-code, .hash { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace;
+code, .hash { unicode-bidi: isolate; direction: ltr;
+              font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace;
               font-size: .88em; }
 .hash { word-break: break-all; background: var(--band); padding: .1rem .3rem; border-radius: 3px; }
 header.report { border-bottom: 3px solid var(--accent); padding-bottom: .8rem; margin-bottom: 1rem; }
@@ -62,17 +68,18 @@ header.report { border-bottom: 3px solid var(--accent); padding-bottom: .8rem; m
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: .3rem 0; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; }
-nav.toc ol { columns: 2; margin: .3rem 0; padding-left: 1.4rem; }
+nav.toc ol { columns: 2; margin: .3rem 0; padding-inline-start: 1.4rem; }
 nav.toc a { color: var(--accent); text-decoration: none; }
 nav.toc a:hover { text-decoration: underline; }
 table.data { border-collapse: collapse; margin: .4rem 0 1rem; font-variant-numeric: tabular-nums; }
-table.data caption { text-align: left; font-size: .9rem; padding: .2rem 0; caption-side: top; }
+table.data caption { text-align: start; font-size: .9rem; padding: .2rem 0; caption-side: top; }
 table.data th, table.data td { padding: .25rem .6rem; border-bottom: 1px solid var(--rule); text-align: start;
                                vertical-align: top; }
 table.data th { background: var(--band); font-weight: 600; }
 table.data tbody tr:nth-child(even) { background: #fafbfc; }
 table.data tfoot td { font-weight: 600; border-top: 2px solid var(--rule); }
-table.data .num { text-align: right; white-space: nowrap; }
+/* numbers align on their last digit and read left to right in both directions, as on the published sheets */
+table.data .num { text-align: right; direction: ltr; white-space: nowrap; }
 table.summary td:first-child { color: var(--muted); }
 details { border: 1px solid var(--rule); border-radius: 6px; margin: .45rem 0; padding: .3rem .8rem; }
 details > summary { cursor: pointer; font-weight: 600; padding: .2rem 0; }
@@ -102,12 +109,14 @@ _PRINT_SCRIPT = ("window.addEventListener('beforeprint', function () {"
                  " document.querySelectorAll('details').forEach(function (d) { d.open = true; }); });")
 
 
-def toc(sections: Sequence[ReportSection]) -> str:
+def toc(sections: Sequence[ReportSection], messages: Messages = ENGLISH) -> str:
     items = "".join(f'<li><a href="#{esc(s.id)}">{esc(s.title)}</a></li>' for s in sections)
-    return f'<nav class="toc" aria-label="Contents"><h2 id="contents">Contents</h2><ol>{items}</ol></nav>'
+    contents = esc(messages.gettext("Contents"))
+    return f'<nav class="toc" aria-label="{contents}"><h2 id="contents">{contents}</h2><ol>{items}</ol></nav>'
 
 
-def page(title: str, header_html: str, sections: Sequence[ReportSection], footer_html: str, generator: str) -> str:
+def page(title: str, header_html: str, sections: Sequence[ReportSection], footer_html: str, generator: str, *,
+         messages: Messages = ENGLISH) -> str:
     seen: set[str] = {"contents"}
     for s in sections:
         if s.id in seen:
@@ -115,7 +124,7 @@ def page(title: str, header_html: str, sections: Sequence[ReportSection], footer
         seen.add(s.id)
     body = "\n".join(f'<section id="{esc(s.id)}">\n<h2>{esc(s.title)}</h2>\n{s.html}\n</section>' for s in sections)
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{esc(messages.locale.replace('_', '-'))}" dir="{messages.direction}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -129,7 +138,7 @@ def page(title: str, header_html: str, sections: Sequence[ReportSection], footer
 <body>
 <main>
 {header_html}
-{toc(sections)}
+{toc(sections, messages)}
 {body}
 <footer>{footer_html}</footer>
 </main>

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ..model import Gender
+from ..tabulate import INDEPENDENT
+from .messages import ENGLISH, Messages
 
 DASH = "—"
 
@@ -44,6 +46,7 @@ def percent(x: float | None) -> str:
 
 
 def plural(n: int, noun: str) -> str:
+    """English only: translated text uses `Messages.ngettext`, since other languages have other plural rules."""
     return f"{count(n)} {noun}{'' if n == 1 else 's'}"
 
 
@@ -56,16 +59,39 @@ def name(value: object) -> str:
     return f"<bdi>{esc(value)}</bdi>"
 
 
+def ltr(value: object) -> str:
+    """A date, time or other value that reads left to right even inside right-to-left text."""
+    return f'<bdi dir="ltr">{esc(value)}</bdi>'
+
+
 def code(value: object) -> str:
     return f"<code>{esc(value)}</code>"
 
 
-_GENDER_WORDS = {Gender.FEMALE.value: "woman", Gender.MALE.value: "man", Gender.OTHER.value: "other",
-                 Gender.UNKNOWN.value: "not published"}
+def party_name(party: str | None, messages: Messages = ENGLISH) -> str:
+    """A party as published; tabulate's label for candidates without one, "(independent)", in the report's
+    language."""
+    return messages.gettext("(independent)") if party == INDEPENDENT else (party or "")
 
 
-def gender_word(value: str | None) -> str:
-    return _GENDER_WORDS.get(value or "", value or "")
+def level_word(word: str, messages: Messages = ENGLISH) -> str:
+    """The package's own word for its breakdown tier (areas.csv `level`, a free word: shown as published), or the
+    report's word where the package names none (`AreaTree.level_word` falls back to "area")."""
+    # TRANSLATORS: the tier of areas a table breaks results down by, where the package does not name it
+    return messages.gettext("area") if word == "area" else word
+
+
+def gender_word(value: str | None, messages: Messages = ENGLISH) -> str:
+    m = messages
+    words = {
+        # TRANSLATORS: a candidate's gender, in the table column "Gender"
+        Gender.FEMALE.value: m.gettext("woman"), Gender.MALE.value: m.gettext("man"),
+        # TRANSLATORS: a candidate's gender other than woman or man, in the table column "Gender"
+        Gender.OTHER.value: m.gettext("other"),
+        # TRANSLATORS: in the table column "Gender": the commission did not publish the candidate's gender
+        Gender.UNKNOWN.value: m.gettext("not published"),
+    }
+    return words.get(value or "", value or "")
 
 
 @dataclass(frozen=True, slots=True)

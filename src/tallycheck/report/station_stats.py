@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from ..model import ElectionData
 from ..tabulate import one_ballot_per_voter, station_ballots
+from .messages import ENGLISH, Messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,5 +88,17 @@ def station_stats(data: ElectionData) -> StationStats:
         leading = np.where(votes_sum > 0, votes_max / np.maximum(votes_sum, 1), np.nan)
     return StationStats(frame.column("station_id"), frame.column("area"), has_register, registered, has_sheet, cast,
                         turnout, leading, multi,
-                        "the sum of its sheets (each voter casts one ballot)" if one_ballot_per_voter(data)
-                        else "its largest sheet (every voter receives each ballot)")
+                        SUM_OF_SHEETS if one_ballot_per_voter(data) else LARGEST_SHEET)
+
+
+SUM_OF_SHEETS = "the sum of its sheets (each voter casts one ballot)"
+LARGEST_SHEET = "its largest sheet (every voter receives each ballot)"
+
+
+def rule_words(rule: str, messages: Messages = ENGLISH) -> str:
+    """`StationStats.rule` in the report's language."""
+    if rule == SUM_OF_SHEETS:
+        return messages.gettext("the sum of its sheets (each voter casts one ballot)")
+    if rule == LARGEST_SHEET:
+        return messages.gettext("its largest sheet (every voter receives each ballot)")
+    return rule

@@ -9,9 +9,29 @@ from ..workflow import accounts
 from ..workflow.audits import WorkflowError
 from ..workflow.roles import ACCOUNT_ROLES, Actor, Role
 from .auth import PUBLIC, SIGNED_IN, allow, session_cookie_name
-from .templating import render
+from .templating import render, translate
 
 router = APIRouter()
+
+# What the login page says for each refusal, in the visitor's language (the log keeps the English reason).
+LOGIN_MESSAGES = {
+    accounts.LoginRefusal.WRONG: "Wrong account name or password.",
+    accounts.LoginRefusal.LOCKED: "This account is locked after %(failures)s failed logins until %(until)s "
+                                  "UTC: wait, or ask an administrator for a new password.",
+    accounts.LoginRefusal.RATE_LIMITED: "Too many failed logins from this address: try again in %(minutes)s "
+                                        "minutes.",
+    accounts.LoginRefusal.CODE_NEEDED: "An administrator's login needs the 6-digit code from the "
+                                       "authenticator app.",
+    accounts.LoginRefusal.WRONG_CODE: "Wrong or already used authenticator code.",
+}
+
+
+def _login_message(request: Request, result: accounts.LoginResult) -> str:
+    if result.refusal is None:
+        return result.reason
+    return translate(request, LOGIN_MESSAGES[result.refusal]) % {
+        "failures": accounts.MAX_FAILURES, "until": (result.locked_until or "")[:16].replace("T", " "),
+        "minutes": int(accounts.ADDRESS_WINDOW.total_seconds() // 60)}
 
 
 def _room(request: Request):  # type: ignore[no-untyped-def]
@@ -53,16 +73,18 @@ def login(request: Request, name: str = Form(""), password: str = Form(""), code
           next: str = Form("/"), actor: Actor = Depends(allow(*PUBLIC))) -> Response:
     room = _room(request)
     result = accounts.authenticate(room.engine, name.strip(), password, code or None, _address(request))
-    if not result.ok:  # 401/403 are the role guards' answers; a refused login form is a 400 (429 when throttled)
+    if not result.ok:  # 401/403 are the guards' answers; a refused login form is a 400 (429 when throttled)
         status = 429 if result.refusal is accounts.LoginRefusal.RATE_LIMITED else 400
-        return render(request, "login.html", status_code=status, next=_local(next), error=result.reason,
+        return render(request, "login.html", status_code=status, next=_local(next),
+                      error=_login_message(request, result),
                       name=name.strip())
     assert result.user_id is not None
     old = _token(request)
     if old:
         accounts.end_session(room.engine, old)  # a new login never reuses a session (ASVS 3.2.1)
     token = accounts.start_session(room.engine, result.user_id, totp_passed=not result.enrol_totp,
-                                   user_agent=request.headers.get("user-agent", ""), address=_address(request))
+                                   user_agent=request.headers.get("user-agent", ""),
+                                   address=_address(request))
     response = _see_other("/totp/enrol" if result.enrol_totp else _local(next))
     _set_session(request, response, token)
     return response

@@ -1,8 +1,8 @@
-"""The recount room's FastAPI app: `create_app(package)` opens the package's evidence store and workflow database
-and mounts every part's router (the list `ROUTERS`).
+"""The recount room's FastAPI app: `create_app(package)` opens the package's evidence store and workflow
+database and mounts every part's router (the list `ROUTERS`).
 
-Deny by default: every route declares exactly one role guard (`auth.allow`), and the app refuses to start if one
-does not. The only unguarded path is the static mount (/static: CSS and JS, public by nature).
+Deny by default: every route declares exactly one role guard (`auth.allow`), and the app refuses to start if
+one does not. The only unguarded path is the static mount (/static: CSS and JS, public by nature).
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ from ..workflow import event_log
 from ..workflow.database import open_workflow
 from ..workflow.roles import Actor
 from .account_routes import router as account_router
+from .room_routes import router as room_router
 from .auth import PUBLIC, STATIC_MOUNT, allow, check_guards, session_cookie_name
 from .entry_routes import router as entry_router
+from .pages import router as pages_router
 from .security import DEFAULT_MAX_BODY, SecurityMiddleware
-from .templating import error_response
+from .templating import error_response, translate
 
 STATIC = Path(__file__).parent / "static"
 
@@ -64,14 +66,16 @@ def plotly_js_path() -> Path:
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # ROUTERS: every part of the room adds its APIRouter here (import it above the list). Each route in it needs
 # exactly one `Depends(allow(...))` guard, or create_app refuses to start.
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 ROUTERS: list[APIRouter] = [
     core_router,
+    pages_router,
     account_router,
     entry_router,
+    room_router,
 ]
 
 
@@ -86,7 +90,8 @@ def create_app(package: Path, *, db_url: str | None = None, store: Path | None =
                secure_cookies: bool = True, max_body: int = DEFAULT_MAX_BODY,
                routers: list[APIRouter] | None = None) -> FastAPI:
     """The recount room for `package`: its store (PACKAGE/.tallycheck unless `store`), its workflow database
-    (SQLite in the store unless `db_url`). `secure_cookies=False` only for plain-http use on a private machine.
+    (SQLite in the store unless `db_url`). `secure_cookies=False` only for plain-http use on a private
+    machine.
     `routers` replaces ROUTERS (tests)."""
     package = Path(package)
     store_root = Path(store) if store is not None else default_store(package)
@@ -105,12 +110,13 @@ def create_app(package: Path, *, db_url: str | None = None, store: Path | None =
     async def _http_error(request: Request, exc: HTTPException) -> Response:
         from starlette.concurrency import run_in_threadpool
 
-        message = str(exc.detail) if exc.status_code != 404 else f"no page at {request.url.path}"
-        response = await run_in_threadpool(error_response, request, exc.status_code, message)
+        message = str(exc.detail) if exc.status_code != 404 else "There is no page at this address."
+        response = await run_in_threadpool(error_response, request, exc.status_code,
+                                           translate(request, message))
         if exc.headers:
             response.headers.update(exc.headers)
         return response
 
-    app.add_middleware(SecurityMiddleware, max_body=max_body, session_cookie=session_cookie_name(secure_cookies),
-                       https_only=secure_cookies)
+    app.add_middleware(SecurityMiddleware, max_body=max_body,
+                       session_cookie=session_cookie_name(secure_cookies), https_only=secure_cookies)
     return app

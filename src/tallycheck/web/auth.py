@@ -1,9 +1,9 @@
 """Who is asking, and whether they may: one `RoleGuard` per route, deny by default.
 
 Every route declares exactly one guard (`actor: Actor = Depends(allow(...))`); `create_app` refuses to start
-otherwise (`check_guards`). The guard resolves the request's actor from the session cookie (or `ANONYMOUS`), and
-answers 401 to an anonymous visitor on a route that needs a login and 403 to a logged-in user whose role is not
-allowed; both refusals are written to the event log.
+otherwise (`check_guards`). The guard resolves the request's actor from the session cookie (or `ANONYMOUS`),
+and answers 401 to an anonymous visitor on a route that needs a login and 403 to a logged-in user whose role
+is not allowed; both refusals are written to the event log.
 """
 
 from __future__ import annotations
@@ -20,14 +20,20 @@ from starlette.routing import BaseRoute, Mount
 from ..workflow.event_log import log_refusal
 from ..workflow.roles import ANONYMOUS, Actor, Role
 
-# `__Host-` makes the browser refuse the cookie unless it is Secure, has Path=/ and no Domain (RFC 6265bis 4.1.3.2),
-# so a sibling subdomain cannot plant or overwrite it. Plain-http use (--insecure-cookies) cannot have the prefix.
+# `__Host-` makes the browser refuse the cookie unless it is Secure, has Path=/ and no Domain (RFC 6265bis
+# 4.1.3.2), so a sibling subdomain cannot plant or overwrite it. Plain-http use (--insecure-cookies) cannot
+# have the prefix.
 SESSION_COOKIE = "__Host-tallycheck_session"
 INSECURE_SESSION_COOKIE = "tallycheck_session"
 
 SIGNED_IN = (Role.ADMIN, Role.BOARD, Role.AGENT, Role.OBSERVER)
 PUBLIC = (Role.ANONYMOUS, *SIGNED_IN)  # results, forensics, audit progress, the log: anyone can verify
 STATIC_MOUNT = "static"  # the one route without a guard: /static (CSS, JS), public by nature
+
+
+# What a refused visitor reads (translated by the error page; msgids of the web catalog)
+NEEDS_LOGIN = "Log in first: this page needs an account."
+ROLE_REFUSED = "Your account's role may not do this."
 
 
 class RouteGuardError(RuntimeError):
@@ -69,19 +75,20 @@ class RoleGuard:
         if actor.role in self.roles:
             return actor
         if actor.role is Role.ANONYMOUS:
-            status, reason = 401, "log in first: this page needs an account"
+            status, reason, shown = 401, "log in first: this page needs an account", NEEDS_LOGIN
         else:
-            status, reason = 403, f"the role {actor.role_name} may not do this"
+            status, reason, shown = 403, f"the role {actor.role_name} may not do this", ROLE_REFUSED
         log_refusal(request.app.state.room.engine, actor=actor.name, role=actor.role_name,
                     action=f"{request.method} {request.url.path}", reason=reason)
-        raise HTTPException(status_code=status, detail=reason)
+        raise HTTPException(status_code=status, detail=shown)
 
     def __repr__(self) -> str:
         return f"allow({', '.join(sorted(r.value for r in self.roles))})"
 
 
 def allow(*roles: Role) -> RoleGuard:
-    """The guard of a route: `actor: Actor = Depends(allow(Role.ADMIN))`; `allow(*PUBLIC)` for public pages."""
+    """The guard of a route: `actor: Actor = Depends(allow(Role.ADMIN))`; `allow(*PUBLIC)` for public
+    pages."""
     return RoleGuard(roles)
 
 
@@ -115,15 +122,16 @@ def _flat_routes(routes: Iterable[BaseRoute]) -> Iterator[tuple[BaseRoute, Any]]
 
 
 def check_guards(routes: Iterable[BaseRoute]) -> list[GuardedRoute]:
-    """Every route and its roles; raises `RouteGuardError` naming the first route without exactly one guard."""
+    """Every route and its roles; raises `RouteGuardError` naming the first route without exactly one
+    guard."""
     out = []
     for original, mounted in _flat_routes(routes):
         if isinstance(original, Mount) and original.name == STATIC_MOUNT:
             continue
         path = getattr(mounted, "path", None) or getattr(original, "path", repr(original))
         if not isinstance(original, APIRoute):
-            raise RouteGuardError(f"route {path!r} is not a FastAPI route with a role guard; add it through an "
-                                  "APIRouter with Depends(allow(...))")
+            raise RouteGuardError(f"route {path!r} is not a FastAPI route with a role guard; add it through "
+                                  "an APIRouter with Depends(allow(...))")
         dependant = getattr(mounted, "dependant", None) or original.dependant
         guards = _guards(dependant)
         methods = tuple(sorted(getattr(mounted, "methods", None) or original.methods or ()))

@@ -1,12 +1,13 @@
 """What every request and response of the recount room goes through (an ASGI middleware, outermost):
 
-- security headers on every response, including a Content-Security-Policy whose `script-src 'self'` forbids any
-  inline script (pages carry chart data as JSON blocks that `static/room.js` draws);
-- CSRF: a state-changing request (POST, PUT, PATCH, DELETE) must come from the room's own pages: its `Origin` must
-  equal the server's origin, and `Sec-Fetch-Site`, when the browser sends it, must be `same-origin` (OWASP CSRF
-  cheat sheet, "Verifying origin with standard headers" and "Fetch Metadata"). SameSite=Strict cookies are the
-  second line. A refusal is a 403 and an event-log entry;
-- a request body limit (413 naming the limit) checked on the Content-Length and again while the body streams in.
+- security headers on every response, including a Content-Security-Policy whose `script-src 'self'` forbids
+  any inline script (pages carry chart data as JSON blocks that `static/room.js` draws);
+- CSRF: a state-changing request (POST, PUT, PATCH, DELETE) must come from the room's own pages: its `Origin`
+  must equal the server's origin, and `Sec-Fetch-Site`, when the browser sends it, must be `same-origin`
+  (OWASP CSRF cheat sheet, "Verifying origin with standard headers" and "Fetch Metadata"). SameSite=Strict
+  cookies are the second line. A refusal is a 403 and an event-log entry;
+- a request body limit (413 naming the limit) checked on the Content-Length and again while the body streams
+  in.
 
 `Cache-Control: no-store` goes on every response to a request that carries a session cookie (and on the one
 that sets it), so a logged-in page is never kept by a browser or a proxy. Static files are public and cached.
@@ -21,12 +22,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-# 'unsafe-inline' for styles only: plotly.js positions every chart element with inline style attributes and adds
-# its own <style> element at run time, which a style-src without it blocks (charts render broken). Styles cannot
-# run code; scripts stay 'self' only. data: images: plotly's "download as PNG" and its modebar logo.
+# 'unsafe-inline' for styles only: plotly.js adds its own <style> element at run time (mode bar, hover labels,
+# cursors), which a style-src without it blocks: Chromium reports the violation and plotly logs "Cannot
+# addRelatedStyleRule, probably due to strict CSP" (checked with Debian's Chromium). Styles cannot run code;
+# scripts stay 'self' only. data: images: plotly's "download as PNG" and its modebar logo.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                           "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-                           "form-action 'self'")
+                           "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                           "frame-ancestors 'none'; form-action 'self'")
 
 HEADERS = (
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
@@ -41,8 +43,8 @@ DEFAULT_MAX_BODY = 16 * 1024 * 1024  # bytes: a national hand-count file is a fe
 
 
 class BodyTooLarge(BaseException):
-    """Raised from `receive` when a body outgrows the limit. A BaseException because FastAPI turns any Exception
-    met while it parses a form into a 400; this one must reach the middleware, which answers 413."""
+    """Raised from `receive` when a body outgrows the limit. A BaseException because FastAPI turns any
+    Exception met while it parses a form into a 400; this one must reach the middleware, which answers 413."""
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -1,9 +1,10 @@
 """Pages: one Jinja2 environment (autoescaped, gettext in the visitor's language) and `render`.
 
-Every page gets the actor, the locale and its writing direction, the languages on offer and the event log's head
-(shown in the footer of every page, so anyone can compare it with an export). Pages carry no inline script: chart
-figures travel as JSON in `<script type="application/json" class="chart-data">` blocks (`chart_json`), which the
-Content-Security-Policy allows because a browser never executes them; `static/room.js` draws them.
+Every page gets the actor, the locale and its writing direction, the languages on offer and the event log's
+head (shown in the footer of every page, so anyone can compare it with an export). Pages carry no inline
+script: chart figures travel as JSON in `<script type="application/json" class="chart-data">` blocks
+(`chart_json`), which the Content-Security-Policy allows because a browser never executes them;
+`static/room.js` draws them.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ def _active():  # type: ignore[no-untyped-def]
     return _translations.get(None) or i18n.translations(i18n.SOURCE_LOCALE, DOMAIN)
 
 
-# Jinja's "new style" gettext: `{{ _("Station %(id)s", id=sid) }}` and `{% trans %}` blocks both format with %,
-# and the translated text is markup-safe while the values put into it are escaped.
+# Jinja's "new style" gettext: `{{ _("Station %(id)s", id=sid) }}` and `{% trans %}` blocks both format with
+# %, and the translated text is markup-safe while the values put into it are escaped.
 @pass_context
 def _gettext(context: Any, message: str, **variables: Any) -> str:
     rv = _active().gettext(message)
@@ -103,7 +104,8 @@ def page_context(request: Request) -> dict[str, Any]:
         "election_name": room.election_name,
         "locale": locale,
         "direction": i18n.direction(locale),
-        "locales": [(code, i18n.language_name(code), _lang_url(request, code)) for code in i18n.available_locales()],
+        "locales": [(code, i18n.language_name(code), _lang_url(request, code))
+                    for code in i18n.available_locales()],
         "log_head": {"seq": seq, "sha256": sha},
         "path": request.url.path,
     }

@@ -1,17 +1,18 @@
 """Accounts of the recount room: users, boards, passwords, TOTP and server-side sessions (OWASP ASVS 4.0 L2,
 chapters 2 and 3).
 
-- Passwords: argon2id (argon2-cffi's RFC 9106 low-memory profile), rehashed at login when the parameters change;
-  at least 12 characters, up to 128, no composition rules (ASVS 2.1.1, 2.1.2, 2.1.9).
+- Passwords: argon2id (argon2-cffi's RFC 9106 low-memory profile), rehashed at login when the parameters
+  change; at least 12 characters, up to 128, no composition rules (ASVS 2.1.1, 2.1.2, 2.1.9).
 - Lockout: after `MAX_FAILURES` consecutive failures an account is locked for `LOCKOUT`; an address with
-  `ADDRESS_LIMIT` failures within `ADDRESS_WINDOW` is refused until they age out (ASVS 2.2.1). Attempts are rows
-  in the database, so the limits hold across server processes.
-- TOTP (RFC 6238, pyotp) for administrators: enrolled at their first login, then required at every login; a code
-  is accepted once (ASVS 2.8.4).
-- Sessions: the browser holds a random 256-bit token; the database keeps only its SHA-256. A session ends after
-  1 hour without a request (idle) or 8 hours after login (absolute), at logout, or when revoked (ASVS 3.3).
-- Every change is an event-log entry in the same transaction; no password, token or TOTP secret is ever logged.
-  A login with an unknown account name is logged without the name (people type passwords into it).
+  `ADDRESS_LIMIT` failures within `ADDRESS_WINDOW` is refused until they age out (ASVS 2.2.1). Attempts are
+  rows in the database, so the limits hold across server processes.
+- TOTP (RFC 6238, pyotp) for administrators: enrolled at their first login, then required at every login; a
+  code is accepted once (ASVS 2.8.4).
+- Sessions: the browser holds a random 256-bit token; the database keeps only its SHA-256. A session ends
+  after 1 hour without a request (idle) or 8 hours after login (absolute), at logout, or when revoked (ASVS
+  3.3).
+- Every change is an event-log entry in the same transaction; no password, token or TOTP secret is ever
+  logged. A login with an unknown account name is logged without the name (people type passwords into it).
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def token_sha256(token: str) -> str:
 
 
 def session_id(digest: str) -> str:
-    """The public name of a session (in lists and revoke URLs): the first 16 hex digits of its token's SHA-256."""
+    """The public name of a session (in lists and revoke URLs): the first 16 hex digits of its token's
+    SHA-256."""
     return digest[:16]
 
 
@@ -124,15 +126,17 @@ class LoginResult:
     name: str | None = None
     role: Role | None = None
     enrol_totp: bool = False  # an administrator's first login: enrolment must finish before anything else
+    locked_until: str | None = None
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # users and boards
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise WorkflowError(f"a password needs at least {MIN_PASSWORD} characters; this one has {len(password)}")
+        raise WorkflowError(f"a password needs at least {MIN_PASSWORD} characters; "
+                            f"this one has {len(password)}")
     if len(password) > MAX_PASSWORD:
         raise WorkflowError(f"a password has at most {MAX_PASSWORD} characters; this one has {len(password)}")
 
@@ -159,18 +163,21 @@ def add_user(engine: Engine, actor: Actor, name: str, role: Role | str, *, passw
     try:
         role = Role(role)
     except ValueError:
-        raise WorkflowError(f"unknown role {role!r}; one of {', '.join(r.value for r in ACCOUNT_ROLES)}") from None
+        raise WorkflowError(f"unknown role {role!r}; one of "
+                            f"{', '.join(r.value for r in ACCOUNT_ROLES)}") from None
     if role not in ACCOUNT_ROLES:
         raise WorkflowError(f"an account's role is one of {', '.join(r.value for r in ACCOUNT_ROLES)}; "
                             f"not {role.value}")
     if not NAME_PATTERN.match(name):
-        raise WorkflowError(f"account name {name!r}: 1 to 64 characters, no spaces, slashes or control characters")
+        raise WorkflowError(f"account name {name!r}: 1 to 64 characters, no spaces, slashes or control "
+                            "characters")
     if role is Role.BOARD and not board:
         raise WorkflowError("a board member needs a board: --board NAME (the two members share it)")
     if role is not Role.BOARD and board:
         raise WorkflowError(f"only board members belong to a board; {name} is {role.value}")
     if board is not None and not NAME_PATTERN.match(board):
-        raise WorkflowError(f"board name {board!r}: 1 to 64 characters, no spaces, slashes or control characters")
+        raise WorkflowError(f"board name {board!r}: 1 to 64 characters, no spaces, slashes or control "
+                            "characters")
     generated = None
     if password is None:
         password = generated = generate_password()
@@ -182,8 +189,8 @@ def add_user(engine: Engine, actor: Actor, name: str, role: Role | str, *, passw
         board_id = None
         if board is not None:
             board_id = _board_id(conn, actor, board)
-            members = conn.execute(select(users.c.name).where(and_(users.c.board_id == board_id,
-                                                                   users.c.disabled.is_(None)))).scalars().all()
+            members = conn.execute(select(users.c.name).where(
+                and_(users.c.board_id == board_id, users.c.disabled.is_(None)))).scalars().all()
             if len(members) >= BOARD_MEMBERS:
                 raise WorkflowError(f"board {board} already has its {BOARD_MEMBERS} members "
                                     f"({', '.join(sorted(members))}); disable one first or use another board")
@@ -251,9 +258,9 @@ def find_user(engine: Engine, user_id: int) -> User | None:
     return next((u for u in list_users(engine) if u.user_id == user_id), None)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # login
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 def _totp_step(secret: str, code: str, now: dt.datetime, last_step: int | None) -> int | None:
     """The time step a code belongs to (the current one, or one either side for clock drift), if not used."""
@@ -270,15 +277,22 @@ def _totp_step(secret: str, code: str, now: dt.datetime, last_step: int | None) 
 
 def authenticate(engine: Engine, name: str, password: str, totp_code: str | None, address: str,
                  now: dt.datetime | None = None) -> LoginResult:
-    """Check a login. Refusals say what a person can do about them and never whether the name exists."""
+    """Check a login. A wrong name and a wrong password get the same answer after the same work; a locked
+    account says so (its owner needs to know whom to ask), which the lockout itself would reveal anyway.
+
+    The password is verified outside the write transaction (argon2 takes a few hundred milliseconds, and the
+    write lock would queue every other change in the room behind it); the outcome is then recorded in one
+    transaction that re-checks what a concurrent login could have changed (the failure count, the TOTP
+    step)."""
     now = now or utcnow()
-    with writing(engine) as conn:
-        since = stamp(now - ADDRESS_WINDOW)
+    with engine.connect() as conn:
         recent = conn.execute(select(func.count()).select_from(login_attempts).where(and_(
             login_attempts.c.address == address, login_attempts.c.ok.is_(False),
-            login_attempts.c.time >= since))).scalar_one()
+            login_attempts.c.time >= stamp(now - ADDRESS_WINDOW)))).scalar_one()
         row = conn.execute(select(users).where(users.c.name == name)).first()
-        result = _check(conn, row, password, totp_code, now, recent)
+    verdict = _check(row, password, totp_code, now, recent)
+    with writing(engine) as conn:
+        result = _record(conn, row, verdict, now)
         conn.execute(insert(login_attempts).values(time=stamp(now), name=name[:128], address=address[:64],
                                                    ok=result.ok))
         who = row.name if row is not None else "(unknown account)"
@@ -286,53 +300,90 @@ def authenticate(engine: Engine, name: str, password: str, totp_code: str | None
             append(conn, actor=who, role=row.role, event="login",
                    payload={"user_id": row.user_id, "totp_enrolment": result.enrol_totp})
         else:
-            append(conn, actor=who, role=row.role if row is not None else Role.ANONYMOUS.value, event="refused",
+            role = row.role if row is not None else Role.ANONYMOUS.value
+            append(conn, actor=who, role=role, event="refused",
                    payload={"action": "login", "reason": result.reason,
                             "refusal": result.refusal.value if result.refusal else ""})
     return result
 
 
-def _check(conn: Connection, row: Any, password: str, code: str | None, now: dt.datetime,
-           recent_failures: int) -> LoginResult:
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    result: LoginResult
+    counts_as_failure: bool = False  # against the account's lockout count
+    totp_step: int | None = None
+    new_hash: str | None = None  # the password under raised parameters (made here, outside the transaction)
+
+
+def _check(row: Any, password: str, code: str | None, now: dt.datetime, recent_failures: int) -> _Verdict:
     wrong = LoginResult(False, "wrong account name or password", LoginRefusal.WRONG)
     if recent_failures >= ADDRESS_LIMIT:
-        return LoginResult(False, f"too many failed logins from this address; try again in "
-                                  f"{int(ADDRESS_WINDOW.total_seconds() // 60)} minutes", LoginRefusal.RATE_LIMITED)
+        return _Verdict(LoginResult(False, f"too many failed logins from this address; try again in "
+                                           f"{int(ADDRESS_WINDOW.total_seconds() // 60)} minutes",
+                                    LoginRefusal.RATE_LIMITED))
     if row is None or row.disabled is not None:
         _verify(_dummy_hash(), password)  # the same work as for a real account
-        return wrong
+        return _Verdict(wrong)
     if row.locked_until is not None and now < parse_stamp(row.locked_until):
-        return LoginResult(False, f"this account is locked after {MAX_FAILURES} failed logins until "
-                                  f"{row.locked_until[:19].replace('T', ' ')} UTC; an administrator can set a new "
-                                  "password", LoginRefusal.LOCKED)
+        return _Verdict(_locked(row.locked_until))
     role = Role(row.role)
-    ok = _verify(row.password_hash, password)
-    totp_refusal = None
-    step = None
-    if ok and role is Role.ADMIN and row.totp_enrolled:
+    if not _verify(row.password_hash, password):
+        return _Verdict(wrong, counts_as_failure=True)
+    if role is Role.ADMIN and row.totp_enrolled:
         if not code:
-            totp_refusal = LoginResult(False, "an administrator's login needs the 6-digit code from the "
-                                              "authenticator app", LoginRefusal.CODE_NEEDED)
-        else:
-            step = _totp_step(row.totp_secret, code, now, row.totp_last_step)
-            if step is None:
-                totp_refusal = LoginResult(False, "wrong or already used authenticator code",
-                                           LoginRefusal.WRONG_CODE)
-    if not ok or totp_refusal is not None:
-        failures = row.failed_logins + 1
-        values: dict[str, Any] = {"failed_logins": failures}
-        if failures >= MAX_FAILURES:
-            values["locked_until"] = stamp(now + LOCKOUT)
-        conn.execute(update(users).where(users.c.user_id == row.user_id).values(**values))
-        return totp_refusal if ok and totp_refusal is not None else wrong
-    values = {"failed_logins": 0, "locked_until": None}
-    if step is not None:
-        values["totp_last_step"] = step
-    if hasher.check_needs_rehash(row.password_hash):
-        values["password_hash"] = hasher.hash(password)  # parameters raised since: upgrade now we have it
-    conn.execute(update(users).where(users.c.user_id == row.user_id).values(**values))
+            return _Verdict(LoginResult(False, "an administrator's login needs the 6-digit code from the "
+                                               "authenticator app", LoginRefusal.CODE_NEEDED), True)
+        step = _totp_step(row.totp_secret, code, now, row.totp_last_step)
+        if step is None:
+            return _Verdict(LoginResult(False, "wrong or already used authenticator code",
+                                        LoginRefusal.WRONG_CODE), True)
+        return _Verdict(_welcome(row, role), totp_step=step, new_hash=_rehash(row.password_hash, password))
+    return _Verdict(_welcome(row, role), new_hash=_rehash(row.password_hash, password))
+
+
+def _rehash(password_hash: str, password: str) -> str | None:
+    return hasher.hash(password) if hasher.check_needs_rehash(password_hash) else None
+
+
+def _locked(until: str) -> LoginResult:
+    return LoginResult(False, f"this account is locked after {MAX_FAILURES} failed logins until "
+                              f"{until[:19].replace('T', ' ')} UTC; wait, or ask for a new password",
+                       LoginRefusal.LOCKED, locked_until=until)
+
+
+def _welcome(row: Any, role: Role) -> LoginResult:
     return LoginResult(True, "", None, row.user_id, row.name, role,
                        enrol_totp=role is Role.ADMIN and not row.totp_enrolled)
+
+
+def _record(conn: Connection, row: Any, verdict: _Verdict, now: dt.datetime) -> LoginResult:
+    """Write what a login's verdict changes, inside the write transaction."""
+    if row is None:
+        return verdict.result
+    where = users.c.user_id == row.user_id
+    if verdict.counts_as_failure:
+        conn.execute(update(users).where(where).values(failed_logins=users.c.failed_logins + 1))
+        failures = conn.execute(select(users.c.failed_logins).where(where)).scalar_one()
+        if failures >= MAX_FAILURES:
+            conn.execute(update(users).where(where).values(locked_until=stamp(now + LOCKOUT)))
+        return verdict.result
+    if not verdict.result.ok:
+        return verdict.result
+    current = conn.execute(select(users.c.locked_until, users.c.totp_last_step, users.c.disabled,
+                                  users.c.password_hash).where(where)).one()
+    if current.disabled is not None or current.password_hash != row.password_hash:
+        return LoginResult(False, "wrong account name or password", LoginRefusal.WRONG)  # changed meanwhile
+    if current.locked_until is not None and now < parse_stamp(current.locked_until):
+        return _locked(current.locked_until)  # locked by concurrent failures while this one was verified
+    values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+    if verdict.totp_step is not None:
+        if current.totp_last_step is not None and verdict.totp_step <= current.totp_last_step:
+            return LoginResult(False, "wrong or already used authenticator code", LoginRefusal.WRONG_CODE)
+        values["totp_last_step"] = verdict.totp_step
+    if verdict.new_hash is not None:
+        values["password_hash"] = verdict.new_hash  # parameters raised since: upgraded with the password
+    conn.execute(update(users).where(where).values(**values))
+    return verdict.result
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -342,9 +393,9 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # TOTP enrolment (administrators, at their first login)
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 def totp_secret_for_enrolment(engine: Engine, user_id: int) -> tuple[str, str]:
     """(secret, otpauth URI) for an administrator who has not enrolled yet; the same secret until enrolment
@@ -372,7 +423,8 @@ def finish_totp_enrolment(engine: Engine, token: str, code: str, now: dt.datetim
             raise WorkflowError("there is no authenticator enrolment under way for this account")
         step = _totp_step(row.totp_secret, code, now, row.totp_last_step)
         if step is None:
-            raise WorkflowError("wrong authenticator code: check the phone's clock and type the 6 digits shown now")
+            raise WorkflowError("wrong authenticator code: check the phone's clock and type the 6 digits "
+                                "shown now")
         conn.execute(update(users).where(users.c.user_id == row.user_id).values(totp_enrolled=True,
                                                                                 totp_last_step=step))
         conn.execute(update(sessions).where(sessions.c.token_sha256 == digest).values(totp_passed=True))
@@ -380,9 +432,9 @@ def finish_totp_enrolment(engine: Engine, token: str, code: str, now: dt.datetim
     return Actor(row.name, Role(row.role), row.user_id, row.board_id)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # sessions
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 def start_session(engine: Engine, user_id: int, *, totp_passed: bool, user_agent: str = "", address: str = "",
                   now: dt.datetime | None = None) -> str:
@@ -402,8 +454,8 @@ def start_session(engine: Engine, user_id: int, *, totp_passed: bool, user_agent
 
 
 def _session_row(conn: Connection, digest: str) -> Any:
-    q = (select(sessions, users.c.name, users.c.role, users.c.board_id, users.c.disabled, users.c.totp_enrolled,
-                users.c.totp_secret, users.c.totp_last_step)
+    q = (select(sessions, users.c.name, users.c.role, users.c.board_id, users.c.disabled,
+                users.c.totp_enrolled, users.c.totp_secret, users.c.totp_last_step)
          .join(users, users.c.user_id == sessions.c.user_id).where(sessions.c.token_sha256 == digest))
     return conn.execute(q).first()
 
@@ -426,8 +478,9 @@ def session_actor(engine: Engine, token: str, now: dt.datetime | None = None) ->
     if role is Role.ADMIN and not row.totp_passed:
         return None  # half-way through login: only the TOTP enrolment page may use this session
     if now - parse_stamp(row.last_seen) >= TOUCH_EVERY:
-        with engine.begin() as conn:
-            conn.execute(update(sessions).where(sessions.c.token_sha256 == digest).values(last_seen=stamp(now)))
+        with writing(engine) as conn:
+            conn.execute(update(sessions).where(sessions.c.token_sha256 == digest)
+                         .values(last_seen=stamp(now)))
     return Actor(row.name, role, row.user_id, row.board_id)
 
 
@@ -436,7 +489,8 @@ def pending_enrolment(engine: Engine, token: str, now: dt.datetime | None = None
     now = now or utcnow()
     with engine.connect() as conn:
         row = _session_row(conn, token_sha256(token))
-    if row is None or not _live(row, now) or row.totp_passed or row.role != Role.ADMIN.value or row.totp_enrolled:
+    if (row is None or not _live(row, now) or row.totp_passed or row.role != Role.ADMIN.value
+            or row.totp_enrolled):
         return None
     return int(row.user_id)
 
@@ -450,8 +504,8 @@ def list_sessions(engine: Engine, *, user_id: int | None = None, now: dt.datetim
     if user_id is not None:
         q = q.where(sessions.c.user_id == user_id)
     with engine.connect() as conn:
-        return [SessionInfo(session_id(r.token_sha256), r.user_id, r.name, r.created, r.last_seen, r.expires_at,
-                            r.user_agent, r.address, _live(r, now)) for r in conn.execute(q)]
+        return [SessionInfo(session_id(r.token_sha256), r.user_id, r.name, r.created, r.last_seen,
+                            r.expires_at, r.user_agent, r.address, _live(r, now)) for r in conn.execute(q)]
 
 
 def revoke_session(engine: Engine, actor: Actor, sid: str) -> None:
@@ -481,15 +535,16 @@ def end_session(engine: Engine, token: str) -> bool:
         row = _session_row(conn, digest)
         if row is None or row.revoked is not None:
             return False
-        conn.execute(update(sessions).where(sessions.c.token_sha256 == digest).values(revoked=stamp(utcnow())))
+        conn.execute(update(sessions).where(sessions.c.token_sha256 == digest)
+                     .values(revoked=stamp(utcnow())))
         append(conn, actor=row.name, role=row.role, event="logout",
                payload={"user_id": row.user_id, "session_ref": session_id(digest)})
     return True
 
 
 def _revoke_all(conn: Connection, user_id: int, now: str) -> int:
-    return conn.execute(update(sessions).where(and_(sessions.c.user_id == user_id, sessions.c.revoked.is_(None)))
-                        .values(revoked=now)).rowcount
+    live = and_(sessions.c.user_id == user_id, sessions.c.revoked.is_(None))
+    return conn.execute(update(sessions).where(live).values(revoked=now)).rowcount
 
 
 def refuse(engine: Engine, actor: Actor, action: str, error: WorkflowError) -> None:

@@ -28,6 +28,7 @@ from ..model import ElectionData
 from ..seats.allocate import allocate_votes
 from .audits import (AuditRow, Draw, WorkflowError, add_round, create_audit, current_audit, draws, enter_seed,
                      escalations, hand_counts, open_workflow, record_counts, rounds)
+from .roles import Actor
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +104,11 @@ def check_cvrs(population: Population, cvrs: Sequence[CastVoteRecord], file: str
 
 
 def plan(store: Store, *, version: str | None, settings: AuditSettings, recounts: Mapping[str, str],
-         replace: bool, risk_limit_text: str, cvrs: Path | None = None) -> tuple[int, AuditPlan]:
-    """Plan an audit of a results version and record it in the store's workflow database (with a copy of the
-    cast-vote records for a card-level comparison)."""
+         replace: bool, risk_limit_text: str, cvrs: Path | None = None, engine: Engine | None = None,
+         actor: Actor | None = None, note: Mapping[str, object] | None = None) -> tuple[int, AuditPlan]:
+    """Plan an audit of a results version and record it in the workflow database (the store's own unless
+    `engine` names another; logged as `actor`), with a copy of the cast-vote records for a card-level
+    comparison."""
     info = store.resolve(version)
     data = store.load(info.name)
     known = set(data.table("stations").column("station_id").to_pylist())
@@ -128,11 +131,11 @@ def plan(store: Store, *, version: str | None, settings: AuditSettings, recounts
                                                             if len(problems) > 8 else ""))
         params["cvr_sha256"] = hashlib.sha256(cvrs.read_bytes()).hexdigest()
     the_plan = plan_audit(population, settings, cards=_by_contest(records) if records else None)
-    engine = open_workflow(store.root)
+    engine = engine if engine is not None else open_workflow(store.root)
     audit_id = create_audit(engine, version=info.name, snapshot_sha256=info.snapshot_sha256,
                             risk_limit=risk_limit_text, design=settings.design.value,
                             risk_function=settings.risk_function.value, params=params,
-                            recounts=recounts, replace=replace)
+                            recounts=recounts, replace=replace, actor=actor, note=note)
     if records:
         folder = store.root / "audits" / str(audit_id)
         folder.mkdir(parents=True, exist_ok=True)
@@ -152,10 +155,14 @@ def _recount_key(audit: AuditRow, hand: Mapping[tuple[str, str], HandCount]) -> 
     return tuple(sorted((k, h.recording_id) for k, h in hand.items() if k[0] in recounts))
 
 
-def load(store: Store, previous: AuditContext | None = None) -> AuditContext:
+def load(store: Store, previous: AuditContext | None = None, *, engine: Engine | None = None,
+         extra_hand: Mapping[tuple[str, str], HandCount] | None = None) -> AuditContext:
     """The current audit and everything recorded for it. `previous`: a context of the same audit whose
-    population (outcome, assertions, scores) is reused when no complaint recount has been recorded since."""
-    engine = previous.engine if previous is not None else open_workflow(store.root)
+    population (outcome, assertions, scores) is reused when no complaint recount has been recorded since.
+    `engine`: the workflow database (default: the previous context's, else the store's own). `extra_hand`: counts
+    being recorded in a transaction not yet committed, read as if they were (the room closes a round in one)."""
+    if engine is None:
+        engine = previous.engine if previous is not None else open_workflow(store.root)
     audit = current_audit(engine)
     if audit is None:
         raise WorkflowError("no audit is planned in this store: run `tallycheck audit plan` first")
@@ -164,6 +171,8 @@ def load(store: Store, previous: AuditContext | None = None) -> AuditContext:
         hand = hand_counts(engine, audit.audit_id, previous.hand, since)
     else:
         hand = hand_counts(engine, audit.audit_id)
+    if extra_hand:
+        hand = {**hand, **extra_hand}
     settings = settings_of(audit)
     if (previous is not None and previous.audit.audit_id == audit.audit_id
             and _recount_key(previous.audit, previous.hand) == _recount_key(audit, hand)):
@@ -191,17 +200,19 @@ def load(store: Store, previous: AuditContext | None = None) -> AuditContext:
                         escalations(engine, audit.audit_id), rounds(engine, audit.audit_id), cards, cache)
 
 
-def draw_round(store: Store, dice: str | None, ctx: AuditContext | None = None
+def draw_round(store: Store, dice: str | None, ctx: AuditContext | None = None, *, engine: Engine | None = None,
+               actor: Actor | None = None, seed_note: Mapping[str, object] | None = None
                ) -> tuple[AuditContext, int, dict[str, int], dict[str, str]]:
     """Enter the seed (first time) and draw the next round for every contest that needs one. Returns the new
-    context, the round number (0 when nothing needed drawing), draws per contest and new escalations."""
-    ctx = load(store, ctx)
+    context, the round number (0 when nothing needed drawing), draws per contest and new escalations. Given the
+    `actor`, the seed and the round are logged in their transactions (`seed_note`: more for the seed's entry)."""
+    ctx = load(store, ctx, engine=engine)
     seed = ctx.audit.seed
     if seed is None:
         if dice is None:
             raise WorkflowError("the first round needs the seed: --seed with the dice rolls")
         seed = seed_from_dice(dice)
-        enter_seed(ctx.engine, ctx.audit.audit_id, seed)
+        enter_seed(ctx.engine, ctx.audit.audit_id, seed, actor=actor, note={"dice": dice, **(seed_note or {})})
     elif dice is not None and seed_from_dice(dice) != seed:
         raise WorkflowError(f"this audit's seed is {seed}; a seed is entered once")
     round_no = ctx.rounds + 1
@@ -228,7 +239,7 @@ def draw_round(store: Store, dice: str | None, ctx: AuditContext | None = None
             counts[cid] = len(got)
     if not new and not escalate:
         return ctx, 0, {}, {}
-    add_round(ctx.engine, ctx.audit.audit_id, round_no, new, escalate)
+    add_round(ctx.engine, ctx.audit.audit_id, round_no, new, escalate, actor=actor)
     return load(store, ctx), round_no, counts, escalate
 
 
@@ -273,21 +284,27 @@ def check_hand_counts(ctx: AuditContext, counts: Sequence[HandCount], file: str)
     return problems
 
 
-def record(store: Store, path: Path, counts: Sequence[HandCount], *, amend: bool,
-           ctx: AuditContext | None = None) -> tuple[AuditContext, int]:
-    ctx = load(store, ctx)
-    problems = check_hand_counts(ctx, counts, path.name)
+def frozen_recount_problems(ctx: AuditContext, counts: Sequence[HandCount], file: str) -> list[str]:
+    """A recount's count fixed the outcome the sample was drawn for: it cannot move after."""
+    problems = []
     recounts = set(ctx.population.recounts)
-    for c in counts:  # a recount's count fixed the outcome the sample was drawn for: it cannot move after
+    for c in counts:
         if c.station_id in recounts and c.key in ctx.hand and ctx.draws.get(c.contest_id):
-            problems.append(f"{path.name} (row {c.row}, column station_id): complaint recount {c.station_id} "
+            problems.append(f"{file} (row {c.row}, column station_id): complaint recount {c.station_id} "
                             f"of contest {c.contest_id} was the basis of the sample already drawn; it cannot be "
                             "amended now [counts.recount-frozen]")
+    return problems
+
+
+def record(store: Store, path: Path, counts: Sequence[HandCount], *, amend: bool,
+           ctx: AuditContext | None = None, actor: Actor | None = None) -> tuple[AuditContext, int]:
+    ctx = load(store, ctx)
+    problems = check_hand_counts(ctx, counts, path.name) + frozen_recount_problems(ctx, counts, path.name)
     if problems:
         raise HandCountsRefused(problems)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     rec = record_counts(ctx.engine, ctx.audit.audit_id, file_name=path.name, sha256=sha, sheets=counts,
-                        amend=amend)
+                        amend=amend, actor=actor)
     return load(store, ctx), rec
 
 

@@ -1,7 +1,8 @@
 """Audits in the workflow store: create one, enter its seed once, add rounds of draws, record hand counts.
 
 Every write is one transaction, so a refused or interrupted command leaves the store as it was. Nothing is
-updated in place except an audit's seed (set once, never changed) and `closed` (set once).
+updated in place except an audit's seed (set once, never changed) and `closed` (set once). Given the `actor`
+(the CLI's user, a web account), a write appends its event-log entry in its own transaction.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from ..audit.hand_count import HandCount
 from .database import open_workflow, workflow_url, writing  # noqa: F401 (re-exported)
+from .event_log import append
+from .roles import Actor
 from .schema import (audit_draws, audit_escalations, audit_recounts, audit_rounds, audits, hand_sheets, hand_votes,
                      recordings)
 
@@ -27,6 +30,12 @@ class WorkflowError(Exception):
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _log(conn: Connection, actor: Actor | None, event: str, payload: Mapping[str, Any],
+         note: Mapping[str, Any] | None) -> None:
+    if actor is not None:
+        append(conn, actor=actor.name, role=actor.role_name, event=event, payload={**payload, **(note or {})})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +64,7 @@ class Draw:
 
 def create_audit(engine: Engine, *, version: str, snapshot_sha256: str, risk_limit: str, design: str,
                  risk_function: str, params: Mapping[str, Any], recounts: Mapping[str, str],
-                 replace: bool = False) -> int:
+                 replace: bool = False, actor: Actor | None = None, note: Mapping[str, Any] | None = None) -> int:
     with writing(engine) as conn:
         current = conn.execute(select(audits.c.audit_id, audits.c.seed).where(audits.c.closed.is_(None))).first()
         if current is not None:
@@ -72,6 +81,10 @@ def create_audit(engine: Engine, *, version: str, snapshot_sha256: str, risk_lim
         if recounts:
             conn.execute(insert(audit_recounts), [{"audit_id": audit_id, "station_id": s, "reason": r}
                                                   for s, r in sorted(recounts.items())])
+        _log(conn, actor, "audit.planned", {
+            "audit_id": int(audit_id), "version": version, "snapshot_sha256": snapshot_sha256,
+            "risk_limit": risk_limit, "design": design, "risk_function": risk_function,
+            "replaces": current.audit_id if current is not None else None, "stations": sorted(recounts)}, note)
     return int(audit_id)
 
 
@@ -87,14 +100,21 @@ def current_audit(engine: Engine) -> AuditRow | None:
                     row.risk_function, MappingProxyType(json.loads(row.params)), row.seed, tuple(recounts))
 
 
-def enter_seed(engine: Engine, audit_id: int, seed: str) -> None:
+def enter_seed(engine: Engine, audit_id: int, seed: str, actor: Actor | None = None,
+               note: Mapping[str, Any] | None = None) -> bool:
+    """Set the audit's seed; False when it already had this very seed (nothing changes, nothing is logged)."""
     with writing(engine) as conn:
         got = conn.execute(select(audits.c.seed).where(audits.c.audit_id == audit_id)).scalar_one()
         if got is not None:
             if got != seed:
                 raise WorkflowError(f"audit {audit_id} already has its seed ({got}); a seed is entered once")
-            return
-        conn.execute(update(audits).where(audits.c.audit_id == audit_id).values(seed=seed, seed_recorded=_now()))
+            return False
+        done = conn.execute(update(audits).where(audits.c.audit_id == audit_id, audits.c.seed.is_(None))
+                            .values(seed=seed, seed_recorded=_now()))
+        if done.rowcount != 1:  # PostgreSQL: another ceremony's seed committed while this one waited
+            raise WorkflowError(f"audit {audit_id} got its seed a moment ago; a seed is entered once")
+        _log(conn, actor, "seed.entered", {"audit_id": audit_id, "seed": seed}, note)
+    return True
 
 
 def draws(engine: Engine, audit_id: int) -> tuple[Draw, ...]:
@@ -118,7 +138,8 @@ def escalations(engine: Engine, audit_id: int) -> dict[str, str]:
 
 
 def add_round(engine: Engine, audit_id: int, round_no: int, new_draws: Sequence[Draw],
-              escalate: Mapping[str, str] | None = None) -> None:
+              escalate: Mapping[str, str] | None = None, actor: Actor | None = None,
+              note: Mapping[str, Any] | None = None) -> None:
     with writing(engine) as conn:
         last = conn.execute(select(func.max(audit_rounds.c.round)).where(audit_rounds.c.audit_id == audit_id)).scalar()
         if (last or 0) != round_no - 1:
@@ -132,39 +153,56 @@ def add_round(engine: Engine, audit_id: int, round_no: int, new_draws: Sequence[
             conn.execute(insert(audit_draws), [
                 {"audit_id": audit_id, "contest_id": d.contest_id, "seq": d.seq, "round": d.round, "item": d.item,
                  "station_id": d.station_id, "ticket": d.ticket} for d in new_draws])
+        per_contest: dict[str, int] = {}
+        for d in new_draws:
+            per_contest[d.contest_id] = per_contest.get(d.contest_id, 0) + 1
+        _log(conn, actor, "round.drawn", {
+            "audit_id": audit_id, "round": round_no, "draws": per_contest, "full_count": dict(escalate or {}),
+            "stations": sorted({d.station_id for d in new_draws})}, note)
 
 
 def record_counts(engine: Engine, audit_id: int, *, file_name: str, sha256: str, sheets: Iterable[HandCount],
-                  amend: bool) -> int:
+                  amend: bool, actor: Actor | None = None, note: Mapping[str, Any] | None = None) -> int:
     """Add one recording (a counts file) in one transaction; returns its id."""
-    sheets = list(sheets)
     with writing(engine) as conn:
-        if not amend:
-            keys = {(s.station_id, s.contest_id) for s in sheets}
-            done = conn.execute(
-                select(hand_sheets.c.station_id, hand_sheets.c.contest_id)
-                .join(recordings, recordings.c.recording_id == hand_sheets.c.recording_id)
-                .where(recordings.c.audit_id == audit_id)).all()
-            again = sorted(keys & {(r.station_id, r.contest_id) for r in done})
-            if again:
-                s, c = again[0]
-                raise WorkflowError(f"station {s}, contest {c} already has a recorded hand count"
-                                    f"{f' (and {len(again) - 1} more)' if len(again) > 1 else ''}; a correction "
-                                    "is recorded with --amend")
-        rows = sum(max(1, len(s.votes) + len(s.reads)) for s in sheets)
-        rec = conn.execute(insert(recordings).values(audit_id=audit_id, recorded=_now(), file_name=file_name,
-                                                     sha256=sha256, rows=rows, amends=amend)).inserted_primary_key[0]
-        conn.execute(insert(hand_sheets), [
-            {"recording_id": rec, "station_id": s.station_id, "contest_id": s.contest_id, "missing": s.missing,
-             "ballots_cast": s.ballots_cast, "invalid": s.invalid, "blank": s.blank} for s in sheets])
-        votes = [(rec, s.station_id, s.contest_id, c, lst, "", v) for s in sheets for (c, lst), v in s.votes.items()]
-        votes += [(rec, s.station_id, s.contest_id, (ch or ("", ""))[0], (ch or ("", ""))[1], item, 1 if ch else 0)
-                  for s in sheets for item, ch in s.reads.items()]
-        if votes:  # a full hand count is millions of rows: the driver's own executemany, positional
-            table = hand_votes.name
-            marks = ", ".join(["%s" if conn.dialect.paramstyle in ("format", "pyformat") else "?"] * 7)
-            conn.exec_driver_sql(f"INSERT INTO {table} (recording_id, station_id, contest_id, candidate_id, "
-                                 f"list_id, item, votes) VALUES ({marks})", votes)
+        return insert_recording(conn, audit_id, file_name=file_name, sha256=sha256, sheets=sheets, amend=amend,
+                                actor=actor, note=note)
+
+
+def insert_recording(conn: Connection, audit_id: int, *, file_name: str, sha256: str, sheets: Iterable[HandCount],
+                     amend: bool, actor: Actor | None = None, note: Mapping[str, Any] | None = None) -> int:
+    """`record_counts` inside the caller's write transaction (the recount room records a round's signed counts
+    and closes the round in one)."""
+    sheets = list(sheets)
+    if not amend:
+        keys = {(s.station_id, s.contest_id) for s in sheets}
+        done = conn.execute(
+            select(hand_sheets.c.station_id, hand_sheets.c.contest_id)
+            .join(recordings, recordings.c.recording_id == hand_sheets.c.recording_id)
+            .where(recordings.c.audit_id == audit_id)).all()
+        again = sorted(keys & {(r.station_id, r.contest_id) for r in done})
+        if again:
+            s, c = again[0]
+            raise WorkflowError(f"station {s}, contest {c} already has a recorded hand count"
+                                f"{f' (and {len(again) - 1} more)' if len(again) > 1 else ''}; a correction "
+                                "is recorded with --amend")
+    rows = sum(max(1, len(s.votes) + len(s.reads)) for s in sheets)
+    rec = conn.execute(insert(recordings).values(audit_id=audit_id, recorded=_now(), file_name=file_name,
+                                                 sha256=sha256, rows=rows, amends=amend)).inserted_primary_key[0]
+    conn.execute(insert(hand_sheets), [
+        {"recording_id": rec, "station_id": s.station_id, "contest_id": s.contest_id, "missing": s.missing,
+         "ballots_cast": s.ballots_cast, "invalid": s.invalid, "blank": s.blank} for s in sheets])
+    votes = [(rec, s.station_id, s.contest_id, c, lst, "", v) for s in sheets for (c, lst), v in s.votes.items()]
+    votes += [(rec, s.station_id, s.contest_id, (ch or ("", ""))[0], (ch or ("", ""))[1], item, 1 if ch else 0)
+              for s in sheets for item, ch in s.reads.items()]
+    if votes:  # a full hand count is millions of rows: the driver's own executemany, positional
+        table = hand_votes.name
+        marks = ", ".join(["%s" if conn.dialect.paramstyle in ("format", "pyformat") else "?"] * 7)
+        conn.exec_driver_sql(f"INSERT INTO {table} (recording_id, station_id, contest_id, candidate_id, "
+                             f"list_id, item, votes) VALUES ({marks})", votes)
+    _log(conn, actor, "counts.recorded", {
+        "audit_id": audit_id, "recording_id": int(rec), "file_name": file_name, "sha256": sha256,
+        "sheets": len(sheets), "amends": amend, "stations": sorted({s.station_id for s in sheets})}, note)
     return int(rec)
 
 

@@ -35,8 +35,7 @@ def open_workflow(store_root: Path, url: str | None = None, *, create: bool = Tr
     if engine.dialect.name == "sqlite":
         _sqlite_transactions(engine)
     if create:
-        # Alembic's upgrade, even for a new database: it costs what create_all + stamp costs (85 ms each on this
-        # disk, most of it the commit), and a new database gets the rows the revisions write (the log's head).
+        # To the newest schema revision (a new database: the code's tables, stamped; see migrations/).
         from .migrations import upgrade  # the migrations import this module's `writing`
 
         upgrade(engine)

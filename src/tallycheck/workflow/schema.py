@@ -259,3 +259,33 @@ login_attempts = Table(
 Index("login_attempts_by_address", login_attempts.c.address, login_attempts.c.time)
 Index("login_attempts_by_name", login_attempts.c.name, login_attempts.c.time)
 Index("sessions_by_user", sessions.c.user_id)
+
+
+# -- complaints ----------------------------------------------------------------------------------------------
+# A party agent's complaint against stations, and the administrator's decision on it: a separate row, unique per
+# complaint, so a decision is final even when two administrators decide at once. An accepted complaint is a
+# recount order for its stations.
+complaints = Table(
+    "complaints", metadata,
+    Column("complaint_id", Integer, primary_key=True),
+    Column("filed", String(32), nullable=False),
+    Column("filed_by", String(128), nullable=False),
+    Column("party", String(256), nullable=False),
+    Column("grounds", Text, nullable=False),
+)
+
+complaint_stations = Table(
+    "complaint_stations", metadata,
+    Column("complaint_id", Integer, ForeignKey("complaints.complaint_id"), nullable=False),
+    Column("station_id", String(128), nullable=False),
+    UniqueConstraint("complaint_id", "station_id"),
+)
+
+complaint_decisions = Table(
+    "complaint_decisions", metadata,
+    Column("complaint_id", Integer, ForeignKey("complaints.complaint_id"), nullable=False, unique=True),
+    Column("decided", String(32), nullable=False),
+    Column("decided_by", String(128), nullable=False),
+    Column("accepted", Boolean, nullable=False),
+    Column("reasons", Text, nullable=False),
+)

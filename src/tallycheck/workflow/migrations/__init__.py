@@ -1,19 +1,22 @@
 """The workflow database's schema migrations (Alembic), run from code: no alembic.ini at run time.
 
 `upgrade(engine)` brings a database to the newest revision, in one transaction that holds the migration lock
-(SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a transaction-scoped advisory lock), so two servers starting together on
-one database migrate it once, and a failed migration leaves the database as it was. `open_workflow` calls it.
+(SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a transaction-scoped advisory lock), so two servers starting together
+on one database migrate it once, and a failed migration leaves the database as it was. `open_workflow` calls
+it.
 
-A store made before migrations existed (its tables, no `alembic_version`) is stamped at the revision that made the
-tables it has, then upgraded. Writing a new revision: docs/recount-room.md, "Deployment", and
+A store made before migrations existed (its tables, no `alembic_version`) is stamped at the revision that made
+the tables it has, then upgraded. Writing a new revision: docs/recount-room.md, "Deployment", and
 tools/workflow_migration.py.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -24,8 +27,13 @@ from sqlalchemy import Connection, Engine, inspect, text
 SCRIPTS = Path(__file__).resolve().parent
 
 # Stores made before migrations existed, newest first: a table that only this revision (or a later one) made.
+# Main made the accounts tables with create_all for a few commits (eedfeef..5ed66d8) before migrations landed.
 # Complete for good: every store made since carries its revision in `alembic_version`.
-_PRE_MIGRATION = (("0002_event_log", "events"), ("0001_audit_tables", "audits"))
+_PRE_MIGRATION = (("0003_accounts", "users"), ("0002_event_log", "events"), ("0001_audit_tables", "audits"))
+
+# Alembic's `context` and `op` are module-wide proxies: two threads migrating two databases at once would
+# share them. Taken after the database's own lock, so the order of the two locks is always the same.
+_ALEMBIC = threading.Lock()
 
 # pg_advisory_xact_lock's key: any fixed number; this one is the ASCII of "tallymig".
 _PG_LOCK = 0x74616C6C796D6967
@@ -80,8 +88,31 @@ def current_revision(engine_or_conn: Engine | Connection) -> str | None:
     return MigrationContext.configure(engine_or_conn).get_current_revision()
 
 
-def upgrade(engine: Engine) -> Migration:
-    """Bring the database to the head revision (nothing to do: one query)."""
+# A new, empty database is made from `metadata` and stamped at head, with the rows the revisions write
+# (`_new_rows`). The same database as running every revision (tests/test_migrations.py compares tables and rows),
+# at a third less time: alembic builds each table's objects anew in Python (measured on 14 tables, SQLite,
+# loaded machine: 190-237 ms against 307-372 ms per new database; the test suite makes hundreds).
+
+
+def _new_rows() -> list[tuple[Any, list[dict[str, Any]]]]:
+    from ...evidence.chain import GENESIS
+    from ..schema import log_head
+
+    return [(log_head, [{"id": 1, "seq": 0, "sha256": GENESIS}])]  # 0002_event_log
+
+
+def _make_new(conn: Connection) -> None:
+    from ..schema import metadata
+
+    metadata.create_all(conn)
+    for table, rows in _new_rows():
+        conn.execute(table.insert(), rows)
+    MigrationContext.configure(conn).stamp(_scripts(), "head")
+
+
+def upgrade(engine: Engine, *, through_revisions: bool = False) -> Migration:
+    """Bring the database to the head revision (nothing to do: one query). `through_revisions`: make a new
+    database by running every revision, not from the code's tables (tools/workflow_migration.py must)."""
     from ..database import writing  # database imports this module when it opens a store
 
     head = head_revision()
@@ -96,15 +127,20 @@ def upgrade(engine: Engine) -> Migration:
             return Migration(before, head, None, ())
         order = revisions()
         if before is not None and before not in order:
-            raise MigrationError(f"the workflow database is at revision {before}, which this tallycheck does not "
-                                 f"know (its newest is {head}): a newer tallycheck made it; upgrade tallycheck")
+            raise MigrationError(f"the workflow database is at revision {before}, which this tallycheck does "
+                                 f"not know (its newest is {head}): a newer tallycheck made it; upgrade "
+                                 "tallycheck")
+        tables = set(inspect(conn).get_table_names()) - {"alembic_version"} if before is None else None
+        if tables == set() and not through_revisions:
+            _make_new(conn)
+            return Migration(None, head, None, order)
         stamped = None
-        if before is None:
-            tables = set(inspect(conn).get_table_names())
-            stamped = next((rev for rev, table in _PRE_MIGRATION if table in tables), None)
-            if stamped is not None:
-                command.stamp(alembic_config(conn), stamped)
+        with _ALEMBIC:
+            if tables:
+                stamped = next((rev for rev, table in _PRE_MIGRATION if table in tables), None)
+                if stamped is not None:
+                    command.stamp(alembic_config(conn), stamped)
+            command.upgrade(alembic_config(conn), "head")
         start = stamped or before
-        command.upgrade(alembic_config(conn), "head")
         applied = order[order.index(start) + 1:] if start is not None else order
         return Migration(before, head, stamped, applied)

@@ -1,8 +1,9 @@
 """Alembic's environment for the workflow database.
 
-tallycheck runs it from code (tallycheck.workflow.migrations builds the Config and hands over a connection that
-already holds the migration lock, inside one transaction). The `alembic` command can run it too, with a Config
-whose `sqlalchemy.url` names the database: tools/workflow_migration.py does that to write a new revision.
+tallycheck runs it from code (tallycheck.workflow.migrations builds the Config and hands over a connection
+that already holds the migration lock, inside one transaction). The `alembic` command can run it too, with a
+Config whose `sqlalchemy.url` names the database: tools/workflow_migration.py does that to write a new
+revision.
 """
 
 from __future__ import annotations

@@ -98,6 +98,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("hand_votes", "hand_sheets", "recordings", "audit_escalations", "audit_draws", "audit_rounds",
-                  "audit_recounts", "audits"):
+    for table in ("hand_votes", "hand_sheets", "recordings", "audit_escalations", "audit_draws",
+                  "audit_rounds", "audit_recounts", "audits"):
         op.drop_table(table)
