@@ -1,8 +1,8 @@
 """Complaints: a party agent's complaint against stations, its stations, and the administrator's decision (one
 per complaint: a decision is final).
 
-Revision ID: 0003_complaints
-Revises: 0002_event_log
+Revision ID: 0005_complaints
+Revises: 0004_count_tasks
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_complaints"
-down_revision = "0002_event_log"
+revision = "0005_complaints"
+down_revision = "0004_count_tasks"
 branch_labels = None
 depends_on = None
 
