@@ -15,7 +15,8 @@ from sqlalchemy import Engine, create_engine, func, insert, inspect, select, tex
 
 from tallycheck.workflow import migrations
 from tallycheck.workflow.audits import create_audit, current_audit
-from tallycheck.workflow.database import _sqlite_transactions, open_workflow, workflow_url, writing
+from tallycheck.workflow.database import open_workflow, workflow_url, writing
+from tallycheck.workflow.transactions import sqlite_transactions
 from tallycheck.workflow.event_log import append, entries, head, log_event
 from tallycheck.workflow.migrations import MigrationError, alembic_config, current_revision, head_revision, upgrade
 from tallycheck.workflow.schema import log_head, metadata
@@ -84,7 +85,7 @@ def test_a_new_database_is_the_same_made_either_way(tmp_path):
 
 def _bare_sqlite(root: Path) -> Engine:
     engine = create_engine(workflow_url(root))
-    _sqlite_transactions(engine)
+    sqlite_transactions(engine)
     return engine
 
 
