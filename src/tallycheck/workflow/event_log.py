@@ -28,8 +28,23 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
+def _secret_keys(value: Any, path: str = "") -> list[str]:
+    """Keys naming a secret anywhere in the payload, nested objects and lists included."""
+    found = []
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            where = f"{path}.{k}" if path else str(k)
+            if str(k).lower() in _SECRET_KEYS:
+                found.append(where)
+            found += _secret_keys(v, where)
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found += _secret_keys(v, f"{path}[{i}]")
+    return found
+
+
 def _clean(payload: Mapping[str, Any]) -> dict[str, Any]:
-    bad = sorted(k for k in payload if k.lower() in _SECRET_KEYS)
+    bad = _secret_keys(payload)
     if bad:
         raise ValueError(f"the event log never holds secrets; remove {', '.join(bad)} from the payload")
     return json.loads(canonical_json(payload))  # exactly what will be hashed: plain JSON values only
