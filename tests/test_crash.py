@@ -92,9 +92,10 @@ def room(request, tmp_path, monkeypatch):
     sheets = data.table("sheets").select(["station_id", "contest_id"]).to_pylist()
     stations = sorted({r["station_id"] for r in sheets})
     contests = {s: tuple(sorted(r["contest_id"] for r in sheets if r["station_id"] == s)) for s in stations}
+    # each task its own round: tasks of one station in one round would be a re-assignment (the newest counts)
+    pairs = [(board, k) for board in sorted(set(boards.values())) for k in range(TASKS_PER_BOARD)]
     new = [ct.NewTask(ct.TaskPurpose.AUDIT, stations[k % len(stations)], contests[stations[k % len(stations)]],
-                      board, audit_id=1, round=1)
-           for board in sorted(set(boards.values())) for k in range(TASKS_PER_BOARD)]
+                      board, audit_id=1, round=i + 1) for i, (board, k) in enumerate(pairs)]
     with writing(engine) as conn:
         ct.create_tasks(conn, Actor("amal", Role.ADMIN, admin), new)
     ballots = ct.task_ballots(data, sorted({c for cs in contests.values() for c in cs}))

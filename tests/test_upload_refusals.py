@@ -91,6 +91,10 @@ def built(tmp_path_factory):
         yield app, engine, task_id, other
 
 
+# the event log: its entries, its head row and its index of the stations each entry names
+LOG_TABLES = ("events", "log_head", "event_stations")
+
+
 def _rows(engine: Engine) -> dict[str, list[tuple]]:
     """Every row of every table of the workflow database, in a fixed order."""
     out = {}
@@ -117,11 +121,14 @@ def test_a_malformed_upload_is_refused_precisely_and_changes_nothing(built, case
         assert text in page, f"{case}: {text!r} not in the page"
     after = _rows(engine)
     for table in before:
-        if table in ("events", "log_head"):
+        if table in LOG_TABLES:
             continue
         assert after[table] == before[table], f"{case}: table {table} changed"
     assert after["events"][:len(before["events"])] == before["events"]
     (new,) = event_log.entries(engine, after=len(before["events"]))
+    # the log's station index gains the refusal's rows, and nothing else
+    assert set(before["event_stations"]) <= set(after["event_stations"])
+    assert {r[0] for r in set(after["event_stations"]) - set(before["event_stations"])} == {new.seq}
     assert new.event == "refused" and new.payload["action"] in ("count.enter", "count.upload")
     assert new.payload["task_id"] == task_id and new.payload["station_id"] == "0100101"
     assert name in new.payload["reason"]
@@ -142,7 +149,7 @@ def test_a_body_over_the_servers_limit_is_refused_before_any_route(tmp_path):
                       files={"file": ("huge.csv", b"x" * (65 * 1024), "text/csv")})
     assert got.status_code == 413 and "65,536 bytes" in html.unescape(got.text)
     after = _rows(engine)
-    assert {t: r for t, r in after.items() if t not in ("events", "log_head")} == \
-        {t: r for t, r in before.items() if t not in ("events", "log_head")}
+    assert {t: r for t, r in after.items() if t not in LOG_TABLES} == \
+        {t: r for t, r in before.items() if t not in LOG_TABLES}
     assert len(after["events"]) == len(before["events"]) + 1
     assert event_log.entries(engine)[-1].event == "refused"
