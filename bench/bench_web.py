@@ -1,11 +1,12 @@
-"""Benchmark: the recount room's read pages on the Iraq-shaped election (issue 7, item 10: server-side render of
-the overview and contest pages <= 300 ms each; read pages >= 200 requests/s on 2 cores).
+"""Benchmark: the recount room's read pages on the Iraq-shaped election (issue 7, item 10: server-side render
+of the overview and contest pages <= 300 ms each; read pages >= 200 requests/s on 2 cores).
 
 (a) In-process render (httpx ASGITransport on the app `create_app` makes, no network), best and median of
     `--repeat` requests per page, in four states measured in the same process:
     - cold: the app's first request, which computes the results version's analyses (seat allocation and
       margins of every contest, the forensic screen, bloc power) before rendering: what a visitor waits for
-      when nobody has asked since the server started (the server starts this work in the background at start-up);
+      when nobody has asked since the server started (the server starts this work in the background at
+      start-up);
     - analyses warm, page cold: the analyses cached, every page body rendered from its template anew (the
       page-fragment cache emptied before each request);
     - warm: what every later visitor gets (analyses and page body cached; the frame, the log head and the
@@ -15,7 +16,8 @@ the overview and contest pages <= 300 ms each; read pages >= 200 requests/s on 2
     `wrk -t2 -c32 -d15s --latency` against /healthz (the cheapest route: the server's ceiling, the baseline),
     /, /contests/X, /stations/Y and /log, one after another in the same run.
 
-    .venv/bin/tallycheck generate --shape iraq-2021 --seed 7 --out /tmp/iraq7 && .venv/bin/tallycheck import /tmp/iraq7
+    .venv/bin/tallycheck generate --shape iraq-2021 --seed 7 --out /tmp/iraq7
+    .venv/bin/tallycheck import /tmp/iraq7
     .venv/bin/python bench/bench_web.py /tmp/iraq7 --repeat 20 --duration 15
 """
 
@@ -64,8 +66,12 @@ async def render_times(package: Path, contest: str | None, repeat: int) -> dict:
         out["contest"] = contest
         out["contest_candidates"] = len(a.contests[contest].candidates)
         out["stations"] = a.overview.stations
-        for name, path in (("overview", "/"), ("contest", f"/contests/{contest}"),
-                           ("api_overview", "/api/overview"), ("api_contest", f"/api/contests/{contest}")):
+        for name, path in (
+            ("overview", "/"),
+            ("contest", f"/contests/{contest}"),
+            ("api_overview", "/api/overview"),
+            ("api_contest", f"/api/contests/{contest}"),
+        ):
             for _ in range(2):  # warm-up
                 await _timed(c, path)
             warm = [await _timed(c, path) for _ in range(repeat)]
@@ -89,8 +95,12 @@ def _free_port() -> int:
 
 
 def _wrk(url: str, duration: int, connections: int) -> dict:
-    text = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
-                          capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
     def ms(value: str) -> float:
         n, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
@@ -110,8 +120,11 @@ def _wrk(url: str, duration: int, connections: int) -> dict:
 def throughput(package: Path, contest: str, station: str, duration: int, connections: int) -> dict:
     port = _free_port()
     exe = Path(sys.executable).with_name("tallycheck")
-    proc = subprocess.Popen([str(exe), "serve", str(package), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(exe), "serve", str(package), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 600
@@ -126,8 +139,10 @@ def throughput(package: Path, contest: str, station: str, duration: int, connect
             time.sleep(0.5)
         for path in ("/", f"/contests/{contest}", f"/stations/{station}", "/log"):
             assert httpx.get(base + path, timeout=60).status_code == 200, path
-        return {path: _wrk(base + path, duration, connections)
-                for path in ("/healthz", "/", f"/contests/{contest}", f"/stations/{station}", "/log")}
+        return {
+            path: _wrk(base + path, duration, connections)
+            for path in ("/healthz", "/", f"/contests/{contest}", f"/stations/{station}", "/log")
+        }
     finally:
         proc.terminate()
         proc.wait(30)
@@ -135,7 +150,9 @@ def throughput(package: Path, contest: str, station: str, duration: int, connect
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("package", type=Path, help="an imported package (tallycheck generate + tallycheck import)")
+    ap.add_argument(
+        "package", type=Path, help="an imported package (tallycheck generate + tallycheck import)"
+    )
     ap.add_argument("--contest", help="the contest page to time (default: the one with the most candidates)")
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--duration", type=int, default=15, help="seconds of wrk per route")
@@ -147,8 +164,9 @@ def main() -> None:
     engine = probe.state.room.engine
     have = event_log.head(engine)[0]
     for i in range(have, LOG_ENTRIES):
-        event_log.log_event(engine, actor="bench", role="cli", event="bench.filler",
-                            payload={"n": i, "station_id": "bench"})
+        event_log.log_event(
+            engine, actor="bench", role="cli", event="bench.filler", payload={"n": i, "station_id": "bench"}
+        )
     station = probe.state.room.store.load(None).table("sheets").column("station_id")[0].as_py()
     engine.dispose()
 
@@ -156,12 +174,21 @@ def main() -> None:
     result["render"] = asyncio.run(render_times(args.package, args.contest, args.repeat))
     if not args.no_wrk:
         if shutil.which("wrk") is None:
-            sys.exit("wrk is not installed (Debian: apt-get install wrk); --no-wrk for the render times alone")
-        result["wrk"] = throughput(args.package, result["render"]["contest"], station, args.duration,
-                                   args.connections)
+            sys.exit(
+                "wrk is not installed (Debian: apt-get install wrk); --no-wrk for the render times alone"
+            )
+        result["wrk"] = throughput(
+            args.package, result["render"]["contest"], station, args.duration, args.connections
+        )
         result["wrk_settings"] = f"wrk -t2 -c{args.connections} -d{args.duration}s --latency"
-    result.update({"python": platform.python_version(), "machine": platform.machine(),
-                   "cpus": os.cpu_count(), "load_average": os.getloadavg()})
+    result.update(
+        {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(),
+        }
+    )
     print(json.dumps(result, indent=1))
 
 

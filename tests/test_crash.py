@@ -1,11 +1,11 @@
 """A server killed mid-entry restarts consistent (issue 7, item 7).
 
-A real server (`tallycheck serve`) on SQLite, then on PostgreSQL when TALLYCHECK_TEST_POSTGRES is set; four board
-members enter and sign counts from threads; the server process gets SIGKILL (no clean shutdown, no chance to
-finish a request) while requests are in flight; a new server starts on the same database. Then: the log served
-by the new server verifies, the head row is its last entry, every entry and signature a client saw acknowledged
-(303) is in the database, no change is half-written (entries, signatures and sign-offs and their log entries
-come in pairs, task states agree with the log), and entering resumes until every task is agreed.
+A real server (`tallycheck serve`) on SQLite, then on PostgreSQL when TALLYCHECK_TEST_POSTGRES is set; four
+board members enter and sign counts from threads; the server process gets SIGKILL (no clean shutdown, no
+chance to finish a request) while requests are in flight; a new server starts on the same database. Then: the
+log served by the new server verifies, the head row is its last entry, every entry and signature a client saw
+acknowledged (303) is in the database, no change is half-written (entries, signatures and sign-offs and their
+log entries come in pairs, task states agree with the log), and entering resumes until every task is agreed.
 """
 
 from __future__ import annotations
@@ -21,16 +21,24 @@ from pathlib import Path
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from package_builder import make_package
 from sqlalchemy import select
 
-from package_builder import make_package
 from tallycheck.evidence.chain import read_export, verify_entries
 from tallycheck.evidence.store import Store
 from tallycheck.importing import default_store, import_package
-from tallycheck.workflow import accounts, count_tasks as ct
+from tallycheck.workflow import accounts
+from tallycheck.workflow import count_tasks as ct
 from tallycheck.workflow.database import open_workflow, writing
 from tallycheck.workflow.roles import Actor, Role, cli_actor
-from tallycheck.workflow.schema import count_entries, count_signatures, count_signoffs, count_tasks, events, log_head
+from tallycheck.workflow.schema import (
+    count_entries,
+    count_signatures,
+    count_signoffs,
+    count_tasks,
+    events,
+    log_head,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -84,18 +92,31 @@ def room(request, tmp_path, monkeypatch):
     monkeypatch.setattr(accounts, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     ids = {}
     for name, board in (("ahmed", "b1"), ("batool", "b1"), ("chiya", "b2"), ("dara", "b2")):
-        ids[name], _ = accounts.add_user(engine, cli_actor(), name, Role.BOARD, password=PASSWORD, board=board)
+        ids[name], _ = accounts.add_user(
+            engine, cli_actor(), name, Role.BOARD, password=PASSWORD, board=board
+        )
     admin, _ = accounts.add_user(engine, cli_actor(), "amal", Role.ADMIN, password=PASSWORD)
-    boards = {name: accounts.session_actor(engine, accounts.start_session(engine, uid, totp_passed=True)).board_id
-              for name, uid in ids.items()}
+    boards = {
+        name: accounts.session_actor(engine, accounts.start_session(engine, uid, totp_passed=True)).board_id
+        for name, uid in ids.items()
+    }
     data = Store(default_store(package)).load(None)
     sheets = data.table("sheets").select(["station_id", "contest_id"]).to_pylist()
     stations = sorted({r["station_id"] for r in sheets})
     contests = {s: tuple(sorted(r["contest_id"] for r in sheets if r["station_id"] == s)) for s in stations}
     # each task its own round: tasks of one station in one round would be a re-assignment (the newest counts)
     pairs = [(board, k) for board in sorted(set(boards.values())) for k in range(TASKS_PER_BOARD)]
-    new = [ct.NewTask(ct.TaskPurpose.AUDIT, stations[k % len(stations)], contests[stations[k % len(stations)]],
-                      board, audit_id=1, round=i + 1) for i, (board, k) in enumerate(pairs)]
+    new = [
+        ct.NewTask(
+            ct.TaskPurpose.AUDIT,
+            stations[k % len(stations)],
+            contests[stations[k % len(stations)]],
+            board,
+            audit_id=1,
+            round=i + 1,
+        )
+        for i, (board, k) in enumerate(pairs)
+    ]
     with writing(engine) as conn:
         ct.create_tasks(conn, Actor("amal", Role.ADMIN, admin), new)
     ballots = ct.task_ballots(data, sorted({c for cs in contests.values() for c in cs}))
@@ -116,12 +137,18 @@ def test_a_server_killed_mid_entry_restarts_consistent(room, tmp_path):
 
     def member(name: str) -> None:
         mine = [t for t in all_tasks if t.board_id == boards[name]]
-        c = httpx.Client(base_url=base, timeout=30, follow_redirects=False,
-                         headers={"cookie": f"{COOKIE}={tokens[name]}", "origin": base})
+        c = httpx.Client(
+            base_url=base,
+            timeout=30,
+            follow_redirects=False,
+            headers={"cookie": f"{COOKIE}={tokens[name]}", "origin": base},
+        )
         try:
             for k, t in enumerate(mine):
-                for kind, path, data in (("entry", f"/board/tasks/{t.task_id}/entry", _form(t, ballots)),
-                                         ("sign", f"/board/tasks/{mine[k - 3].task_id}/sign", None)):
+                for kind, path, data in (
+                    ("entry", f"/board/tasks/{t.task_id}/entry", _form(t, ballots)),
+                    ("sign", f"/board/tasks/{mine[k - 3].task_id}/sign", None),
+                ):
                     if stop.is_set() or (kind == "sign" and k < 3):
                         continue
                     got = c.post(path, data=data)
@@ -162,7 +189,9 @@ def test_a_server_killed_mid_entry_restarts_consistent(room, tmp_path):
             sigs = conn.execute(select(count_signatures)).all()
             offs = conn.execute(select(count_signoffs)).all()
             states = {r.task_id: (r.state, r.attempt) for r in conn.execute(select(count_tasks))}
-        assert (head.seq, head.sha256) == (last.seq, last.sha256) == (entries[-1]["seq"], entries[-1]["sha256"])
+        assert (
+            (head.seq, head.sha256) == (last.seq, last.sha256) == (entries[-1]["seq"], entries[-1]["sha256"])
+        )
         by_event: dict[str, list[dict]] = {}
         for e in entries:
             by_event.setdefault(e["event"], []).append(e["payload"])
@@ -174,10 +203,15 @@ def test_a_server_killed_mid_entry_restarts_consistent(room, tmp_path):
             assert (task_id, name) in (have_entries if kind == "entry" else have_sigs), (kind, task_id, name)
         # nothing half-written: each row has its log entry and each log entry its row
         assert sorted((r.task_id, r.amendment, r.attempt, r.member) for r in rows) == sorted(
-            (p["task_id"], p["amendment"], p["attempt"], p["member"]) for p in by_event.get("count.entered", []))
+            (p["task_id"], p["amendment"], p["attempt"], p["member"])
+            for p in by_event.get("count.entered", [])
+        )
         assert sorted((r.task_id, r.member) for r in sigs) == sorted(
-            (p["task_id"], p["member"]) for p in by_event.get("count.signature", []))
-        assert sorted(r.task_id for r in offs) == sorted(p["task_id"] for p in by_event.get("count.signed", []))
+            (p["task_id"], p["member"]) for p in by_event.get("count.signature", [])
+        )
+        assert sorted(r.task_id for r in offs) == sorted(
+            p["task_id"] for p in by_event.get("count.signed", [])
+        )
         agreed = sorted(p["task_id"] for p in by_event.get("count.agreed", []))
         assert agreed == sorted(t for t, (state, _) in states.items() if state in ("agreed", "signed"))
         assert sorted(r.task_id for r in offs) == sorted(t for t, (s, _) in states.items() if s == "signed")
@@ -185,13 +219,21 @@ def test_a_server_killed_mid_entry_restarts_consistent(room, tmp_path):
         for r in rows:
             per_task[r.task_id] = per_task.get(r.task_id, 0) + 1
         for task_id, (state, _) in states.items():
-            assert per_task.get(task_id, 0) == (2 if state in ("agreed", "signed") else per_task.get(task_id, 0))
+            assert per_task.get(task_id, 0) == (
+                2 if state in ("agreed", "signed") else per_task.get(task_id, 0)
+            )
             assert per_task.get(task_id, 0) <= 2
 
         # entering resumes where it stopped: every missing entry goes in, every task agrees
-        clients = {name: httpx.Client(base_url=base, timeout=60, follow_redirects=False,
-                                      headers={"cookie": f"{COOKIE}={tokens[name]}", "origin": base})
-                   for name in ids}
+        clients = {
+            name: httpx.Client(
+                base_url=base,
+                timeout=60,
+                follow_redirects=False,
+                headers={"cookie": f"{COOKIE}={tokens[name]}", "origin": base},
+            )
+            for name in ids
+        }
         for t in all_tasks:
             for name in (n for n in ids if boards[n] == t.board_id):
                 if (t.task_id, name) not in have_entries:
@@ -202,9 +244,11 @@ def test_a_server_killed_mid_entry_restarts_consistent(room, tmp_path):
         assert {t.state for t in ct.tasks(engine)} <= {ct.TaskState.AGREED, ct.TaskState.SIGNED}
         entries, problem = read_export(httpx.get(f"{base}/log/export.jsonl", timeout=60).text)
         assert problem is None and verify_entries(entries).ok
-        print(f"\ncrash ({'postgres' if db else 'sqlite'}): SIGKILL after {killed_at} acknowledged changes; "
-              f"{len(rows)} entries and {len(sigs)} signatures survived, consistent; resumed to "
-              f"{len(all_tasks)} agreed tasks; log of {len(entries)} entries verifies")
+        print(
+            f"\ncrash ({'postgres' if db else 'sqlite'}): SIGKILL after {killed_at} acknowledged changes; "
+            f"{len(rows)} entries and {len(sigs)} signatures survived, consistent; resumed to "
+            f"{len(all_tasks)} agreed tasks; log of {len(entries)} entries verifies"
+        )
     finally:
         server.terminate()
         server.wait(30)

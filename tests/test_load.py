@@ -5,27 +5,28 @@ serve`, uvicorn, one process: serve has no --workers option) on loopback against
 Some pairs disagree on purpose (the second member mistypes one candidate's votes), then both count again; some
 members post the same form twice at once (a double submit). Afterwards the database holds exactly the entries,
 signatures and sign-offs expected (rows counted, none lost, none duplicated), every task is signed, the
-administrator closes the round over HTTP, and `tallycheck log export` + `tallycheck log verify` verify the whole
-chain. The numbers (requests, wall time, errors) are printed and recorded in docs/benchmarks.md ("Reliability").
+administrator closes the round over HTTP, and `tallycheck log export` + `tallycheck log verify` verify the
+whole chain. The numbers (requests, wall time, errors) are printed and recorded in docs/benchmarks.md
+("Reliability").
 
 Size: `tallycheck generate --shape iraq-2021 --seed 11 --stations 250`. With 250 stations over Iraq's 83
 districts every contest has 1 to 6 stations, so the audit at a 5 % risk limit sends every contest to a full
-hand count: 250 count tasks, 5 per board (the brief: "several stations" per board). More stations only make the
-set-up (import, plan, draw) and the closing (a new results version) longer, not the concurrency higher: 100
-members is the concurrency.
+hand count: 250 count tasks, 5 per board (the brief: "several stations" per board). More stations only make
+the set-up (import, plan, draw) and the closing (a new results version) longer, not the concurrency higher:
+100 members is the concurrency.
 
 Accounts: made with `tallycheck user add ... --password-stdin` (in-process, as tests/cli_runner.py runs the
 CLI), with a cheap argon2 profile for the test's accounts: the room's profile costs about 1 s per hash on a
-loaded 2-core machine, and 100 hashes plus 100 verifications would be the whole time budget. The members' sessions
-are started in the database (`accounts.start_session`, exactly what POST /login does after the password check);
-two members and the administrator log in through POST /login to show that path works under the same server.
+loaded 2-core machine, and 100 hashes plus 100 verifications would be the whole time budget. The members'
+sessions are started in the database (`accounts.start_session`, exactly what POST /login does after the
+password check); two members and the administrator log in through POST /login to show that path works under
+the same server.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import socket
 import subprocess
@@ -45,9 +46,17 @@ from sqlalchemy import func, select
 from tallycheck import cli
 from tallycheck.evidence.store import Store
 from tallycheck.importing import default_store
-from tallycheck.workflow import accounts, count_tasks as ct
+from tallycheck.workflow import accounts
+from tallycheck.workflow import count_tasks as ct
 from tallycheck.workflow.database import open_workflow
-from tallycheck.workflow.schema import count_entries, count_signatures, count_signoffs, count_tasks, events, users
+from tallycheck.workflow.schema import (
+    count_entries,
+    count_signatures,
+    count_signoffs,
+    count_tasks,
+    events,
+    users,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -57,9 +66,10 @@ PASSWORD = "correct horse battery staple"
 COOKIE = "__Host-tallycheck_session"  # the server runs with Secure cookies, as deployed
 
 
-def tallycheck(*args: object, stdin: str | None = None) -> str:
-    """`tallycheck ARGS` in this process, as the console script runs it; its output. Fails on a non-zero exit."""
-    argv, sin, sout = sys.argv, sys.stdin, sys.stdout
+def tallycheck(*args: object, stdin: str | None = None) -> None:
+    """`tallycheck ARGS` in this process, as the console script runs it (stdin given); fails on a non-zero
+    exit."""
+    argv, sin = sys.argv, sys.stdin
     sys.argv = ["tallycheck", *map(str, args)]
     sys.stdin = io.StringIO(stdin or "")
     code = 0
@@ -70,7 +80,6 @@ def tallycheck(*args: object, stdin: str | None = None) -> str:
     finally:
         sys.argv, sys.stdin = argv, sin
     assert code == 0, f"tallycheck {' '.join(map(str, args))} exited {code}"
-    return ""
 
 
 def free_port() -> int:
@@ -81,8 +90,11 @@ def free_port() -> int:
 
 def start_server(package: Path, db: str, port: int, log: Path) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("tallycheck")
-    proc = subprocess.Popen([str(exe), "serve", str(package), "--db", db, "--port", str(port)],
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(exe), "serve", str(package), "--db", db, "--port", str(port)],
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         assert proc.poll() is None, f"the server exited: {log.read_text()[-3000:]}"
@@ -102,8 +114,11 @@ def reported_counts(package: Path) -> dict[tuple[str, str], dict]:
     with (package / "sheets.csv").open(encoding="utf-8") as f:
         for r in csv.DictReader(f):
             out[(r["station_id"], r["contest_id"])] = {
-                "ballots_cast": int(r["ballots_cast"]), "invalid": int(r["invalid"] or 0),
-                "blank": int(r["blank"] or 0), "votes": {}}
+                "ballots_cast": int(r["ballots_cast"]),
+                "invalid": int(r["invalid"] or 0),
+                "blank": int(r["blank"] or 0),
+                "votes": {},
+            }
     with (package / "results.csv").open(encoding="utf-8") as f:
         for r in csv.DictReader(f):
             key = (r.get("candidate_id") or "", r.get("list_id") or "")
@@ -161,13 +176,35 @@ def test_fifty_boards_enter_an_iraq_shaped_audit_at_once(tmp_path, postgres_url,
     tallycheck("import", package)
     db = postgres_url
     monkeypatch.setattr(accounts, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    tallycheck("user", "add", package, "amal", "--role", "admin", "--password-stdin", "--db", db,
-               stdin=PASSWORD + "\n")
+    tallycheck(
+        "user",
+        "add",
+        package,
+        "amal",
+        "--role",
+        "admin",
+        "--password-stdin",
+        "--db",
+        db,
+        stdin=PASSWORD + "\n",
+    )
     members: list[tuple[str, int]] = []  # (name, board number)
     for b in range(1, BOARDS + 1):
         for side in "ab":
-            tallycheck("user", "add", package, f"m{b:02d}{side}", "--role", "board", "--board", f"board-{b:02d}",
-                       "--password-stdin", "--db", db, stdin=PASSWORD + "\n")
+            tallycheck(
+                "user",
+                "add",
+                package,
+                f"m{b:02d}{side}",
+                "--role",
+                "board",
+                "--board",
+                f"board-{b:02d}",
+                "--password-stdin",
+                "--db",
+                db,
+                stdin=PASSWORD + "\n",
+            )
             members.append((f"m{b:02d}{side}", b))
     engine = open_workflow(default_store(package), db)
     ids = {r.name: (r.user_id, r.board_id) for r in engine.connect().execute(select(users)).all()}
@@ -183,11 +220,16 @@ def test_fifty_boards_enter_an_iraq_shaped_audit_at_once(tmp_path, postgres_url,
         assert got.status_code == 303 and got.headers["location"] == "/totp/enrol", got.text[:500]
         admin.headers["cookie"] = f"{COOKIE}={session_cookie(got)}"
         secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', admin.get("/totp/enrol").text).group(1)
-        assert admin.post("/totp/enrol", data={"code": pyotp.TOTP(secret).now()},
-                          headers=origin).status_code == 303
-        for path, data in (("/audit/plan", {"risk_limit": "0.05"}), ("/audit/publish", {}),
-                           ("/audit/seed", {"dice": "31415926535897932384", "witnesses": "load test"}),
-                           ("/audit/assign", {"boards": sorted({str(bid) for _, bid in ids.values() if bid})})):
+        assert (
+            admin.post("/totp/enrol", data={"code": pyotp.TOTP(secret).now()}, headers=origin).status_code
+            == 303
+        )
+        for path, data in (
+            ("/audit/plan", {"risk_limit": "0.05"}),
+            ("/audit/publish", {}),
+            ("/audit/seed", {"dice": "31415926535897932384", "witnesses": "load test"}),
+            ("/audit/assign", {"boards": sorted({str(bid) for _, bid in ids.values() if bid})}),
+        ):
             got = admin.post(path, data=data, headers=origin)
             assert got.status_code == 303, f"{path}: {got.status_code} {got.text[:1500]}"
         all_tasks = ct.tasks(engine)
@@ -219,8 +261,12 @@ def test_fifty_boards_enter_an_iraq_shaped_audit_at_once(tmp_path, postgres_url,
 
         def member(name: str, board: int) -> None:
             second = name.endswith("b")
-            c = httpx.Client(base_url=base, timeout=120, follow_redirects=False,
-                             headers={"cookie": f"{COOKIE}={tokens[name]}", **origin})
+            c = httpx.Client(
+                base_url=base,
+                timeout=120,
+                follow_redirects=False,
+                headers={"cookie": f"{COOKIE}={tokens[name]}", **origin},
+            )
             start.wait()
             listing = c.get("/board")
             tally.note("GET /board", listing, (200,))
@@ -263,23 +309,40 @@ def test_fifty_boards_enter_an_iraq_shaped_audit_at_once(tmp_path, postgres_url,
         entry_s = time.monotonic() - t1
         requests = sum(tally.codes.values())
         errors = sum(n for (_, code), n in tally.codes.items() if code >= 500)
-        print(f"\nload: {STATIONS} stations, {len(all_tasks)} tasks, {BOARDS} boards x 2 members; "
-              f"set-up {setup_s:.1f} s; entry phase {requests} requests in {entry_s:.1f} s "
-              f"({requests / entry_s:.1f} req/s), 5xx: {errors}, unexpected: {len(tally.unexpected)}")
+        print(
+            f"\nload: {STATIONS} stations, {len(all_tasks)} tasks, {BOARDS} boards x 2 members; "
+            f"set-up {setup_s:.1f} s; entry phase {requests} requests in {entry_s:.1f} s "
+            f"({requests / entry_s:.1f} req/s), 5xx: {errors}, unexpected: {len(tally.unexpected)}"
+        )
         for (what, code), n in sorted(tally.codes.items()):
             print(f"  {what:22s} {code}: {n}")
         assert not tally.unexpected, "\n".join(tally.unexpected[:20])
 
         # the database: exactly the rows expected, none lost, none duplicated
         with engine.connect() as conn:
-            per_task = dict(conn.execute(select(count_entries.c.task_id, func.count())
-                                         .group_by(count_entries.c.task_id)).all())
-            keys = conn.execute(select(count_entries.c.task_id, count_entries.c.amendment,
-                                       count_entries.c.attempt, count_entries.c.user_id)).all()
-            signatures = dict(conn.execute(select(count_signatures.c.task_id, func.count())
-                                           .group_by(count_signatures.c.task_id)).all())
-            signoffs = dict(conn.execute(select(count_signoffs.c.task_id, func.count())
-                                         .group_by(count_signoffs.c.task_id)).all())
+            per_task = dict(
+                conn.execute(
+                    select(count_entries.c.task_id, func.count()).group_by(count_entries.c.task_id)
+                ).all()
+            )
+            keys = conn.execute(
+                select(
+                    count_entries.c.task_id,
+                    count_entries.c.amendment,
+                    count_entries.c.attempt,
+                    count_entries.c.user_id,
+                )
+            ).all()
+            signatures = dict(
+                conn.execute(
+                    select(count_signatures.c.task_id, func.count()).group_by(count_signatures.c.task_id)
+                ).all()
+            )
+            signoffs = dict(
+                conn.execute(
+                    select(count_signoffs.c.task_id, func.count()).group_by(count_signoffs.c.task_id)
+                ).all()
+            )
             states = Counter(conn.execute(select(count_tasks.c.state)).scalars())
             logged = Counter(conn.execute(select(events.c.event)).scalars())
         assert len(keys) == len(set(keys))
@@ -308,5 +371,7 @@ def test_fifty_boards_enter_an_iraq_shaped_audit_at_once(tmp_path, postgres_url,
     with engine.connect() as conn:
         assert len(lines) == conn.execute(select(func.count()).select_from(events)).scalar_one()
     engine.dispose()
-    print(f"load: round closed in {close_s:.1f} s; log of {len(lines)} entries verifies; "
-          f"whole test {time.monotonic() - t0:.1f} s")
+    print(
+        f"load: round closed in {close_s:.1f} s; log of {len(lines)} entries verifies; "
+        f"whole test {time.monotonic() - t0:.1f} s"
+    )

@@ -1,10 +1,10 @@
-"""Malformed hand-count uploads through the board's web route (issue 7, item 7: "malformed uploads are refused with
-row-precise errors and change nothing").
+"""Malformed hand-count uploads through the board's web route (issue 7, item 7: "malformed uploads are refused
+with row-precise errors and change nothing").
 
-Each file is refused with HTTP 4xx and a page that names the file, the row, the column and the rule; afterwards
-every table of the workflow database holds exactly the rows it held before, and the event log holds exactly one
-more entry: the refusal. The file formats and rules are those of docs/format.md ("Hand counts") and
-docs/recount-room.md ("Double-blind entry").
+Each file is refused with HTTP 4xx and a page that names the file, the row, the column and the rule;
+afterwards every table of the workflow database holds exactly the rows it held before, and the event log holds
+exactly one more entry: the refusal. The file formats and rules are those of docs/format.md ("Hand counts")
+and docs/recount-room.md ("Double-blind entry").
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from __future__ import annotations
 import html
 import io
 import zipfile
-from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from package_builder import make_package
 from sqlalchemy import Engine, select
 
-from package_builder import make_package
 from tallycheck.importing import import_package
 from tallycheck.web.app import create_app
 from tallycheck.web.entry_routes import MAX_ENTRY_CSV_BYTES
@@ -32,35 +31,63 @@ from tallycheck.workflow.schema import metadata
 ORIGIN = {"origin": "http://testserver"}
 PASSWORD = "correct horse battery staple"
 HEADER = "station_id,contest_id,candidate_id,list_id,votes,ballots_cast,invalid,blank\n"
-GOOD_ROWS = ("0100101,D1,001,,701,1601,4,1\n0100101,D1,002,,503,,,\n0100101,D1,003,,207,,,\n"
-             "0100101,D1,004,,151,,,\n")
+GOOD_ROWS = (
+    "0100101,D1,001,,701,1601,4,1\n0100101,D1,002,,503,,,\n0100101,D1,003,,207,,,\n0100101,D1,004,,151,,,\n"
+)
 
 
 def _xlsx_bytes() -> bytes:
     """A real (minimal) Office Open XML workbook: a zip whose first member is [Content_Types].xml."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                                          'package/2006/content-types"/>')
+        z.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/content-types"/>',
+        )
         z.writestr("xl/workbook.xml", "<workbook/>")
     return buf.getvalue()
 
 
 # (file name, bytes, HTTP status, what the page must say: file + row + column + rule, or file + rule)
 CASES = {
-    "bad number": ("bad-number.csv", (HEADER + GOOD_ROWS.replace("503", "5O3")).encode(), 422,
-                   ["bad-number.csv (row 3, column votes)", "[counts.count]"]),
-    "missing column": ("no-contest.csv", "station_id,candidate_id,votes\n0100101,001,701\n".encode(), 422,
-                       ["no-contest.csv (row 1, column contest_id)", "[counts.header]"]),
-    "unknown candidate": ("unknown.csv", (HEADER + GOOD_ROWS + "0100101,D1,009,,3,,,\n").encode(), 422,
-                          ["unknown.csv (row 6, column candidate_id)", "[entry.not-on-ballot]"]),
-    "station not assigned": ("other-station.csv", (HEADER + GOOD_ROWS.replace("0100101", "0100102")).encode(),
-                             422, ["other-station.csv (row 2, column station_id)", "[entry.station]"]),
-    "wrong encoding": ("utf16.csv", (HEADER + GOOD_ROWS).encode("utf-16-le"), 422,
-                       ["utf16.csv", "[counts.encoding]"]),
+    "bad number": (
+        "bad-number.csv",
+        (HEADER + GOOD_ROWS.replace("503", "5O3")).encode(),
+        422,
+        ["bad-number.csv (row 3, column votes)", "[counts.count]"],
+    ),
+    "missing column": (
+        "no-contest.csv",
+        "station_id,candidate_id,votes\n0100101,001,701\n".encode(),
+        422,
+        ["no-contest.csv (row 1, column contest_id)", "[counts.header]"],
+    ),
+    "unknown candidate": (
+        "unknown.csv",
+        (HEADER + GOOD_ROWS + "0100101,D1,009,,3,,,\n").encode(),
+        422,
+        ["unknown.csv (row 6, column candidate_id)", "[entry.not-on-ballot]"],
+    ),
+    "station not assigned": (
+        "other-station.csv",
+        (HEADER + GOOD_ROWS.replace("0100101", "0100102")).encode(),
+        422,
+        ["other-station.csv (row 2, column station_id)", "[entry.station]"],
+    ),
+    "wrong encoding": (
+        "utf16.csv",
+        (HEADER + GOOD_ROWS).encode("utf-16-le"),
+        422,
+        ["utf16.csv", "[counts.encoding]"],
+    ),
     "xlsx named csv": ("counts.csv", _xlsx_bytes(), 422, ["counts.csv", "[counts."]),
-    "oversized": ("big.csv", HEADER.encode() + b"0100101,D1,001,,1,,,\n" * (MAX_ENTRY_CSV_BYTES // 20 + 1),
-                  413, ["big.csv is larger than 1024 KiB"]),
+    "oversized": (
+        "big.csv",
+        HEADER.encode() + b"0100101,D1,001,,1,,,\n" * (MAX_ENTRY_CSV_BYTES // 20 + 1),
+        413,
+        ["big.csv is larger than 1024 KiB"],
+    ),
 }
 
 
@@ -73,19 +100,33 @@ def built(tmp_path_factory):
         assert import_package(package).outcome is not None
         app = create_app(package, secure_cookies=False)
         engine = app.state.room.engine
-        users = {name: accounts.add_user(engine, cli_actor(), name, role, password=PASSWORD, board=board)[0]
-                 for name, role, board in (("ahmed", Role.BOARD, "b1"), ("batool", Role.BOARD, "b1"),
-                                           ("amal", Role.ADMIN, None))}
-        member = accounts.session_actor(engine, accounts.start_session(engine, users["ahmed"], totp_passed=True))
+        users = {
+            name: accounts.add_user(engine, cli_actor(), name, role, password=PASSWORD, board=board)[0]
+            for name, role, board in (
+                ("ahmed", Role.BOARD, "b1"),
+                ("batool", Role.BOARD, "b1"),
+                ("amal", Role.ADMIN, None),
+            )
+        }
+        member = accounts.session_actor(
+            engine, accounts.start_session(engine, users["ahmed"], totp_passed=True)
+        )
         with writing(engine) as conn:
-            (task_id,) = create_tasks(conn, Actor("amal", Role.ADMIN, users["amal"]), [
-                NewTask(TaskPurpose.AUDIT, "0100101", ("D1",), member.board_id, audit_id=1, round=1)])
+            (task_id,) = create_tasks(
+                conn,
+                Actor("amal", Role.ADMIN, users["amal"]),
+                [NewTask(TaskPurpose.AUDIT, "0100101", ("D1",), member.board_id, audit_id=1, round=1)],
+            )
         token = accounts.start_session(engine, users["ahmed"], totp_passed=True)
         # one good entry already in: a refusal must leave it (and everything else) exactly as it was
         client = TestClient(app, base_url="http://testserver")
         client.cookies.set("tallycheck_session", token)
-        good = client.post(f"/board/tasks/{task_id}/upload", headers=ORIGIN, follow_redirects=False,
-                           files={"file": ("ahmed.csv", (HEADER + GOOD_ROWS).encode(), "text/csv")})
+        good = client.post(
+            f"/board/tasks/{task_id}/upload",
+            headers=ORIGIN,
+            follow_redirects=False,
+            files={"file": ("ahmed.csv", (HEADER + GOOD_ROWS).encode(), "text/csv")},
+        )
         assert good.status_code == 303
         other = accounts.start_session(engine, users["batool"], totp_passed=True)
         yield app, engine, task_id, other
@@ -112,8 +153,12 @@ def test_a_malformed_upload_is_refused_precisely_and_changes_nothing(built, case
     client.cookies.set("tallycheck_session", token)
     before = _rows(engine)
 
-    got = client.post(f"/board/tasks/{task_id}/upload", headers=ORIGIN, follow_redirects=False,
-                      files={"file": (name, content, "text/csv")})
+    got = client.post(
+        f"/board/tasks/{task_id}/upload",
+        headers=ORIGIN,
+        follow_redirects=False,
+        files={"file": (name, content, "text/csv")},
+    )
 
     assert got.status_code == status, got.text[:2000]
     page = html.unescape(got.text)
@@ -124,7 +169,7 @@ def test_a_malformed_upload_is_refused_precisely_and_changes_nothing(built, case
         if table in LOG_TABLES:
             continue
         assert after[table] == before[table], f"{case}: table {table} changed"
-    assert after["events"][:len(before["events"])] == before["events"]
+    assert after["events"][: len(before["events"])] == before["events"]
     (new,) = event_log.entries(engine, after=len(before["events"]))
     # the log's station index gains the refusal's rows, and nothing else
     assert set(before["event_stations"]) <= set(after["event_stations"])
@@ -145,11 +190,13 @@ def test_a_body_over_the_servers_limit_is_refused_before_any_route(tmp_path):
     engine = app.state.room.engine
     before = _rows(engine)
     client = TestClient(app, base_url="http://testserver")
-    got = client.post("/board/tasks/1/upload", headers=ORIGIN,
-                      files={"file": ("huge.csv", b"x" * (65 * 1024), "text/csv")})
+    got = client.post(
+        "/board/tasks/1/upload", headers=ORIGIN, files={"file": ("huge.csv", b"x" * (65 * 1024), "text/csv")}
+    )
     assert got.status_code == 413 and "65,536 bytes" in html.unescape(got.text)
     after = _rows(engine)
-    assert {t: r for t, r in after.items() if t not in LOG_TABLES} == \
-        {t: r for t, r in before.items() if t not in LOG_TABLES}
+    assert {t: r for t, r in after.items() if t not in LOG_TABLES} == {
+        t: r for t, r in before.items() if t not in LOG_TABLES
+    }
     assert len(after["events"]) == len(before["events"]) + 1
     assert event_log.entries(engine)[-1].event == "refused"

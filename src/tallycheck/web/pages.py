@@ -195,8 +195,8 @@ def log(request: Request, actor: Actor = Depends(allow(*PUBLIC))) -> HTMLRespons
     # seqs run 1..head without a gap: page p (newest first) holds head-p*LOG_PAGE+1 .. head-(p-1)*LOG_PAGE
     after = max(0, seq - page * LOG_PAGE)
     rows = event_log.entries(engine, after=after, limit=min(LOG_PAGE, seq - (page - 1) * LOG_PAGE - after))
-    return render(request, "log.html", head=(seq, sha), entries=rows[::-1], head_seq=seq, head_sha=sha, page=page,
-                  pages=pages, n=NUMBERS, log_row=log_rows)
+    return render(request, "log.html", head=(seq, sha), entries=rows[::-1], head_seq=seq, head_sha=sha,
+                  page=page, pages=pages, n=NUMBERS, log_row=log_rows)
 
 
 @router.get("/log/export.jsonl")
