@@ -259,6 +259,17 @@ def test_fifty_boards_enter_an_iraq_shaped_audit_at_once(tmp_path, postgres_url,
         tally = Tally()
         start = threading.Barrier(len(members))
 
+        def wait_for(c: httpx.Client, url: str, states: tuple[str, ...]) -> None:
+            """Poll the task's page until it shows one of `states` (the other member acts meanwhile)."""
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                page = c.get(url)
+                tally.note("GET task", page, (200,))
+                if state_of(page.text) in states:
+                    return
+                time.sleep(0.2)
+            raise AssertionError(f"{url} did not reach {states} in 120 s")
+
         def member(name: str, board: int) -> None:
             second = name.endswith("b")
             c = httpx.Client(
@@ -285,20 +296,10 @@ def test_fifty_boards_enter_an_iraq_shaped_audit_at_once(tmp_path, postgres_url,
                 else:
                     tally.note("POST entry", c.post(f"{url}/entry", data=form), (303,))
                 if t.task_id in mismatch:  # wait for the comparison, then count again
-                    while True:
-                        page = c.get(url)
-                        tally.note("GET task", page, (200,))
-                        if state_of(page.text) == "Entries differed: count again":
-                            break
-                        time.sleep(0.2)
+                    wait_for(c, url, ("Entries differed: count again",))
                     form = entry_form(t, ballots, reported, mistype=False)
                     tally.note("POST entry (again)", c.post(f"{url}/entry", data=form), (303,))
-                while True:
-                    page = c.get(url)
-                    tally.note("GET task", page, (200,))
-                    if state_of(page.text) in ("Entries agree: sign off", "Signed off"):
-                        break
-                    time.sleep(0.2)
+                wait_for(c, url, ("Entries agree: sign off", "Signed off"))
                 tally.note("POST sign", c.post(f"{url}/sign"), (303,))
             c.close()
 
