@@ -83,6 +83,8 @@ fragments = Fragments()
 # changes: keyed by its hash, which also tells two databases' entries of the same number apart)
 station_bodies = Fragments(keep=4096)
 log_rows = Fragments(keep=4096)
+# a log page's entries, by head hash and page: read from the database once while the log stands still
+log_tables = Fragments(keep=256)
 
 
 def page_analyses(request: Request) -> Analyses:
@@ -194,9 +196,13 @@ def log(request: Request, actor: Actor = Depends(allow(*PUBLIC))) -> HTMLRespons
         raise HTTPException(400, "page must be a whole number.") from None
     # seqs run 1..head without a gap: page p (newest first) holds head-p*LOG_PAGE+1 .. head-(p-1)*LOG_PAGE
     after = max(0, seq - page * LOG_PAGE)
-    rows = event_log.entries(engine, after=after, limit=min(LOG_PAGE, seq - (page - 1) * LOG_PAGE - after))
-    return render(request, "log.html", head=(seq, sha), entries=rows[::-1], head_seq=seq, head_sha=sha,
-                  page=page, pages=pages, n=NUMBERS, log_row=log_rows)
+    limit = min(LOG_PAGE, seq - (page - 1) * LOG_PAGE - after)
+
+    def load_entries() -> list[event_log.LogEntry]:  # only when this head's page is not rendered yet
+        return event_log.entries(engine, after=after, limit=limit)[::-1]
+
+    return render(request, "log.html", head=(seq, sha), load_entries=load_entries, head_seq=seq, head_sha=sha,
+                  page=page, pages=pages, n=NUMBERS, log_table=log_tables, log_row=log_rows)
 
 
 @router.get("/log/export.jsonl")
