@@ -43,7 +43,7 @@ CONTESTS: Mapping[str, tuple[str, int, tuple[tuple[str, str, float], ...]]] = {
     "D2": ("نينوى ٢ · Nineveh 2", 1, (("محمد الحمداني", "عزم", 0.70), ("Shilan Barzani", "KDP", 0.20),
                                        ("حسن اللامي", "الفتح", 0.06), ("Nawal Toma", "Babylon", 0.04))),
 }
-STATIONS = {"D1": 24, "D2": 40}
+STATIONS = {"D1": 40, "D2": 70}  # 110: the fingerprint needs 100 stations with a register
 COMPLAINT_STATION = "D1-003"
 
 
@@ -52,7 +52,7 @@ def chromium_path() -> str:
 
 
 def write_package(folder: Path, seed: int = 11) -> None:
-    """A deterministic election package (the format of docs/format.md): 64 stations of unequal sizes."""
+    """A deterministic election package (the format of docs/format.md): 110 stations of unequal sizes."""
     folder.mkdir(parents=True)
     rng = np.random.default_rng(seed)
     (folder / "election.toml").write_text('name = "Recount room demonstration"\ndate = 2021-10-10\n'
@@ -75,7 +75,8 @@ def write_package(folder: Path, seed: int = 11) -> None:
             sid = f"{c}-{i:03d}"
             size, invalid, blank = int(rng.integers(250, 600)), int(rng.integers(0, 12)), int(rng.integers(0, 4))
             votes = rng.multinomial(size - invalid - blank, [s for _, _, s in cands])
-            stations.append([sid, f"{c}-C{(i - 1) // 4 + 1:02d}", f"R{c}", int(size * 1.6), "regular"])
+            registered = int(size / rng.uniform(0.5, 0.8))
+            stations.append([sid, f"{c}-C{(i - 1) // 4 + 1:02d}", f"R{c}", registered, "regular"])
             sheets.append([sid, c, size, invalid, blank])
             results += [[sid, c, f"{c}-{k:02d}", int(v)] for k, v in enumerate(votes, 1)]
     table("stations", ["station_id", "centre_id", "area", "registered", "kind"], stations)
@@ -376,7 +377,7 @@ SCREENSHOTS = (
     ("overview-ar", "arabic", "/?lang=ar", {}),
     ("audit-phone", "phone", "/audit", {"viewport": {"width": 390, "height": 844}}),
 )
-MAX_HEIGHT = 2400  # px: a long page is cut here (the top of a page is what a screenshot is for)
+MAX_HEIGHT = 1800  # px: a long page is cut here (the top of a page is what a screenshot is for)
 
 
 def screenshot(room: Room, who: str, path: str, out: Path, **context_options: Any) -> Path:
