@@ -27,7 +27,8 @@ PASSWORD = "correct horse battery staple"
 DICE = "27182818284590452353"  # the dice as typed in the ceremony (20 digits)
 RISK_LIMIT = "0.1"
 # The accounts the flow needs: an administrator, two members of one board, a party agent, an observer.
-ACCOUNTS = (("ada", "admin", None), ("b1a", "board", "one"), ("b1b", "board", "one"), ("kurdo", "agent", None),
+ACCOUNTS = (("ada", "admin", None), ("b1a", "board", "one"), ("b1b", "board", "one"),
+            ("kurdo", "agent", None),
             ("olga", "observer", None))
 # Debian's chromium, headless. The machine has no network: without these flags Chromium tries to reach
 # Google (component updates, sync, QUIC probes) and waits on it.
@@ -73,7 +74,8 @@ def write_package(folder: Path, seed: int = 11) -> None:
     for c, (_, _, cands) in CONTESTS.items():
         for i in range(1, STATIONS[c] + 1):
             sid = f"{c}-{i:03d}"
-            size, invalid, blank = int(rng.integers(250, 600)), int(rng.integers(0, 12)), int(rng.integers(0, 4))
+            size = int(rng.integers(250, 600))
+            invalid, blank = int(rng.integers(0, 12)), int(rng.integers(0, 4))
             votes = rng.multinomial(size - invalid - blank, [s for _, _, s in cands])
             registered = int(size / rng.uniform(0.5, 0.8))
             stations.append([sid, f"{c}-C{(i - 1) // 4 + 1:02d}", f"R{c}", registered, "regular"])
@@ -116,8 +118,8 @@ def published_sheets(package: Path) -> dict[str, Sheet]:
         for r in csv.DictReader(f):
             votes.setdefault(r["station_id"], {})[r["candidate_id"]] = int(r["votes"])
     with (package / "sheets.csv").open(encoding="utf-8") as f:
-        return {r["station_id"]: Sheet(r["station_id"], r["contest_id"], int(r["ballots_cast"]), int(r["invalid"]),
-                                       int(r["blank"]), votes[r["station_id"]],
+        return {r["station_id"]: Sheet(r["station_id"], r["contest_id"], int(r["ballots_cast"]),
+                                       int(r["invalid"]), int(r["blank"]), votes[r["station_id"]],
                                        {c: names[c] for c in votes[r["station_id"]]})
                 for r in csv.DictReader(f)}
 
@@ -156,7 +158,8 @@ def _wait_healthy(proc: subprocess.Popen, base: str, log_file: Path, timeout: fl
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"tallycheck serve did not answer /healthz: {log_file.read_text(errors='replace')}")
+            said = log_file.read_text(errors="replace")
+            raise RuntimeError(f"tallycheck serve did not answer /healthz: {said}")
         time.sleep(0.1)
 
 
@@ -363,7 +366,7 @@ def risk_table(page: Any) -> dict[str, tuple[str, str]]:
     return out
 
 
-# -- screenshots of the main pages ----------------------------------------------------------------------------
+# -- screenshots of the main pages ---------------------------------------------------------------------------
 
 # (file name, whose page, path, options): what docs/screenshots/ shows. Public pages are seen by the observer.
 SCREENSHOTS = (
@@ -380,8 +383,8 @@ SCREENSHOTS = (
 MAX_HEIGHT = 1800  # px: a long page is cut here (the top of a page is what a screenshot is for)
 
 
-def screenshot(room: Room, who: str, path: str, out: Path, max_height: int = MAX_HEIGHT, **context_options: Any
-               ) -> Path:
+def screenshot(room: Room, who: str, path: str, out: Path, max_height: int = MAX_HEIGHT,
+               **context_options: Any) -> Path:
     """`path` as `who` sees it, charts drawn, as a PNG (the page's top `max_height` pixels)."""
     page = room.page(who, **({"viewport": {"width": 1280, "height": 900}} | context_options))
     page.goto(room.url(path))
@@ -395,7 +398,8 @@ def screenshot(room: Room, who: str, path: str, out: Path, max_height: int = MAX
 
 def screenshots(room: Room, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [screenshot(room, who, path, out_dir / f"{name}.png", **opts) for name, who, path, opts in SCREENSHOTS]
+    return [screenshot(room, who, path, out_dir / f"{name}.png", **opts)
+            for name, who, path, opts in SCREENSHOTS]
 
 
 def run_round(room: Room, out_dir: Path | None = None) -> dict[str, int]:

@@ -8,8 +8,9 @@ in), and deals the stations to the board; the two members enter matching counts 
 published numbers) and a mismatching pair for another, then agree; both sign off; the administrator closes the
 round and the audit page shows the risk fall and the contest confirmed; the observer can change nothing; the
 log page's head hash is the one `tallycheck log export` + `tallycheck log verify` compute. Also: no Content
-Security Policy violation on any page, the Arabic page is right-to-left, the login form works with the keyboard
-alone, and the main pages are photographed (into a temporary folder; tools/screenshots.py writes docs/).
+Security Policy violation on any page, the Arabic page is right-to-left, the login form works with the
+keyboard alone, and the main pages are photographed (into a temporary folder; tools/screenshots.py writes
+docs/).
 
 Run when Chromium is installed (/usr/bin/chromium, or TALLYCHECK_CHROMIUM); under CI (CI=true) a missing
 Chromium or Playwright is a failure, not a skip.
@@ -27,16 +28,17 @@ import pytest
 from tallycheck.evidence.chain import read_export
 
 from browser_room import (COMPLAINT_STATION, DICE, PASSWORD, RISK_LIMIT, Room, browser_room, chromium_path,
-                          close_round, decide_complaint, deal_to_board, enrol_totp, enter_count, file_complaint,
-                          log_in, plan_publish_and_draw, published_sheets, risk_table, screenshots, sign_off,
-                          tallycheck, upload_count)
+                          close_round, decide_complaint, deal_to_board, enrol_totp, enter_count,
+                          file_complaint, log_in, plan_publish_and_draw, published_sheets, risk_table,
+                          screenshots, sign_off, tallycheck, upload_count)
 
 pytestmark = pytest.mark.browser
 
 
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason}: CI must run the browser tests (.ci/run installs Debian's chromium)", pytrace=False)
+        pytest.fail(f"{reason}: CI must run the browser tests (.ci/run installs Debian's chromium)",
+                    pytrace=False)
     pytest.skip(reason)
 
 
@@ -96,8 +98,7 @@ def test_plan_publication_and_seed_ceremony(room: Room) -> None:
     room.state["drawn"] = drawn
     before = risk_table(page)
     assert before["D2"] == ("continue", "1.0000") and before["D1"][0] == "continue"
-    # the order is the ceremony's: the seed is refused once entered, and the refusal is a page, not a change
-    assert not page.locator("form[action='/audit/seed']").count()
+    assert not page.locator("form[action='/audit/seed']").count()  # a seed is entered once
 
 
 def test_stations_dealt_to_the_board(room: Room) -> None:
@@ -220,12 +221,14 @@ def test_observer_can_change_nothing(room: Room) -> None:
     }""", actions)
     assert statuses == {a: 403 for a in actions}
     # the attempts changed nothing: the log grew by one "refused" entry each, nothing else
-    code, said = tallycheck("log", "export", str(room.package), "--out", str(room.package.parent / "after.jsonl"))
+    after = room.package.parent / "after.jsonl"
+    code, said = tallycheck("log", "export", str(room.package), "--out", str(after))
     assert code == 0, said
-    entries, problem = read_export((room.package.parent / "after.jsonl").read_text("utf-8"))
+    entries, problem = read_export(after.read_text("utf-8"))
     assert problem is None
     added = [e for e in entries if e["seq"] > seq_before]
-    assert [e["event"] for e in added] == ["refused"] * len(actions) and {e["actor"] for e in added} == {"olga"}
+    assert [e["event"] for e in added] == ["refused"] * len(actions)
+    assert {e["actor"] for e in added} == {"olga"}
 
 
 def test_log_page_head_matches_export_and_verify(room: Room, tmp_path: Path) -> None:
@@ -243,9 +246,9 @@ def test_log_page_head_matches_export_and_verify(room: Room, tmp_path: Path) -> 
     assert page.locator("#log tbody tr").first.get_attribute("id") == f"e{n}"  # newest first
     entries, _ = read_export(export.read_text("utf-8"))
     events = [e["event"] for e in entries]
-    for event in ("totp.enrolled", "complaint.filed", "complaint.accepted", "audit.planned", "snapshot.published",
-                  "seed.entered", "audit.assigned", "count.mismatch", "count.agreed", "count.signed",
-                  "round.closed"):
+    for event in ("totp.enrolled", "complaint.filed", "complaint.accepted", "audit.planned",
+                  "snapshot.published", "seed.entered", "audit.assigned", "count.mismatch", "count.agreed",
+                  "count.signed", "round.closed"):
         assert event in events, event
 
 

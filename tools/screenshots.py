@@ -4,10 +4,10 @@
 
 The same set-up as the browser test (tests/browser_room.py): a small two-contest election, accounts made with
 `tallycheck user add`, `tallycheck serve` on a free loopback port; then the people of the room play one audit
-round through the pages (TOTP enrolment, a complaint filed and accepted, the seed ceremony, the stations dealt,
-the board's double-blind entries and sign-offs, the round closed) and each main page is photographed: overview,
-contest, station, forensics, audit, the board's tally form (filled in), complaints, log, the overview in
-Arabic and the audit page at a phone's viewport (390 x 844). Needs Chromium (/usr/bin/chromium or
+round through the pages (TOTP enrolment, a complaint filed and accepted, the seed ceremony, the stations
+dealt, the board's double-blind entries and sign-offs, the round closed) and each main page is photographed:
+overview, contest, station, forensics, audit, the board's tally form (filled in), complaints, log, the
+overview in Arabic and the audit page at a phone's viewport (390 x 844). Needs Chromium (/usr/bin/chromium or
 TALLYCHECK_CHROMIUM) and the playwright package (pip install -e '.[dev]'); no browser download.
 """
 
@@ -31,8 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     import browser_room
 
     if not Path(browser_room.chromium_path()).is_file():
-        print(f"No Chromium at {browser_room.chromium_path()}: apt install chromium, or set TALLYCHECK_CHROMIUM.",
-              file=sys.stderr)
+        print(f"No Chromium at {browser_room.chromium_path()}: apt install chromium, or set "
+              "TALLYCHECK_CHROMIUM.", file=sys.stderr)
         return 2
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
