@@ -107,8 +107,7 @@ def test_stations_dealt_to_the_board(room: Room) -> None:
     drawn = room.state["drawn"]
     boards = page.locator("#sample table tbody tr td:nth-child(2)").all_inner_texts()
     assert boards == ["1"] * len(drawn)
-    for who in ("b1a", "b1b"):
-        log_in(room, who)
+    log_in(room, "b1a", "b1b")
     page = room.page("b1a")
     page.goto(room.url("/board"))
     links = page.locator("main a[href^='/board/tasks/']")
