@@ -234,3 +234,18 @@ def test_the_board_pages_speak_arabic(room):
     assert got.status_code == 422 and "لم يُحفظ شيء." in got.text  # "Nothing was saved."
     assert "يُتوقَّع عدد صحيح" in got.text
     assert a.get("/board?lang=ar").status_code == 200
+
+
+def test_a_re_assigned_station_leaves_the_old_boards_to_do_list(room):
+    a, tid = room.client("ahmed"), room.task_id
+    chiya = accounts.session_actor(room.engine, accounts.start_session(room.engine, room.users["chiya"],
+                                                                       totp_passed=True))
+    with writing(room.engine) as conn:
+        create_tasks(conn, Actor("amal", Role.ADMIN, room.users["amal"]), [
+            NewTask(TaskPurpose.AUDIT, "0100101", ("D1",), chiya.board_id, audit_id=1, round=1)])
+    listing = a.get("/board").text
+    assert "Re-assigned to another board" in listing and listing.index("Done") < listing.index("0100101")
+    page = a.get(f"/board/tasks/{tid}")
+    assert "re-assigned to another board" in page.text and 'name="s0_v0"' not in page.text
+    refused = a.post(f"/board/tasks/{tid}/entry", data=form(160, 4, 1, [70, 50, 20, 15]), headers=ORIGIN)
+    assert refused.status_code == 409 and entry_counts(room.engine) == {}

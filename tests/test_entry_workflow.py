@@ -23,7 +23,7 @@ from tallycheck.workflow.audits import WorkflowError
 from tallycheck.workflow.count_tasks import (BallotChoice, ContestBallot, EntryFileError, NewTask,
                                              TaskPurpose, TaskState, amend, create_tasks, enter_count,
                                              entries_from_csv, entry_counts, entry_view, sign_off,
-                                             signed_counts, task, task_ballots, tasks)
+                                             signed_counts, superseded, task, task_ballots, tasks)
 from tallycheck.workflow.database import open_workflow, writing
 from tallycheck.workflow.roles import Actor, Role
 from tallycheck.workflow.schema import count_entries, events
@@ -286,16 +286,32 @@ def test_an_upload_with_a_bad_row_is_refused_whole_with_row_and_column(engine):
 def test_tasks_are_listed_by_board_round_and_state(engine):
     a = new_task(engine, "0100101", ("D1",), board=1)
     b = new_task(engine, "0200101", ("D2",), board=2)
-    again = new_task(engine, "0100101", ("D1",), board=2)  # the room re-assigns a station to another board
-    assert [t.task_id for t in tasks(engine, board_id=1)] == [a]
-    assert [t.task_id for t in tasks(engine, audit_id=1, round=1)] == [a, b, again]
-    assert [t.task_id for t in tasks(engine, station_id="0100101")] == [a, again]
     enter(engine, A1, a)
     enter(engine, A2, a)
     assert [t.task_id for t in tasks(engine, state=TaskState.AGREED)] == [a]
+    again = new_task(engine, "0100102", ("D1",), board=2, round=2)
+    assert [t.task_id for t in tasks(engine, board_id=1)] == [a]
+    assert [t.task_id for t in tasks(engine, audit_id=1, round=1)] == [a, b]
+    assert [t.task_id for t in tasks(engine, station_id="0100102")] == [again]
     assert [t.task_id for t in tasks(engine, purpose=TaskPurpose.RECOUNT)] == []
     with pytest.raises(WorkflowError, match="each once"):
         new_task(engine, "0100102", ("D1", "D1"))
+
+
+def test_a_station_re_assigned_to_another_board_is_counted_by_the_newest_task(engine):
+    old = new_task(engine, board=1)
+    enter(engine, A1, old)
+    B2 = Actor("dara", Role.BOARD, 22, board_id=2)
+    newer = new_task(engine, board=2)  # the room re-assigns the station (audit_room.assign_round)
+    with pytest.raises(WorkflowError, match=f"re-assigned to board 2 \\(count task {newer}\\)"):
+        enter(engine, A2, old)
+    assert entry_view(engine, A1, old).superseded_by == newer
+    assert superseded(engine, [task(engine, old), task(engine, newer)]) == {old: newer}
+    enter(engine, B1, newer)
+    assert enter(engine, B2, newer).state == TaskState.AGREED
+    sign_off(engine, B1, newer)
+    assert sign_off(engine, B2, newer) == TaskState.SIGNED
+    assert set(signed_counts(engine, [old, newer])) == {newer}
 
 
 def test_ballots_come_from_the_package():
@@ -386,7 +402,8 @@ count_tasks.append = append_then_hang
 engine = open_workflow(Path(sys.argv[1]), sys.argv[2] or None)
 ballot = {"D1": ContestBallot("D1", "District One", (BallotChoice(("001", ""), "Ali Hassan", "Party A"),))}
 enter_count(engine, Actor("ahmed", Role.BOARD, 11, board_id=1), int(sys.argv[3]),
-            [HandCount("0100101", "D1", False, 160, 4, 1, MappingProxyType({("001", ""): 155}))], ballots=ballot)
+            [HandCount("0100101", "D1", False, 160, 4, 1, MappingProxyType({("001", ""): 155}))],
+            ballots=ballot)
 """
 
 

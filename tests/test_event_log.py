@@ -217,6 +217,16 @@ def test_secrets_are_refused_and_nothing_is_written(workflow_engine):
         assert "hunter2" not in "".join(conn.execute(select(events.c.payload)).scalars())
 
 
+@pytest.mark.parametrize("payload, where", [
+    ({"user": {"name": "amal", "password": "x"}}, "user.password"),
+    ({"users": [{"name": "a"}, {"Token": "x"}]}, r"users\[1\].Token"),
+])
+def test_secrets_nested_in_the_payload_are_refused_too(workflow_engine, payload, where):
+    with pytest.raises(ValueError, match=f"remove {where}"):
+        log_event(workflow_engine, actor="admin", role="admin", event="user.added", payload=payload)
+    assert head(workflow_engine)[0] == 0
+
+
 def test_a_refused_entry_rolls_back_the_change_it_came_with(workflow_engine):
     """The change and its entry are one transaction: an entry refused for a secret takes the change with it."""
     with pytest.raises(ValueError, match="never holds secrets"):

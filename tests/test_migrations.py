@@ -15,7 +15,8 @@ from sqlalchemy import Engine, create_engine, func, insert, inspect, select, tex
 
 from tallycheck.workflow import migrations
 from tallycheck.workflow.audits import create_audit, current_audit
-from tallycheck.workflow.database import _sqlite_transactions, open_workflow, workflow_url, writing
+from tallycheck.workflow.database import open_workflow, workflow_url, writing
+from tallycheck.workflow.transactions import sqlite_transactions
 from tallycheck.workflow.event_log import append, entries, head, log_event
 from tallycheck.workflow.migrations import MigrationError, alembic_config, current_revision, head_revision, upgrade
 from tallycheck.workflow.schema import log_head, metadata
@@ -84,7 +85,7 @@ def test_a_new_database_is_the_same_made_either_way(tmp_path):
 
 def _bare_sqlite(root: Path) -> Engine:
     engine = create_engine(workflow_url(root))
-    _sqlite_transactions(engine)
+    sqlite_transactions(engine)
     return engine
 
 
@@ -256,3 +257,33 @@ def test_the_revision_tool_sees_a_table_without_a_revision(capsys):
     assert "probe_without_revision" in capsys.readouterr().out
     assert tool.next_revision_id("Complaints: filed, decided & recount orders!") == \
         f"{len(migrations.revisions()) + 1:04d}_complaints_filed_decided_recount_orders"
+
+
+def test_entries_logged_before_the_station_index_are_indexed_by_its_revision(tmp_path):
+    """0006 adds `event_stations`; a log written before it is indexed by the rule new entries follow, so a
+    station page shows the old entries too."""
+    import json
+
+    from tallycheck.evidence.canonical import canonical_json
+    from tallycheck.evidence.chain import next_entry
+    from tallycheck.workflow.schema import events, log_head
+    from tallycheck.workflow.station_history import station_history
+
+    engine = open_workflow(tmp_path, create=False)
+    with writing(engine) as conn:
+        command.upgrade(alembic_config(conn), "0005_complaints")
+    prev = None
+    with writing(engine) as conn:
+        for payload in ({"station_id": "S1"}, {"stations": ["S2", "S1", 7]}, {"station": "S1"}, {}):
+            e = prev = next_entry(prev, time="2021-10-12T00:00:00+00:00", actor="a", role="admin", event="x",
+                                  payload=payload)
+            conn.execute(events.insert().values(seq=e.seq, time=e.time, actor=e.actor, role=e.role, event=e.event,
+                                                payload=canonical_json(e.payload).decode(), sha256=e.sha256,
+                                                payload_sha256=e.payload_sha256, prev_sha256=e.prev_sha256))
+        conn.execute(log_head.update().values(seq=prev.seq, sha256=prev.sha256))
+    upgrade(engine)
+    assert [e.seq for e in station_history(engine, "S1")] == [1, 2]  # not 3: `station` is not a station key
+    assert [e.seq for e in station_history(engine, "S2")] == [2]
+    assert json.loads(canonical_json(station_history(engine, "S2")[0].payload)) == {"stations": ["S2", "S1", 7]}
+    log_event(engine, actor="a", role="admin", event="y", payload={"station_id": "S2"})
+    assert [e.seq for e in station_history(engine, "S2")] == [2, 5]

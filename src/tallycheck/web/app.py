@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from starlette.exceptions import HTTPException
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException  # FastAPI's is a subclass; routing's 404 is Starlette's
 
 from ..evidence import Store, StoreError
 from ..importing import default_store
@@ -91,8 +91,7 @@ def create_app(package: Path, *, db_url: str | None = None, store: Path | None =
                routers: list[APIRouter] | None = None) -> FastAPI:
     """The recount room for `package`: its store (PACKAGE/.tallycheck unless `store`), its workflow database
     (SQLite in the store unless `db_url`). `secure_cookies=False` only for plain-http use on a private
-    machine.
-    `routers` replaces ROUTERS (tests)."""
+    machine. `max_body` limits request bodies (bytes); `routers` replaces ROUTERS (tests)."""
     package = Path(package)
     store_root = Path(store) if store is not None else default_store(package)
     evidence = Store(store_root)

@@ -106,7 +106,8 @@ def _task_page(request: Request, actor: Actor, t: ct.CountTask, *, status_code: 
     view = ct.entry_view(_room(request).engine, actor, t.task_id)
     ballots = _ballots(request, view.task.contest_ids)
     names = {cid: {c.key: c for c in b.choices} for cid, b in ballots.items()}
-    can_enter = view.task.state in (ct.TaskState.OPEN, ct.TaskState.MISMATCH) and view.own is None
+    can_enter = (view.task.state in (ct.TaskState.OPEN, ct.TaskState.MISMATCH) and view.own is None
+                 and view.superseded_by is None)
     return render(request, "board_task.html", status_code=status_code, view=view, task=view.task,
                   ballots=ballots, names=names, can_enter=can_enter,
                   form=form or _blank_form(ballots, view.task), error=error, problems=problems or [],
@@ -115,10 +116,13 @@ def _task_page(request: Request, actor: Actor, t: ct.CountTask, *, status_code: 
 
 @router.get("/board")
 def board_page(request: Request, actor: Actor = Depends(allow(Role.BOARD))) -> Response:
-    mine = ct.tasks(_room(request).engine, board_id=actor.board_id) if actor.board_id is not None else []
+    engine = _room(request).engine
+    mine = ct.tasks(engine, board_id=actor.board_id) if actor.board_id is not None else []
+    moved = ct.superseded(engine, mine)  # re-assigned to another board: done, as far as this board goes
     waiting = {ct.TaskState.OPEN, ct.TaskState.MISMATCH, ct.TaskState.AGREED}
-    return render(request, "board.html", tasks=mine, open_tasks=[t for t in mine if t.state in waiting],
-                  done_tasks=[t for t in mine if t.state not in waiting])
+    return render(request, "board.html", tasks=mine, moved=moved,
+                  open_tasks=[t for t in mine if t.state in waiting and t.task_id not in moved],
+                  done_tasks=[t for t in mine if t.state not in waiting or t.task_id in moved])
 
 
 @router.get("/board/tasks/{task_id}")

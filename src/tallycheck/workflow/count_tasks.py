@@ -143,6 +143,7 @@ class EntryView:
     signed_by: tuple[str, ...]  # members who signed the current amendment's agreed count
     i_signed: bool
     history: tuple[AttemptResult, ...]  # earlier attempts of every amendment: where they differed
+    superseded_by: int | None = None  # the newer task, when the station was re-assigned to another board
 
 
 class EntryFileError(WorkflowError):
@@ -204,14 +205,14 @@ def _base(t: CountTask) -> dict[str, Any]:
 
 def _task_payload(t: CountTask | NewTask) -> dict[str, Any]:
     return {"station_id": t.station_id, "contest_ids": list(t.contest_ids), "board_id": t.board_id,
-            "purpose": t.purpose.value, "audit_id": t.audit_id, "round": t.round,
+            "purpose": TaskPurpose(t.purpose).value, "audit_id": t.audit_id, "round": t.round,
             "complaint_id": t.complaint_id}
 
 
 def create_tasks(conn: Connection, actor: Actor, new: Sequence[NewTask]) -> list[int]:
-    """Add count tasks inside the caller's writing() transaction; logs "count.assigned" per task. A station may
-    be given again (to another board, when the room re-assigns it): which of its tasks counts is the room's
-    decision, made from `tasks` and `signed_counts`."""
+    """Add count tasks inside the caller's writing() transaction; logs "count.assigned" per task. A station
+    may be given again (to another board, when the room re-assigns it): the newest task counts, and the older
+    one takes no more entries or signatures."""
     ids = []
     for t in new:
         if not t.station_id:
@@ -260,6 +261,45 @@ def _locked_task(conn: Connection, task_id: int) -> CountTask:
     if row is None:
         raise WorkflowError(f"there is no count task {task_id}")
     return _task(row)
+
+
+def _same_count(t: CountTask) -> tuple[Any, ...]:
+    """The tasks that count what `t` counts: its station, purpose, audit round or complaint."""
+    where = [count_tasks.c.station_id == t.station_id, count_tasks.c.purpose == t.purpose.value]
+    for col, value in (("audit_id", t.audit_id), ("round", t.round), ("complaint_id", t.complaint_id)):
+        c = count_tasks.c[col]
+        where.append(c.is_(None) if value is None else c == value)
+    return tuple(where)
+
+
+def _refuse_superseded(conn: Connection, t: CountTask) -> None:
+    """A station re-assigned to another board is counted by its newest task: the older one takes no entry and
+    no signature (the room closes the newest task of each station)."""
+    newer = conn.execute(select(count_tasks.c.task_id, count_tasks.c.board_id)
+                         .where(*_same_count(t), count_tasks.c.task_id > t.task_id)
+                         .order_by(count_tasks.c.task_id.desc())).first()
+    if newer is not None:
+        raise WorkflowError(f"{_named(t)} was re-assigned to board {newer.board_id} (count task "
+                            f"{newer.task_id}); this task takes no more entries or signatures")
+
+
+def superseded(engine: Engine, given: Sequence[CountTask]) -> dict[int, int]:
+    """task_id -> the newer task that re-assigned its station, for those of `given` that were re-assigned."""
+    stations = sorted({t.station_id for t in given})
+    if not stations:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(select(count_tasks).where(count_tasks.c.station_id.in_(stations))
+                            .order_by(count_tasks.c.task_id)).all()
+    newest: dict[tuple[Any, ...], int] = {}
+    for r in rows:
+        newest[(r.station_id, r.purpose, r.audit_id, r.round, r.complaint_id)] = int(r.task_id)
+    out = {}
+    for t in given:
+        n = newest.get((t.station_id, t.purpose.value, t.audit_id, t.round, t.complaint_id), t.task_id)
+        if n != t.task_id:
+            out[t.task_id] = n
+    return out
 
 
 def _own_board(actor: Actor, t: CountTask, action: str) -> None:
@@ -406,6 +446,7 @@ def enter_count(engine: Engine, actor: Actor, task_id: int, sheets: Sequence[Han
     with writing(engine) as conn:
         t = _locked_task(conn, task_id)
         _own_board(actor, t, "enter hand counts")
+        _refuse_superseded(conn, t)
         if t.state == TaskState.SIGNED:
             raise WorkflowError(f"{_named(t)} is signed off and read-only; a correction is an amendment")
         if t.state == TaskState.AGREED:
@@ -486,6 +527,7 @@ def sign_off(engine: Engine, actor: Actor, task_id: int) -> TaskState:
     with writing(engine) as conn:
         t = _locked_task(conn, task_id)
         _own_board(actor, t, "sign off hand counts")
+        _refuse_superseded(conn, t)
         if t.state == TaskState.SIGNED:
             raise WorkflowError(f"{_named(t)} is already signed off")
         if t.state != TaskState.AGREED:
@@ -564,8 +606,8 @@ def signed_counts(engine: Engine, task_ids: Sequence[int]) -> dict[int, tuple[Ha
                                      .where(count_tasks.c.task_id.in_(sorted(latest)))).all())
         # one read of the tasks' entries (a few per task), not one query per task: a round has hundreds
         texts: dict[int, str] = {}
-        for r in conn.execute(select(count_entries.c.task_id, count_entries.c.amendment, count_entries.c.attempt,
-                                     count_entries.c.sha256, count_entries.c.sheets)
+        for r in conn.execute(select(count_entries.c.task_id, count_entries.c.amendment,
+                                     count_entries.c.attempt, count_entries.c.sha256, count_entries.c.sheets)
                               .where(count_entries.c.task_id.in_(sorted(latest)))):
             o = latest[r.task_id]
             if (r.amendment, r.attempt, r.sha256) == (o.amendment, o.attempt, o.sha256):
@@ -590,13 +632,17 @@ def entry_view(engine: Engine, actor: Actor, task_id: int) -> EntryView:
                                    count_signatures.c.amendment == t.amendment)
                             .order_by(count_signatures.c.signed)).all()
         history = _history(conn, t)
+        newer = conn.execute(select(count_tasks.c.task_id)
+                             .where(*_same_count(t), count_tasks.c.task_id > t.task_id)
+                             .order_by(count_tasks.c.task_id.desc())).scalar()
     own = next((r for r in rows if r.user_id == actor.user_id), None)
     agreed = None
     if t.state in (TaskState.AGREED, TaskState.SIGNED) and rows:
         agreed = _sheets(t.station_id, rows[0].sheets)
     return EntryView(t, _sheets(t.station_id, own.sheets) if own is not None else None,
                      any(r.user_id != actor.user_id for r in rows), agreed,
-                     tuple(s.member for s in sigs), any(s.user_id == actor.user_id for s in sigs), history)
+                     tuple(s.member for s in sigs), any(s.user_id == actor.user_id for s in sigs), history,
+                     int(newer) if newer is not None else None)
 
 
 def _history(conn: Connection, t: CountTask) -> tuple[AttemptResult, ...]:

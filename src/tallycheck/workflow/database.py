@@ -7,15 +7,14 @@ followed by a write never races another writer, and a refused or interrupted req
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine
+
+from .migrations import upgrade
+from .transactions import sqlite_transactions, writing  # noqa: F401 (writing: the one write path, re-exported)
 
 DATABASE = "workflow.sqlite"
-_IMMEDIATE = "tallycheck_immediate"
 
 
 def workflow_url(store_root: Path) -> str:
@@ -33,37 +32,7 @@ def open_workflow(store_root: Path, url: str | None = None, *, create: bool = Tr
     engine = create_engine(url, **({"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
                                    if url.startswith("postgresql") else {}))
     if engine.dialect.name == "sqlite":
-        _sqlite_transactions(engine)
+        sqlite_transactions(engine)
     if create:
-        # To the newest schema revision (a new database: the code's tables, stamped; see migrations/).
-        from .migrations import upgrade  # the migrations import this module's `writing`
-
-        upgrade(engine)
+        upgrade(engine)  # to the newest schema revision (a new database: the code's tables, stamped)
     return engine
-
-
-def _sqlite_transactions(engine: Engine) -> None:
-    """pysqlite's own transaction handling defers BEGIN and cannot take the write lock up front; SQLAlchemy's
-    documented recipe hands BEGIN to us, and `writing()` asks for BEGIN IMMEDIATE."""
-    @event.listens_for(engine, "connect")
-    def _connect(conn: Any, _record: Any) -> None:
-        conn.isolation_level = None
-        cur = conn.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
-        cur.execute("PRAGMA synchronous=FULL")  # a committed entry survives a power cut
-        cur.execute("PRAGMA busy_timeout=30000")  # writers queue instead of failing
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_IMMEDIATE) else "BEGIN")
-
-
-@contextmanager
-def writing(engine: Engine) -> Iterator[Connection]:
-    """A write transaction: committed when the block ends, rolled back whole if it raises."""
-    with engine.connect() as conn:
-        conn = conn.execution_options(**{_IMMEDIATE: True})
-        with conn.begin():
-            yield conn

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from ..evidence.canonical import canonical_json
 from ..evidence.chain import GENESIS, LogEntry, export_line, next_entry
 from .database import writing
-from .schema import events, log_head
+from .schema import event_stations, events, log_head
 
 # Never written to the log, whatever a caller passes: a log is public, and these are secrets (OWASP ASVS 7.1.1).
 _SECRET_KEYS = frozenset({"password", "new_password", "token", "session", "session_id", "totp", "totp_secret",
@@ -28,8 +28,23 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
+def _secret_keys(value: Any, path: str = "") -> list[str]:
+    """Keys naming a secret anywhere in the payload, nested objects and lists included."""
+    found = []
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            where = f"{path}.{k}" if path else str(k)
+            if str(k).lower() in _SECRET_KEYS:
+                found.append(where)
+            found += _secret_keys(v, where)
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found += _secret_keys(v, f"{path}[{i}]")
+    return found
+
+
 def _clean(payload: Mapping[str, Any]) -> dict[str, Any]:
-    bad = sorted(k for k in payload if k.lower() in _SECRET_KEYS)
+    bad = _secret_keys(payload)
     if bad:
         raise ValueError(f"the event log never holds secrets; remove {', '.join(bad)} from the payload")
     return json.loads(canonical_json(payload))  # exactly what will be hashed: plain JSON values only
@@ -50,6 +65,20 @@ def _entry(row: Any) -> LogEntry:
                     row.payload_sha256, row.prev_sha256, row.sha256)
 
 
+def stations_named(payload: Any) -> list[str]:
+    """The stations an entry concerns: its payload's `station_id`, and every id in its `stations`."""
+    if not isinstance(payload, Mapping):
+        return []
+    out = []
+    one = payload.get("station_id")
+    if isinstance(one, str):
+        out.append(one)
+    many = payload.get("stations")
+    if isinstance(many, list):
+        out += [s for s in many if isinstance(s, str)]
+    return list(dict.fromkeys(out))
+
+
 def append(conn: Connection, *, actor: str, role: str, event: str, payload: Mapping[str, Any]) -> LogEntry:
     """Append one entry in the caller's write transaction and return it."""
     prev = _head(conn)
@@ -58,6 +87,9 @@ def append(conn: Connection, *, actor: str, role: str, event: str, payload: Mapp
         seq=entry.seq, time=entry.time, actor=entry.actor, role=entry.role, event=entry.event,
         payload=canonical_json(entry.payload).decode("utf-8"), payload_sha256=entry.payload_sha256,
         prev_sha256=entry.prev_sha256, sha256=entry.sha256))
+    named = stations_named(entry.payload)
+    if named:
+        conn.execute(insert(event_stations), [{"seq": entry.seq, "station_id": s} for s in named])
     conn.execute(update(log_head).where(log_head.c.id == 1).values(seq=entry.seq, sha256=entry.sha256))
     return entry
 

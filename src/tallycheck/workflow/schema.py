@@ -191,11 +191,20 @@ events = Table(
     Column("time", String(32), nullable=False),
     Column("actor", String(128), nullable=False),
     Column("role", String(32), nullable=False),
-    Column("event", String(64), nullable=False),
+    Column("event", String(64), nullable=False, index=True),  # the room reads its state by event name
     Column("payload", Text, nullable=False),  # canonical JSON
     Column("payload_sha256", String(64), nullable=False),
     Column("prev_sha256", String(64), nullable=False),
     Column("sha256", String(64), nullable=False, unique=True),
+)
+
+# Which entries name which station (the payload's `station_id`, or each of its `stations`): written with the entry,
+# so a station page finds its history by index instead of reading the whole log.
+event_stations = Table(
+    "event_stations", metadata,
+    Column("seq", Integer, ForeignKey("events.seq"), nullable=False),
+    Column("station_id", String(128), nullable=False, index=True),
+    UniqueConstraint("seq", "station_id"),
 )
 
 log_head = Table(

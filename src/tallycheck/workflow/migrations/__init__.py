@@ -24,6 +24,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
+from ..transactions import writing
+
 SCRIPTS = Path(__file__).resolve().parent
 
 # Stores made before migrations existed, newest first: a table that only this revision (or a later one) made.
@@ -113,8 +115,6 @@ def _make_new(conn: Connection) -> None:
 def upgrade(engine: Engine, *, through_revisions: bool = False) -> Migration:
     """Bring the database to the head revision (nothing to do: one query). `through_revisions`: make a new
     database by running every revision, not from the code's tables (tools/workflow_migration.py must)."""
-    from ..database import writing  # database imports this module when it opens a store
-
     head = head_revision()
     before = current_revision(engine)
     if before == head:
