@@ -190,3 +190,21 @@ def test_station_history_and_log(client: TestClient, data) -> None:  # type: ign
     entries, problem = read_export(export.text)
     assert problem is None and len(entries) == seq
     assert verify_entries(entries).head == sha
+
+
+def test_log_details_show_lists_and_objects_as_json(client: TestClient, data) -> None:  # type: ignore[no-untyped-def]
+    """A payload's lists and objects read as in the export (JSON), never as Python's repr of them."""
+    engine = client.app.state.room.engine
+    station = data.table("stations").column("station_id").to_pylist()[7]
+    event_log.log_event(engine, actor="b1a", role="board", event="count.signed",
+                        payload={"station_id": station, "members": ["b1a", "b1b"], "contests": {"D1": {"ok": True}}})
+    for page in (client.get("/log").text, client.get(f"/stations/{station}").text):
+        text = html.unescape(re.sub(r"</?bdi>", "", page))
+        assert 'members: ["b1a", "b1b"]' in text and 'contests: {"D1": {"ok": true}}' in text
+        assert "['b1a'" not in text and "True" not in text
+
+
+def test_pages_name_an_icon_that_exists(client: TestClient) -> None:
+    page = client.get("/").text
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page)
+    assert icon and client.get(icon.group(1)).status_code == 200
