@@ -121,9 +121,9 @@ def test_station_page_shows_its_sheet(client: TestClient, data) -> None:  # type
 
 
 def test_forensics_filters_filter(client: TestClient, data) -> None:  # type: ignore[no-untyped-def]
+    every = _cells(client.get("/forensics").text, "ranked-stations")  # first: the page makes the analyses
     analyses = client.app.state.page_analyses.get(client.app.state.room.store)
     f = analyses.forensics
-    every = _cells(client.get("/forensics").text, "ranked-stations")
     assert len(every) == 50
     contest = f.contests[0]
     rows = _cells(client.get(f"/forensics?contest={contest}").text, "ranked-stations")
@@ -167,6 +167,23 @@ def test_arabic_is_right_to_left(client: TestClient) -> None:
     assert "المجاميع الوطنية" in page and "National totals" not in page  # this page's strings, from web.po
     client.cookies.clear()  # the language is remembered; the other tests read English
     assert "National totals" in client.get("/").text  # the cached body is per language
+
+
+def _chart_titles(page: str) -> dict[str, str]:
+    blocks = re.findall(r'<script type="application/json" class="chart-data" id="([^"]+)">(.*?)</script>', page, re.S)
+    return {i: json.loads(b)["layout"]["title"]["text"] for i, b in blocks}
+
+
+def test_charts_speak_the_page_language(client: TestClient) -> None:
+    """The charts' titles come from the report's catalog in the visitor's language; the numbers stay the same."""
+    for path in ("/", "/forensics"):
+        english = _chart_titles(client.get(path).text)
+        arabic = _chart_titles(client.get(path + "?lang=ar").text)
+        client.cookies.clear()
+        assert english.keys() == arabic.keys() and english
+        for chart, title in arabic.items():
+            assert title != english[chart] and re.search("[\u0600-\u06ff]", title), (chart, title)
+            assert re.findall(r"\d+", title) == re.findall(r"\d+", english[chart])
 
 
 def test_station_history_and_log(client: TestClient, data) -> None:  # type: ignore[no-untyped-def]
