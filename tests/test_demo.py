@@ -22,6 +22,14 @@ def test_demo_runs_every_step_and_writes_the_report(tmp_path, monkeypatch, capsy
                         r"count", out, re.M)
     assert audited and int(audited.group(1)) + int(audited.group(2)) <= 88
     assert re.search(r"^7\. Report: ", out, re.M)
+    # the audit's commands are logged as the command line's, and the whole log verifies from its export
+    logged = re.search(r"^8\. Event log: ([\d,]+) entries, head ([0-9a-f]{64})", out, re.M)
+    assert logged and int(logged.group(1).replace(",", "")) >= 3
+    export = tmp_path / "log.jsonl"
+    code, _, err = run(monkeypatch, capsys, "log", "export", tmp_path / "iraq-2021-synthetic", "--out", export)
+    assert code == 0, err
+    code, verified, err = run(monkeypatch, capsys, "log", "verify", export)
+    assert code == 0 and logged.group(2) in verified, err
     # the audit's state is in the store, so `audit status` reads the same audit
     code, status, err = run(monkeypatch, capsys, "audit", "status", tmp_path / "iraq-2021-synthetic", "--json")
     assert code == 0, err

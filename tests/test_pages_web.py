@@ -121,9 +121,9 @@ def test_station_page_shows_its_sheet(client: TestClient, data) -> None:  # type
 
 
 def test_forensics_filters_filter(client: TestClient, data) -> None:  # type: ignore[no-untyped-def]
+    every = _cells(client.get("/forensics").text, "ranked-stations")  # first: the page makes the analyses
     analyses = client.app.state.page_analyses.get(client.app.state.room.store)
     f = analyses.forensics
-    every = _cells(client.get("/forensics").text, "ranked-stations")
     assert len(every) == 50
     contest = f.contests[0]
     rows = _cells(client.get(f"/forensics?contest={contest}").text, "ranked-stations")
@@ -169,6 +169,23 @@ def test_arabic_is_right_to_left(client: TestClient) -> None:
     assert "National totals" in client.get("/").text  # the cached body is per language
 
 
+def _chart_titles(page: str) -> dict[str, str]:
+    blocks = re.findall(r'<script type="application/json" class="chart-data" id="([^"]+)">(.*?)</script>', page, re.S)
+    return {i: json.loads(b)["layout"]["title"]["text"] for i, b in blocks}
+
+
+def test_charts_speak_the_page_language(client: TestClient) -> None:
+    """The charts' titles come from the report's catalog in the visitor's language; the numbers stay the same."""
+    for path in ("/", "/forensics"):
+        english = _chart_titles(client.get(path).text)
+        arabic = _chart_titles(client.get(path + "?lang=ar").text)
+        client.cookies.clear()
+        assert english.keys() == arabic.keys() and english
+        for chart, title in arabic.items():
+            assert title != english[chart] and re.search("[\u0600-\u06ff]", title), (chart, title)
+            assert re.findall(r"\d+", title) == re.findall(r"\d+", english[chart])
+
+
 def test_station_history_and_log(client: TestClient, data) -> None:  # type: ignore[no-untyped-def]
     engine = client.app.state.room.engine
     ids = data.table("stations").column("station_id").to_pylist()
@@ -190,3 +207,21 @@ def test_station_history_and_log(client: TestClient, data) -> None:  # type: ign
     entries, problem = read_export(export.text)
     assert problem is None and len(entries) == seq
     assert verify_entries(entries).head == sha
+
+
+def test_log_details_show_lists_and_objects_as_json(client: TestClient, data) -> None:  # type: ignore[no-untyped-def]
+    """A payload's lists and objects read as in the export (JSON), never as Python's repr of them."""
+    engine = client.app.state.room.engine
+    station = data.table("stations").column("station_id").to_pylist()[7]
+    event_log.log_event(engine, actor="b1a", role="board", event="count.signed",
+                        payload={"station_id": station, "members": ["b1a", "b1b"], "contests": {"D1": {"ok": True}}})
+    for page in (client.get("/log").text, client.get(f"/stations/{station}").text):
+        text = html.unescape(re.sub(r"</?bdi>", "", page))
+        assert 'members: ["b1a", "b1b"]' in text and 'contests: {"D1": {"ok": true}}' in text
+        assert "['b1a'" not in text and "True" not in text
+
+
+def test_pages_name_an_icon_that_exists(client: TestClient) -> None:
+    page = client.get("/").text
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page)
+    assert icon and client.get(icon.group(1)).status_code == 200

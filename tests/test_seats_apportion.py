@@ -568,5 +568,6 @@ def test_cli_bad_options_exit_2(tc, tmp_path: Path, args: list, message: str) ->
 
 def test_cli_missing_file_exit_2(tc, tmp_path: Path) -> None:
     code, _, err = tc("apportion", "--method", "dhondt", "--seats", 3, tmp_path / "nope.csv")
-    assert code == 2 and "nope.csv" in err
+    # Typer's error panel wraps a long path over lines inside its box
+    assert code == 2 and "nope.csv" in "".join(err.split()).replace("│", "")
 

@@ -453,6 +453,15 @@ def demo(out_dir: Annotated[Path, typer.Option("--out", help="Working folder for
         path = build_report(data, tab, out=out_dir / "report.html", version=v, problems=st.problems(v.name),
                             extra_sections=_sections(data, a))
     out.print(f"7. Report: {path.resolve()}")
+    if a.audit is not None:
+        from .workflow.database import open_workflow
+        from .workflow.event_log import head
+
+        engine = open_workflow(st.root)
+        seq, sha = head(engine)
+        engine.dispose()
+        out.print(f"8. Event log: {seq:,} entries, head {sha}. Open the recount room on this election: "
+                  f"tallycheck user add {package} admin --role admin; tallycheck serve {package}")
     out.print(f"Done in {time.perf_counter() - t0:.1f} s. Verify the evidence with: tallycheck verify {package}; "
               f"seats and margins: tallycheck seats {package}; the screen: tallycheck screen {package}")
 

@@ -11,7 +11,7 @@ No web framework here: plain values from the core, the report's figure builders 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from ..areas import AreaTree
 from ..evidence.store import Store, VersionInfo
 from ..model import ElectionData
+from ..report.messages import Messages, UnknownLanguage, report_messages
 from ..tabulate import INDEPENDENT, Tabulation, tabulate
 
 QUOTAS = ("majority", "2/3")  # the decisions bloc power is shown for: an absolute majority and two thirds
@@ -45,12 +46,41 @@ class PowerRow:
     shapley_shubik: float
 
 
+class Chart:
+    """One of a version's charts, built by the report's figure builder in each visitor's language: titles and axis
+    words follow the report's catalog (English where a language has no report catalog), numbers stay as they
+    are. Each language's JSON is built once and kept."""
+
+    __slots__ = ("_build", "_json", "_lock")
+
+    def __init__(self, build: Callable[[Messages], Any]) -> None:
+        self._build = build
+        self._json: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def json(self, locale: str) -> str:
+        got = self._json.get(locale)
+        if got is None:
+            with self._lock:
+                got = self._json.get(locale)
+                if got is None:
+                    got = self._json[locale] = self._build(_messages(locale)).to_json()
+        return got
+
+
+def _messages(locale: str) -> Messages:
+    try:
+        return report_messages(locale)
+    except UnknownLanguage:  # a language the room speaks but the report's catalog does not yet
+        return report_messages()
+
+
 @dataclass(frozen=True, slots=True)
 class QuotaPower:
     quota: int  # seats a decision needs
     of_seats: int
     rows: tuple[PowerRow, ...]
-    figure: str  # plotly JSON (report.blocs.power_chart)
+    figure: Chart  # report.blocs.power_chart
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +109,8 @@ class Overview:
     parties: tuple[PartyRow, ...]  # parties with seats, most first
     contests: tuple[ContestLink, ...]
     power: tuple[QuotaPower, ...]
-    hemicycle: str | None  # plotly JSON; None when no seat was allocated
-    turnout_histogram: str | None
+    hemicycle: Chart | None  # None when no seat was allocated
+    turnout_histogram: Chart | None
     notes: tuple[str, ...]  # what could not be computed, and why
 
 
@@ -216,9 +246,9 @@ class Forensics:
     methods: tuple[str, ...]
     regions: tuple[tuple[str, str], ...]  # (area id, name) at the breakdown tier
     contests: tuple[str, ...]
-    fingerprint: str | None  # plotly JSON
-    turnout_spikes: str | None
-    share_spikes: str | None
+    fingerprint: Chart | None
+    turnout_spikes: Chart | None
+    share_spikes: Chart
     not_applicable: tuple[tuple[str, str], ...]
     # ranked order and per-row arrays (row = one station's contest in the screen's table)
     _order: np.ndarray = field(repr=False)
@@ -352,16 +382,17 @@ def _overview(data: ElectionData, tab: Tabulation, seats: Any, power: tuple[Quot
                   for k in sorted(data.contests, key=lambda k: k.contest_id))
     parties = () if seats is None else tuple(PartyRow(p.party, p.seats, p.women, p.votes) for p in seats.parties
                                              if p.seats)
-    turnout_json = (turnout_histogram_chart(stats.turnout).to_json() if np.any(~np.isnan(stats.turnout))
-                    else None)
+    per_station = stats.turnout
+    turnout_chart = (Chart(lambda m: turnout_histogram_chart(per_station, m)) if np.any(~np.isnan(per_station))
+                     else None)
     return Overview(
         election=data.election.name, date=data.election.date.isoformat(), stations=stats.stations,
         registered=int(stats.registered.sum()), ballots_cast=int(stats.ballots_cast.sum()), turnout=turnout,
         valid_votes=ints["valid_votes"], invalid=ints["invalid"], blank=ints["blank"],
         seats=sum(k.seats for k in data.contests) if seats is None else seats.seats,
         women=0 if seats is None else seats.women, parties=parties, contests=links, power=power,
-        hemicycle=None if seats is None or not seats.seats else hemicycle_chart(seats).to_json(),
-        turnout_histogram=turnout_json, notes=tuple(notes))
+        hemicycle=None if seats is None or not seats.seats else Chart(lambda m: hemicycle_chart(seats, m)),
+        turnout_histogram=turnout_chart, notes=tuple(notes))
 
 
 def _power(seats: Any) -> tuple[QuotaPower, ...]:
@@ -378,7 +409,7 @@ def _power(seats: Any) -> tuple[QuotaPower, ...]:
         p = part.power
         rows = tuple(PowerRow(n, pl.seats, pl.seats / game.seats, float(b), float(s))
                      for n, pl, b, s in zip(game.names, game.players, p.banzhaf, p.shapley_shubik))
-        out.append(QuotaPower(part.quota, game.seats, rows, power_chart(game, part).to_json()))
+        out.append(QuotaPower(part.quota, game.seats, rows, Chart(lambda m, part=part: power_chart(game, part, m))))
     return tuple(out)
 
 
@@ -444,11 +475,11 @@ def _forensics(data: ElectionData, tree: AreaTree, seed: int) -> Forensics:
         stations=len(t), flagged=int(s.flagged().sum()), alpha=s.alpha, leader=t.leader_name,
         methods=tuple(e.method for e in s.evidence), regions=regions,
         contests=tuple(sorted(set(contest.astype(str).tolist()) - {""})),
-        fingerprint=(fingerprint_chart(s).to_json() if s.fingerprint is not None and s.fingerprint.n_stations
-                     else None),
-        turnout_spikes=(fine_histogram_chart(t.ballots[with_register], t.registered[with_register],
-                                             "Turnout").to_json() if with_register.any() else None),
-        share_spikes=fine_histogram_chart(t.leader, t.share_base, "Leader share").to_json(),
+        fingerprint=(Chart(lambda m: fingerprint_chart(s, m)) if s.fingerprint is not None
+                     and s.fingerprint.n_stations else None),
+        turnout_spikes=(Chart(lambda m: fine_histogram_chart(t.ballots[with_register], t.registered[with_register],
+                                                             m.gettext("Turnout"), m)) if with_register.any() else None),
+        share_spikes=Chart(lambda m: fine_histogram_chart(t.leader, t.share_base, m.gettext("Leader share"), m)),
         not_applicable=tuple(s.not_applicable.items()),
         _order=s.ranking(), _station=t.station_id.astype(str), _contest=contest.astype(str),
         _region=t.region.astype(str), _score=np.asarray(s.score, float), _q=np.asarray(s.q_value, float),

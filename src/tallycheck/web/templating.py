@@ -65,12 +65,21 @@ def chart_json(figure: Any) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+def payload_text(value: Any) -> str:
+    """A log payload's value as a reader sees it in the export: text and numbers as they are, lists and objects as
+    compact JSON (never Python's repr). Escaped by the template like any text."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), sort_keys=True)
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.newstyle_gettext = True  # type: ignore[attr-defined]
     env.globals.update(_=_gettext, gettext=_gettext, ngettext=_ngettext)
     env.filters["chart_json"] = chart_json
+    env.filters["payload_text"] = payload_text
     return env
 
 

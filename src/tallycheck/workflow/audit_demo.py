@@ -19,6 +19,7 @@ from ..audit.progress import ContestStatus, State
 from ..evidence import Store
 from ..ingest.hand_counts import read_hand_counts
 from .audit_run import AuditContext, draw_round, load, plan, pull_items, record, statuses_with_outcomes
+from .roles import cli_actor
 
 TRUTH_RESULTS = Path("truth") / "results.csv"
 TRUTH_SHEETS = Path("truth") / "sheets.csv"
@@ -102,9 +103,10 @@ def run_demo_audit(package: Path, store: Store, *, risk_limit: float, seed: str,
     truth = _Truth(package)
     folder.mkdir(parents=True, exist_ok=True)
     step("audit: planning")
+    actor = cli_actor()  # the demo's commands are the command line's: logged as such, like `tallycheck audit`
     audit_id, the_plan = plan(store, version=None, settings=AuditSettings(risk_limit),
                               recounts={s: "complaint (demo: flagged by the screen)" for s in recounts},
-                              replace=True, risk_limit_text=f"{risk_limit:g}")
+                              replace=True, risk_limit_text=f"{risk_limit:g}", actor=actor)
     rounds: list[RoundSummary] = []
     counted = 0
     dice = seed
@@ -114,16 +116,16 @@ def run_demo_audit(package: Path, store: Store, *, risk_limit: float, seed: str,
         keys = _to_count(ctx)
         path = folder / "recount-counts.csv"
         truth.write_counts({k for k in keys if k[0] in set(recounts)}, path)
-        ctx, _ = record(store, path, read_hand_counts(path), amend=False, ctx=ctx)
+        ctx, _ = record(store, path, read_hand_counts(path), amend=False, ctx=ctx, actor=actor)
     for _ in range(MAX_ROUNDS):
         step(f"audit: round {len(rounds) + 1}")
-        ctx, round_no, _, _ = draw_round(store, dice if ctx.audit.seed is None else None, ctx)
+        ctx, round_no, _, _ = draw_round(store, dice if ctx.audit.seed is None else None, ctx, actor=actor)
         keys = _to_count(ctx)
         if round_no == 0 and not keys:
             break
         path = folder / f"round-{max(round_no, len(rounds) + 1)}-counts.csv"
         n = truth.write_counts(keys, path)
-        ctx, _ = record(store, path, read_hand_counts(path), amend=False, ctx=ctx)
+        ctx, _ = record(store, path, read_hand_counts(path), amend=False, ctx=ctx, actor=actor)
         counted += len({s for s, _ in keys})
         statuses = statuses_with_outcomes(ctx)
         rounds.append(RoundSummary(round_no, len({s for s, _ in keys}),
