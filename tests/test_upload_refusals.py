@@ -178,6 +178,9 @@ def test_a_malformed_upload_is_refused_precisely_and_changes_nothing(built, case
     assert new.payload["task_id"] == task_id and new.payload["station_id"] == "0100101"
     assert name in new.payload["reason"]
     assert event_log.head(engine)[0] == new.seq
+    # the public log page shows the refusal at once (its cached pages are keyed by the head hash)
+    log_page = client.get("/log").text
+    assert f'id="e{new.seq}"' in log_page and new.sha256 in log_page
     assert entry_counts(engine) == {task_id: 1}
 
 
