@@ -218,6 +218,16 @@ def test_accepted_complaints_are_the_recount_stratum(setup):
     assert _log(engine)[-1][1]["complaints"] == [cid]
     with pytest.raises(WorkflowError, match="counted and closed in its rounds"):
         room.assign_recount(engine, store, ADMIN, cid, [1], tasks_api=fake)
+    # counted in round 1 with the sample: the order says so, and it cannot be certified a second time
+    assert recount_orders(engine)[0].audit_round is None
+    room.publish_snapshot(engine, ADMIN)
+    room.enter_seed(engine, store, ADMIN, DICE, "Observer One")
+    room.assign(engine, ADMIN, [1, 2], store=store, tasks_api=fake)
+    _sign_all(fake, reported, lambda s, c, v: {**v, "B": v["B"] + 1} if s == "W0001" else v)
+    closed = room.close_round(engine, store, ADMIN, tasks_api=fake)
+    assert closed.new_version and recount_orders(engine)[0].audit_round == (1, closed.version)
+    with pytest.raises(WorkflowError, match="are the complaint recounts of audit 1"):
+        room.certify_recount(engine, store, ADMIN, cid, tasks_api=fake)
 
 
 def test_a_recount_outside_the_audit_is_certified_into_a_new_version(setup):

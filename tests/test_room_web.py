@@ -22,7 +22,7 @@ from tallycheck.evidence.chain import read_export, verify_entries
 from tallycheck.importing import import_package
 from tallycheck.web.app import create_app
 from tallycheck.web.auth import SESSION_COOKIE
-from tallycheck.workflow import accounts, event_log
+from tallycheck.workflow import accounts, audit_room, event_log
 from tallycheck.workflow.audit_room import audit_boards
 from tallycheck.workflow.roles import cli_actor
 
@@ -142,3 +142,19 @@ def test_the_audit_through_the_pages(web):
     for name in ("audit.planned", "snapshot.published", "seed.entered", "round.drawn", "audit.assigned",
                  "counts.recorded", "round.closed"):
         assert name in events, name
+
+
+def test_the_audit_page_is_recomputed_only_when_the_log_moves(web, monkeypatch):
+    """Every change appends to the event log, so the page reuses its progress until the log head (or the latest
+    results version) moves."""
+    app, c, _, _ = web
+    calls = []
+    real = audit_room.audit_progress
+    monkeypatch.setattr(audit_room, "audit_progress", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert _post(c["admin"], "/audit/plan", {"risk_limit": "0.05"}).status_code == 303
+    for _ in range(3):
+        assert "0.05" in _text(c["anonymous"].get("/audit"))
+    assert len(calls) == 1
+    assert _post(c["admin"], "/audit/publish").status_code == 303  # a change: the log moves
+    assert "before the dice were rolled" in _text(c["observer"].get("/audit"))
+    assert len(calls) == 2

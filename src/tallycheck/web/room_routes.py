@@ -7,6 +7,7 @@ complaint).
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -15,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from ..workflow import audit_room
 from ..workflow.audits import WorkflowError
 from ..workflow.complaints import complaints, decide, file_complaint, recount_orders
-from ..workflow.event_log import log_refusal
+from ..workflow.event_log import head, log_refusal
 from ..workflow.roles import Actor, Role
 from .auth import PUBLIC, allow
 from .templating import render
@@ -134,11 +135,31 @@ def risk_figure(progress: audit_room.AuditProgress) -> dict[str, Any]:
         "margin": {"t": 20, "r": 10}, "height": 360, "showlegend": len(data) <= 30}}
 
 
+_progress_lock = threading.Lock()
+
+
+def _progress(request: Request) -> Any:
+    """The audit's progress, recomputed only when the workflow changed: every change appends to the event log in
+    its own transaction, so the log head (with the latest results version) names the state exactly. Reading an
+    Iraq-sized audit takes seconds; the page is read far more often than anything changes."""
+    room = _room(request)
+    versions = room.store.versions()
+    key = (head(room.engine), versions[-1].snapshot_sha256 if versions else "")
+    state = request.app.state
+    with _progress_lock:
+        cached = getattr(state, "audit_progress", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        progress = audit_room.audit_progress(room.engine, room.store)
+        state.audit_progress = (key, progress)
+        return progress
+
+
 def _audit_page(request: Request, *, error: str | None = None, status_code: int = 200,
                 form: dict[str, str] | None = None) -> Response:
     room = _room(request)
     try:
-        progress = audit_room.audit_progress(room.engine, room.store)
+        progress = _progress(request)
     except WorkflowError as exc:  # e.g. the audited version's snapshot no longer matches
         progress, error = None, error or str(exc)
     summary: dict[str, int] = {}

@@ -54,6 +54,9 @@ class RecountOrder:
     stations: tuple[str, ...]
     ordered: str  # when the complaint was accepted
     certified_version: str | None  # the results version its certified recount made (None: not yet certified)
+    # every station counted in a closed audit round instead (the complaint-recount stratum): that round's number
+    # and the results version it made; None while any of its stations is not
+    audit_round: tuple[int, str] | None = None
 
 
 def _now() -> str:
@@ -178,11 +181,31 @@ def certified_versions(engine: Engine) -> dict[int, str]:
     return out
 
 
+def audit_counted(engine: Engine) -> dict[str, tuple[int, str]]:
+    """station -> (round, results version) of the closed audit round whose signed counts included it (from the
+    log's "round.closed"; the latest round wins)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(events.c.payload).where(events.c.event == "round.closed")
+                            .order_by(events.c.seq)).scalars().all()
+    out: dict[str, tuple[int, str]] = {}
+    for text in rows:
+        p = json.loads(text)
+        for station in p.get("stations", ()):
+            out[station] = (int(p["round"]), str(p["version"]))
+    return out
+
+
 def recount_orders(engine: Engine) -> list[RecountOrder]:
-    """The accepted complaints: each orders its stations recounted."""
+    """The accepted complaints: each orders its stations recounted, by a certified recount or in the audit."""
     certified = certified_versions(engine)
-    return [RecountOrder(c.complaint_id, c.party, c.stations, c.decided or "", certified.get(c.complaint_id))
-            for c in complaints(engine, status=ComplaintStatus.ACCEPTED)]
+    counted = audit_counted(engine)
+    out = []
+    for c in complaints(engine, status=ComplaintStatus.ACCEPTED):
+        rounds = [counted.get(s) for s in c.stations]
+        in_audit = max(rounds) if rounds and all(rounds) else None  # type: ignore[type-var]
+        out.append(RecountOrder(c.complaint_id, c.party, c.stations, c.decided or "", certified.get(c.complaint_id),
+                                in_audit))
+    return out
 
 
 def complaint(engine: Engine, complaint_id: int) -> Complaint:
