@@ -12,7 +12,7 @@ of the overview and contest pages <= 300 ms each; read pages >= 200 requests/s o
     - warm: what every later visitor gets (analyses and page body cached; the frame, the log head and the
       language rendered per request);
     - the JSON twin (/api/overview, /api/contests/X): the same numbers without HTML, the floor of the route.
-(b) Throughput: `tallycheck serve PACKAGE` (one uvicorn process: serve has no --workers option), then
+(b) Throughput: `tallycheck serve PACKAGE --workers W` (each value of `--workers`, one after another), then
     `wrk -t2 -c32 -d15s --latency` against /healthz (the cheapest route: the server's ceiling, the baseline),
     /, /contests/X, /stations/Y and /log, one after another in the same run.
 
@@ -117,11 +117,12 @@ def _wrk(url: str, duration: int, connections: int) -> dict:
     return got
 
 
-def throughput(package: Path, contest: str, station: str, duration: int, connections: int) -> dict:
+def throughput(package: Path, contest: str, station: str, duration: int, connections: int,
+               workers: int = 1) -> dict:
     port = _free_port()
     exe = Path(sys.executable).with_name("tallycheck")
     proc = subprocess.Popen(
-        [str(exe), "serve", str(package), "--port", str(port)],
+        [str(exe), "serve", str(package), "--port", str(port), "--workers", str(workers)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -138,7 +139,8 @@ def throughput(package: Path, contest: str, station: str, duration: int, connect
             assert time.monotonic() < deadline and proc.poll() is None, "the server did not come up"
             time.sleep(0.5)
         for path in ("/", f"/contests/{contest}", f"/stations/{station}", "/log"):
-            assert httpx.get(base + path, timeout=60).status_code == 200, path
+            for _ in range(4 * workers):  # every worker computes its own analyses: warm them all
+                assert httpx.get(base + path, timeout=600).status_code == 200, path
         return {
             path: _wrk(base + path, duration, connections)
             for path in ("/healthz", "/", f"/contests/{contest}", f"/stations/{station}", "/log")
@@ -158,6 +160,8 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=15, help="seconds of wrk per route")
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--no-wrk", action="store_true", help="only the in-process render times")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1],
+                    help="server processes (tallycheck serve --workers); several values: one run each, in order")
     args = ap.parse_args()
 
     probe = create_app(args.package, secure_cookies=False)
@@ -177,9 +181,12 @@ def main() -> None:
             sys.exit(
                 "wrk is not installed (Debian: apt-get install wrk); --no-wrk for the render times alone"
             )
-        result["wrk"] = throughput(
-            args.package, result["render"]["contest"], station, args.duration, args.connections
-        )
+        result["wrk"] = {
+            f"workers={w}": throughput(
+                args.package, result["render"]["contest"], station, args.duration, args.connections, w
+            )
+            for w in args.workers
+        }
         result["wrk_settings"] = f"wrk -t2 -c{args.connections} -d{args.duration}s --latency"
     result.update(
         {

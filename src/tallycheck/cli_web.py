@@ -24,11 +24,17 @@ def serve(
         help="Session cookie without Secure and the __Host- prefix, for plain http on a host other than "
              "localhost. Not needed for http://127.0.0.1 or http://localhost (browsers accept Secure cookies "
              "there) nor behind HTTPS.")] = False,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Server processes. Each computes the results' analyses once (seconds and about 1 GB for "
+                    "55,000 stations); all share the workflow database, whose writes are serialised.")] = 1,
 ) -> None:
     """Run the recount room: a web app over the package's results and its workflow database."""
+    import json
+    import os
+
     import uvicorn
 
-    from .web.app import create_app
+    from .web.app import WORKER_SETTINGS, create_app
 
     check_package(package)
     try:
@@ -37,7 +43,15 @@ def serve(
         raise UsageProblem(str(exc)) from None
     # uvicorn's access log prints the method, path, query and status; no route takes a secret in its path or
     # query (sessions travel in a cookie, passwords and codes in POST bodies), so the log holds none.
-    uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False)
+        return
+    # the app above checked the settings (and migrated the database) once; each worker builds its own
+    os.environ[WORKER_SETTINGS] = json.dumps({"package": str(package.resolve()), "db": db,
+                                              "store": str(store.resolve()) if store else None,
+                                              "secure_cookies": not insecure_cookies})
+    uvicorn.run("tallycheck.web.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                proxy_headers=False, server_header=False)
 
 
 user_app = typer.Typer(help="Accounts of the recount room: add, list, disable.", no_args_is_help=True)

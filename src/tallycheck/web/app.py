@@ -7,6 +7,8 @@ one does not. The only unguarded path is the static mount (/static: CSS and JS, 
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,3 +121,14 @@ def create_app(package: Path, *, db_url: str | None = None, store: Path | None =
     app.add_middleware(SecurityMiddleware, max_body=max_body,
                        session_cookie=session_cookie_name(secure_cookies), https_only=secure_cookies)
     return app
+
+
+WORKER_SETTINGS = "TALLYCHECK_SERVE"  # what `tallycheck serve --workers N` hands its worker processes
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `tallycheck serve --workers N` (uvicorn starts each worker from this
+    factory): the command's settings travel as JSON in the environment."""
+    s = json.loads(os.environ[WORKER_SETTINGS])
+    return create_app(Path(s["package"]), db_url=s.get("db"), store=Path(s["store"]) if s.get("store") else None,
+                      secure_cookies=bool(s.get("secure_cookies", True)))

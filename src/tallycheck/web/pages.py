@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -53,29 +53,41 @@ async def _warm(app: Any) -> AsyncIterator[None]:
 router = APIRouter(lifespan=_warm)
 
 
-class Fragments:
-    """Page bodies that depend only on the results version and the language, rendered once: the overview and
-    the contest pages format hundreds of rows, and the read pages must sustain hundreds of requests a second.
-    The page around them (who is logged in, the log head) is rendered on every request."""
+class Memo:
+    """A bounded cache of values computed on a miss (least recently used dropped first), safe across the
+    server's threads. Read pages must sustain hundreds of requests a second; what they show changes only with
+    the results version, the language or the event log's head, which their keys name."""
 
-    def __init__(self, keep: int = FRAGMENTS) -> None:
+    def __init__(self, keep: int) -> None:
         self._keep = keep
-        self._got: OrderedDict[Hashable, Markup] = OrderedDict()
+        self._got: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def __call__(self, template: str, key: Hashable, **context: Any) -> Markup:
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         with self._lock:
-            hit = self._got.get((template, key))
-            if hit is not None:
-                self._got.move_to_end((template, key))
-                return hit
-        # rendered inside the page's own render, so in the visitor's language
-        body = Markup(environment.get_template(template).render(**context))
+            if key in self._got:
+                self._got.move_to_end(key)
+                return self._got[key]
+        value = compute()  # outside the lock: two threads may compute the same value once each, never wrongly
         with self._lock:
-            self._got[(template, key)] = body
+            self._got[key] = value
             while len(self._got) > self._keep:
                 self._got.popitem(last=False)
-        return body
+        return value
+
+
+class Fragments:
+    """Page bodies that depend only on the results version and the language, rendered once: the overview and
+    the contest pages format hundreds of rows. The page around them (who is logged in, the log head) is
+    rendered on every request."""
+
+    def __init__(self, keep: int = FRAGMENTS) -> None:
+        self._memo = Memo(keep)
+
+    def __call__(self, template: str, key: Hashable, **context: Any) -> Markup:
+        # rendered inside the page's own render, so in the visitor's language
+        return self._memo.get((template, key),
+                              lambda: Markup(environment.get_template(template).render(**context)))
 
 
 fragments = Fragments()
@@ -85,6 +97,9 @@ station_bodies = Fragments(keep=4096)
 log_rows = Fragments(keep=4096)
 # a log page's entries, by head hash and page: read from the database once while the log stands still
 log_tables = Fragments(keep=256)
+# a station's page values, by version; its history, by log head (an entry naming it moves the head)
+station_pages = Memo(keep=4096)
+station_histories = Memo(keep=4096)
 
 
 def page_analyses(request: Request) -> Analyses:
@@ -143,12 +158,14 @@ def contest(request: Request, contest_id: str, actor: Actor = Depends(allow(*PUB
 @router.get("/stations/{station_id}", response_class=HTMLResponse)
 def station(request: Request, station_id: str, actor: Actor = Depends(allow(*PUBLIC))) -> HTMLResponse:
     a = page_analyses(request)
-    s = a.station(station_id)
+    s = station_pages.get((a.snapshot_sha256, station_id), lambda: a.station(station_id))
     if s is None:
         raise HTTPException(404, f"No station {station_id!r} in results version {a.version}; the forensics page "
                                  "lists every station.")
-    history = station_history(request.app.state.room.engine, station_id)
-    return render(request, "station.html", a=a, s=s, history=history, log_page=LOG_PAGE, n=NUMBERS,
+    engine = request.app.state.room.engine
+    head = event_log.head(engine)
+    history = station_histories.get((head, station_id), lambda: station_history(engine, station_id))
+    return render(request, "station.html", head=head, a=a, s=s, history=history, log_page=LOG_PAGE, n=NUMBERS,
                   station_body=station_bodies)
 
 
