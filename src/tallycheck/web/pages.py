@@ -75,6 +75,10 @@ class Memo:
                 self._got.popitem(last=False)
         return value
 
+    def clear(self) -> None:
+        with self._lock:
+            self._got.clear()
+
 
 class Fragments:
     """Page bodies that depend only on the results version and the language, rendered once: the overview and
@@ -88,6 +92,9 @@ class Fragments:
         # rendered inside the page's own render, so in the visitor's language
         return self._memo.get((template, key),
                               lambda: Markup(environment.get_template(template).render(**context)))
+
+    def clear(self) -> None:
+        self._memo.clear()
 
 
 fragments = Fragments()
