@@ -24,7 +24,7 @@ from tallycheck.workflow import audit_room as room
 from tallycheck.workflow.audits import WorkflowError, current_audit
 from tallycheck.workflow.complaints import decide, file_complaint, recount_orders
 from tallycheck.workflow.database import open_workflow
-from tallycheck.workflow.event_log import entries, export_lines
+from tallycheck.workflow.event_log import entries, export_lines, log_event
 from tallycheck.workflow.roles import Actor, Role
 
 DICE = "31415926535897932384"
@@ -317,3 +317,17 @@ def test_concurrent_publications_and_closings_happen_once(setup):
                             range(2)))
     assert sum(not isinstance(g, WorkflowError) for g in got) == 1
     assert [e for e, _ in _log(engine)].count("round.closed") == 1 and _verifies(engine)
+
+
+def test_the_audit_is_loaded_again_only_after_an_event_that_changes_it(setup):
+    """Entering and signing counts leave the audit's recorded state as it was: the loaded audit is reused; a round
+    closed (counts recorded) loads it again, from the previous one."""
+    engine, store, reported, fake, _ = _through_round_one(setup)
+    ctx, _ = room.audit_statuses(engine, store, 1)
+    log_event(engine, actor="b1a", role="board", event="count.entered", payload={"station_id": "W0001"})
+    assert room.audit_statuses(engine, store, 1)[0] is ctx
+    _sign_all(fake, reported)
+    room.close_round(engine, store, ADMIN, tasks_api=fake)
+    again, statuses = room.audit_statuses(engine, store, 1)
+    assert again is not ctx and again.population is ctx.population  # reused: no complaint recount since
+    assert {s.contest_id: s.state.value for s in statuses}["W"] == "confirmed"

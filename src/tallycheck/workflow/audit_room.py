@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -622,14 +623,47 @@ class AuditProgress:
     versions: tuple[NewVersion, ...]
 
 
+# The events after which the audit's recorded state (plan, seed, draws, hand counts, escalations) differs: what
+# `audit_run.load` reads. Entering and signing counts do not change it until a round closes.
+AUDIT_STATE_EVENTS = ("audit.planned", "seed.entered", "round.drawn", "counts.recorded", "round.closed",
+                      "recount.certified")
+_loaded: dict[tuple[str, int], tuple[Any, audit_run.AuditContext, list[ContestStatus]]] = {}
+_loaded_lock = threading.Lock()
+_LOADED_KEPT = 4  # audits kept loaded (one per database a process serves, in practice)
+
+
+def audit_statuses(engine: Engine, store: Store, audit_id: int) -> tuple[audit_run.AuditContext,
+                                                                        list[ContestStatus]]:
+    """The audit's context and its contests' statuses, recomputed only after an event that changes what they
+    are computed from (`AUDIT_STATE_EVENTS`), and then from the previous context (only newer hand counts read, the
+    population reused): an Iraq-sized audit takes seconds to load from nothing, and the audit page is read after
+    every count a board enters."""
+    with engine.connect() as conn:
+        # the last such entry, by number and hash (the hash pins the whole history before it)
+        mark = tuple(conn.execute(select(events.c.seq, events.c.sha256).where(events.c.event.in_(AUDIT_STATE_EVENTS))
+                                  .order_by(events.c.seq.desc()).limit(1)).first() or ())
+    where = (engine.url.render_as_string(hide_password=True), audit_id)
+    with _loaded_lock:
+        got = _loaded.get(where)
+        if got is not None and got[0] == mark:
+            return got[1], got[2]
+        previous = got[1] if got is not None and got[1].audit.audit_id == audit_id else None
+        ctx = audit_run.load(store, previous, engine=engine)
+        statuses = audit_run.statuses_with_outcomes(ctx)
+        _loaded.pop(where, None)
+        _loaded[where] = (mark, ctx, statuses)
+        while len(_loaded) > _LOADED_KEPT:
+            _loaded.pop(next(iter(_loaded)))
+        return ctx, statuses
+
+
 def audit_progress(engine: Engine, store: Store, *, tasks_api: Any = None) -> AuditProgress | None:
     """Everything the audit page shows, as plain values (None: no audit planned)."""
     audit = current_audit(engine)
     if audit is None:
         return None
     aid = audit.audit_id
-    ctx = audit_run.load(store, engine=engine)
-    statuses = audit_run.statuses_with_outcomes(ctx)
+    ctx, statuses = audit_statuses(engine, store, aid)
     entries = _logged(engine, "snapshot.published", "seed.entered", "audit.assigned", "round.closed",
                       "recount.certified")
     mine = _of_audit(entries, aid)
