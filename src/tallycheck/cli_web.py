@@ -25,8 +25,8 @@ def serve(
              "localhost. Not needed for http://127.0.0.1 or http://localhost (browsers accept Secure cookies "
              "there) nor behind HTTPS.")] = False,
     workers: Annotated[int, typer.Option(
-        min=1, help="Server processes. Each computes the results' analyses once (seconds and about 1 GB for "
-                    "55,000 stations); all share the workflow database, whose writes are serialised.")] = 1,
+        min=1, help="Server processes. Each computes the results' analyses once (about 10 s for 55,000 "
+                    "stations); all share the workflow database, whose writes are serialised.")] = 1,
 ) -> None:
     """Run the recount room: a web app over the package's results and its workflow database."""
     import json
