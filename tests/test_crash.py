@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from argon2 import PasswordHasher
 from package_builder import make_package
+from room_server import free_port, start_server
 from sqlalchemy import select
 
 from tallycheck.evidence.chain import read_export, verify_entries
@@ -46,31 +44,6 @@ PASSWORD = "correct horse battery staple"
 COOKIE = "__Host-tallycheck_session"
 TASKS_PER_BOARD = 25
 KILL_AFTER = 20  # acknowledged changes before the kill: mid-stream, with most of the work still to do
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(package: Path, db: str | None, port: int, log: Path) -> subprocess.Popen:
-    exe = Path(sys.executable).with_name("tallycheck")
-    args = [str(exe), "serve", str(package), "--port", str(port)] + (["--db", db] if db else [])
-    proc = subprocess.Popen(args, stdout=log.open("ab"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"the server exited: {log.read_text()[-3000:]}"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise AssertionError(f"the server did not answer in 90 s: {log.read_text()[-3000:]}")
 
 
 def _form(t: ct.CountTask, ballots) -> dict[str, str]:
@@ -127,9 +100,9 @@ def test_a_server_killed_mid_entry_restarts_consistent(room, tmp_path):
     package, db, engine, ids, boards, ballots = room
     all_tasks = ct.tasks(engine)
     tokens = {name: accounts.start_session(engine, uid, totp_passed=True) for name, uid in ids.items()}
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _serve(package, db, port, tmp_path / "server.log")
+    server = start_server(package, db, port, tmp_path / "server.log", append=True)
 
     acked: list[tuple[str, int, str]] = []  # ("entry" | "sign", task, member) answered 303
     lock = threading.Lock()
@@ -176,7 +149,7 @@ def test_a_server_killed_mid_entry_restarts_consistent(room, tmp_path):
     killed_at = len(acked)
     assert KILL_AFTER <= killed_at < 2 * len(all_tasks), "the kill did not land mid-stream"
 
-    server = _serve(package, db, port, tmp_path / "server.log")
+    server = start_server(package, db, port, tmp_path / "server.log", append=True)
     try:
         # the log, as anyone downloads it from the restarted room, verifies
         entries, problem = read_export(httpx.get(f"{base}/log/export.jsonl", timeout=60).text)

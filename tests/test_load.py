@@ -28,8 +28,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -41,6 +39,7 @@ import httpx
 import pyotp
 import pytest
 from argon2 import PasswordHasher
+from room_server import free_port, start_server
 from sqlalchemy import func, select
 
 from tallycheck import cli
@@ -80,32 +79,6 @@ def tallycheck(*args: object, stdin: str | None = None) -> None:
     finally:
         sys.argv, sys.stdin = argv, sin
     assert code == 0, f"tallycheck {' '.join(map(str, args))} exited {code}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(package: Path, db: str, port: int, log: Path) -> subprocess.Popen:
-    exe = Path(sys.executable).with_name("tallycheck")
-    proc = subprocess.Popen(
-        [str(exe), "serve", str(package), "--db", db, "--port", str(port)],
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"the server exited: {log.read_text()[-3000:]}"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    raise AssertionError(f"the server did not answer in 90 s: {log.read_text()[-3000:]}")
 
 
 def reported_counts(package: Path) -> dict[tuple[str, str], dict]:
